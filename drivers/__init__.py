@@ -1,0 +1,1 @@
+"""Device drivers: wire protocols and their virtual twins. Nothing here knows about queues."""
