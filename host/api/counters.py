@@ -1,0 +1,101 @@
+"""Counter actions: what a teller's call button and console do."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi.concurrency import run_in_threadpool
+
+from host.api import views
+from host.api.deps import CounterActor, Observer, ServiceDep
+from host.api.schemas import CallTicketRequest, CounterActionResult, CounterPublic, TransferRequest
+from host.auth import Principal
+from host.engine import Event, NotFound, QueueEngine
+from host.engine.events import TICKET_CALLED
+from host.service import BranchService, Command
+
+router = APIRouter(prefix="/api/v1/counters", tags=["counters"])
+
+CounterNo = Annotated[int, Path(ge=1, le=999)]
+
+
+@router.get("")
+def list_counters(service: ServiceDep, _: Observer) -> list[CounterPublic]:
+    return service.read(
+        lambda engine: [views.counter_public(engine, c) for c in engine.counters.values()]
+    )
+
+
+async def _act(
+    service: BranchService, principal: Principal, n: int, command: Command
+) -> tuple[list[Event], CounterActionResult]:
+    if n not in {c.number for c in service.config.counters}:
+        raise NotFound(f"no counter {n}")
+    if not principal.may_act_for(n):
+        raise HTTPException(403, f"this credential may not act for counter {n}")
+    events = await service.execute(command)
+    ticket_ids = [e.ticket_id for e in events if e.ticket_id]
+
+    def view(engine: QueueEngine) -> CounterActionResult:
+        ticket = engine.tickets.get(ticket_ids[-1]) if ticket_ids else None
+        return CounterActionResult(
+            counter=views.counter_public(engine, engine.counters[n]),
+            ticket=views.ticket_public(engine, ticket, service.clock()) if ticket else None,
+        )
+
+    return events, await run_in_threadpool(service.read, view)
+
+
+@router.post("/{n}/call-next", responses={204: {"description": "nobody is waiting"}})
+async def call_next(n: CounterNo, service: ServiceDep, principal: CounterActor) -> object:
+    """Finish the current customer (if any) and call the next one; 204 when nobody waits."""
+    events, result = await _act(
+        service, principal, n, lambda e, now: e.call_next(n, now, principal.actor)
+    )
+    if not any(e.kind == TICKET_CALLED for e in events):
+        return Response(status_code=204)
+    return result
+
+
+@router.post("/{n}/call")
+async def call_ticket(
+    n: CounterNo, body: CallTicketRequest, service: ServiceDep, principal: CounterActor
+) -> CounterActionResult:
+    """Call one waiting ticket by id (a customer who came back to the counter)."""
+    return (await _act(service, principal, n,
+                       lambda e, now: e.call_ticket(n, body.ticket_id, now, principal.actor)))[1]
+
+
+@router.post("/{n}/recall")
+async def recall(n: CounterNo, service: ServiceDep, principal: CounterActor) -> CounterActionResult:
+    return (await _act(service, principal, n, lambda e, now: e.recall(n, now, principal.actor)))[1]
+
+
+@router.post("/{n}/no-show")
+async def no_show(n: CounterNo, service: ServiceDep, principal: CounterActor) -> CounterActionResult:
+    return (await _act(service, principal, n, lambda e, now: e.no_show(n, now, principal.actor)))[1]
+
+
+@router.post("/{n}/done")
+async def done(n: CounterNo, service: ServiceDep, principal: CounterActor) -> CounterActionResult:
+    return (await _act(service, principal, n, lambda e, now: e.done(n, now, principal.actor)))[1]
+
+
+@router.post("/{n}/transfer")
+async def transfer(
+    n: CounterNo, body: TransferRequest, service: ServiceDep, principal: CounterActor
+) -> CounterActionResult:
+    """Send the current customer to another service: same number, front of that queue."""
+    return (await _act(service, principal, n,
+                       lambda e, now: e.transfer(n, body.service, now, principal.actor)))[1]
+
+
+@router.post("/{n}/pause")
+async def pause(n: CounterNo, service: ServiceDep, principal: CounterActor) -> CounterActionResult:
+    return (await _act(service, principal, n, lambda e, now: e.pause(n, now, principal.actor)))[1]
+
+
+@router.post("/{n}/resume")
+async def resume(n: CounterNo, service: ServiceDep, principal: CounterActor) -> CounterActionResult:
+    return (await _act(service, principal, n, lambda e, now: e.resume(n, now, principal.actor)))[1]

@@ -1,0 +1,56 @@
+"""Every error leaves the API as JSON ``{error, detail}`` with the right 4xx (or 503)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from host.engine import EngineError, InvalidState, NotFound, UnknownService
+from host.storage import StorageError
+
+log = logging.getLogger("branchq.api")
+
+_ENGINE_STATUS: list[tuple[type[EngineError], int, str]] = [
+    (UnknownService, 422, "unknown_service"),
+    (NotFound, 404, "not_found"),
+    (InvalidState, 409, "conflict"),
+]
+
+
+def error_response(status: int, error: str, detail: object) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        names = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                 413: "too_large"}
+        response = error_response(exc.status_code, names.get(exc.status_code, "error"), exc.detail)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        return error_response(422, "invalid_request", detail)
+
+    @app.exception_handler(EngineError)
+    async def _engine(_: Request, exc: EngineError) -> JSONResponse:
+        for kind, status, name in _ENGINE_STATUS:
+            if isinstance(exc, kind):
+                return error_response(status, name, str(exc))
+        return error_response(409, "conflict", str(exc))
+
+    @app.exception_handler(StorageError)
+    async def _storage(_: Request, exc: StorageError) -> JSONResponse:
+        log.error("storage unavailable: %s", exc)
+        return error_response(503, "storage_unavailable", "the database is not reachable; retry")

@@ -1,0 +1,83 @@
+"""The event stream: every committed event as JSON, in ``seq`` order, resumable with ``after``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+
+from host.auth import Principal, Role, TokenVerifier
+from host.engine import Event
+from host.service import BranchService
+
+log = logging.getLogger("branchq.api.events")
+router = APIRouter(tags=["events"])
+
+SUBPROTOCOL = "branchq"
+_CATCH_UP_CHUNK = 1000
+# Roles whose screens are in public view get no ticket ids (the status page key) and no actors.
+_PUBLIC_SCREENS = frozenset({Role.DISPLAY, Role.KIOSK})
+
+
+def event_json(event: Event, principal: Principal) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "seq": event.seq, "kind": event.kind, "at": event.at.isoformat(),
+        "counter": event.counter, "data": event.data,
+    }
+    if principal.role not in _PUBLIC_SCREENS:
+        body["ticket_id"] = event.ticket_id
+        body["actor"] = event.actor
+    return body
+
+
+def _presented_token(ws: WebSocket) -> str | None:
+    """The token from ``Authorization: Bearer`` or, for browsers that cannot set headers, from
+    the subprotocol list ``["branchq", TOKEN]`` (kept out of URLs so it never reaches a log)."""
+    header = ws.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",")]
+    if SUBPROTOCOL in offered:
+        rest = [p for p in offered if p != SUBPROTOCOL]
+        return rest[0] if rest else None
+    return None
+
+
+@router.websocket("/api/v1/events")
+async def event_stream(
+    ws: WebSocket, after: Annotated[int, Query(ge=0, le=2**62)] = 0
+) -> None:
+    """Send every event with ``seq > after``, then each new one as it commits."""
+    service: BranchService = ws.app.state.service
+    verifier: TokenVerifier = ws.app.state.verifier
+    token = _presented_token(ws)
+    principal = await run_in_threadpool(verifier.verify, token) if token else None
+    offered = ws.headers.get("sec-websocket-protocol", "")
+    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    if principal is None:
+        await ws.close(code=4401, reason="a valid token is required")
+        return
+    queue = service.hub.subscribe()
+    last = after
+    try:
+        while True:  # catch up from the database, in chunks
+            missed = await run_in_threadpool(service.store.load_events, last, _CATCH_UP_CHUNK)
+            for e in missed:
+                await ws.send_json(event_json(e, principal))
+                last = e.seq
+            if len(missed) < _CATCH_UP_CHUNK:
+                break
+        while True:
+            e = await queue.get()
+            if e is None:
+                await ws.close(code=4408, reason="too slow; reconnect with after=SEQ")
+                return
+            if e.seq > last:
+                await ws.send_json(event_json(e, principal))
+                last = e.seq
+    except WebSocketDisconnect:
+        pass
+    finally:
+        service.hub.unsubscribe(queue)

@@ -1,0 +1,116 @@
+"""Request and response models of the v1 API (``...Create`` in, ``...Public`` out)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from host.engine import Priority
+
+ServiceKey = Annotated[str, Field(min_length=1, max_length=32, examples=["cash"])]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TicketCreate(_In):
+    service: ServiceKey
+    priority: Priority = Priority.NORMAL
+    lang: Literal["zh", "en"] = "zh"
+
+
+class TicketPublic(BaseModel):
+    """A ticket as the customer may see it: no personal data, ever."""
+
+    id: str
+    route: Literal["counter"] = "counter"
+    number: str
+    service: str
+    service_name_zh: str
+    service_name_en: str
+    priority: Priority
+    status: str
+    people_ahead: int
+    estimated_wait_s: int | None
+    issued_at: datetime
+    called_at: datetime | None = None
+    counter: int | None = None
+    recalls: int = 0
+    status_url: str
+
+
+class GuidancePublic(BaseModel):
+    """A self-service choice while ATMs work: no counter number, a guidance text instead."""
+
+    route: Literal["self_service"] = "self_service"
+    service: str
+    guidance: str
+    guidance_zh: str
+    guidance_en: str
+
+
+class TransferRequest(_In):
+    service: ServiceKey
+
+
+class CallTicketRequest(_In):
+    ticket_id: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class ServingPublic(BaseModel):
+    ticket_id: str | None
+    number: str
+    service: str
+    priority: Priority
+    called_at: datetime | None
+    recalls: int
+
+
+class CounterPublic(BaseModel):
+    number: int
+    name_zh: str
+    name_en: str
+    services: list[str]
+    vip: bool
+    paused: bool
+    serving: ServingPublic | None
+
+
+class CounterActionResult(BaseModel):
+    counter: CounterPublic
+    ticket: TicketPublic | None
+
+
+class QueuePublic(BaseModel):
+    service: str
+    kind: Literal["counter", "self_service"]
+    prefix: str
+    name_zh: str
+    name_en: str
+    waiting: int
+    longest_wait_s: int
+    estimated_wait_s: int | None
+    open_counters: float
+
+
+class EquipmentUpdate(_In):
+    status: Literal["in_service", "out_of_service"]
+    note: Annotated[str, Field(max_length=200)] = ""
+
+
+class EquipmentPublic(BaseModel):
+    id: str
+    kind: str
+    name_zh: str
+    name_en: str
+    status: Literal["in_service", "out_of_service"]
+    note: str
+    changed_at: datetime | None
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: object

@@ -1,0 +1,75 @@
+"""Tickets: issue (kiosk, lobby manager), public status (the QR code), reinstate a no-show."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
+from fastapi.concurrency import run_in_threadpool
+
+from host.api import views
+from host.api.deps import Issuer, ServiceDep, Supervisor
+from host.api.schemas import GuidancePublic, TicketCreate, TicketPublic
+from host.auth import Role
+from host.engine import NotFound, Priority, QueueEngine
+from host.engine.events import GUIDANCE_GIVEN
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+
+TicketId = Annotated[str, Path(min_length=8, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED,
+             responses={422: {"description": "unknown service"}})
+async def issue_ticket(
+    body: TicketCreate, service: ServiceDep, principal: Issuer
+) -> TicketPublic | GuidancePublic:
+    """Issue a ticket. A self-service choice answers with guidance to the ATM area instead,
+    unless every ATM is out of service."""
+    if principal.role is Role.KIOSK and (body.priority is Priority.VIP or body.service == "vip"):
+        raise HTTPException(403, "VIP tickets are issued by the lobby manager")
+    ticket_id = secrets.token_urlsafe(16)  # the status URL's secret: 128 random bits
+
+    channel = "kiosk" if principal.role is Role.KIOSK else "manager"
+    events = await service.execute(
+        lambda engine, now: engine.issue(
+            ticket_id=ticket_id, service=body.service, at=now, actor=principal.actor,
+            priority=body.priority, channel=channel,
+        )
+    )
+    if events[-1].kind == GUIDANCE_GIVEN:
+        svc = next(s for s in service.config.services if s.key == body.service)
+        return GuidancePublic(
+            service=svc.key,
+            guidance=svc.guidance_zh if body.lang == "zh" else svc.guidance_en,
+            guidance_zh=svc.guidance_zh, guidance_en=svc.guidance_en,
+        )
+    return await run_in_threadpool(_public, service, ticket_id)
+
+
+@router.get("/{ticket_id}")
+def ticket_status(ticket_id: TicketId, service: ServiceDep) -> TicketPublic:
+    """Live status of one ticket. No credential: the unguessable id is the key."""
+    return _public(service, ticket_id)
+
+
+@router.post("/{ticket_id}/reinstate")
+async def reinstate(ticket_id: TicketId, service: ServiceDep, principal: Supervisor) -> TicketPublic:
+    """Put a no-show who came back at the front of their service, within the grace period."""
+    await service.execute(lambda engine, now: engine.reinstate(ticket_id, now, principal.actor))
+    return await run_in_threadpool(_public, service, ticket_id)
+
+
+def _public(service: ServiceDep, ticket_id: str) -> TicketPublic:
+    def view(engine: QueueEngine) -> TicketPublic | None:
+        ticket = engine.tickets.get(ticket_id)
+        return views.ticket_public(engine, ticket, service.clock()) if ticket else None
+
+    found = service.read(view)
+    if found is not None:
+        return found
+    row = service.store.ticket_row(ticket_id)
+    if row is None or row["branch"] != service.store.branch:
+        raise NotFound("no such ticket")
+    return views.archived_ticket_public(service.config, row)

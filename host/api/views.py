@@ -1,0 +1,111 @@
+"""Engine state to public models. Called under the service's read lock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from host.config import BranchConfig
+from host.engine import QueueEngine, Ticket, TicketStatus
+from host.engine.model import CounterState, EquipmentState
+from host.api.schemas import (
+    CounterPublic,
+    EquipmentPublic,
+    QueuePublic,
+    ServingPublic,
+    TicketPublic,
+)
+
+
+def status_url(config: BranchConfig, ticket_id: str) -> str:
+    return f"{config.branch.public_url.rstrip('/')}/t/{ticket_id}"
+
+
+def ticket_public(engine: QueueEngine, ticket: Ticket, now: datetime) -> TicketPublic:
+    svc = engine.services[ticket.service]
+    ahead = engine.people_ahead(ticket, now)
+    waiting = ticket.status is TicketStatus.WAITING
+    return TicketPublic(
+        id=ticket.id,
+        number=ticket.label,
+        service=ticket.service,
+        service_name_zh=svc.name_zh,
+        service_name_en=svc.name_en,
+        priority=ticket.priority,
+        status=ticket.status.value,
+        people_ahead=ahead,
+        estimated_wait_s=engine.estimate_wait(ticket.service, ahead) if waiting else 0,
+        issued_at=ticket.issued_at,
+        called_at=ticket.called_at,
+        counter=ticket.counter,
+        recalls=ticket.recalls,
+        status_url=status_url(engine.config, ticket.id),
+    )
+
+
+def archived_ticket_public(config: BranchConfig, row: dict[str, Any]) -> TicketPublic:
+    """A ticket of an earlier business day, from the database projection."""
+    svc = config.service(row["service"])
+    return TicketPublic(
+        id=row["id"],
+        number=row["label"],
+        service=row["service"],
+        service_name_zh=svc.name_zh if svc else row["service"],
+        service_name_en=svc.name_en if svc else row["service"],
+        priority=row["priority"],
+        status=row["status"],
+        people_ahead=0,
+        estimated_wait_s=0,
+        issued_at=row["issued_at"],
+        called_at=row["called_at"],
+        counter=row["counter"],
+        recalls=row["recalls"],
+        status_url=status_url(config, row["id"]),
+    )
+
+
+def counter_public(engine: QueueEngine, state: CounterState) -> CounterPublic:
+    cfg = next(c for c in engine.config.counters if c.number == state.number)
+    serving = None
+    if state.current is not None:
+        t = engine.tickets[state.current]
+        serving = ServingPublic(
+            ticket_id=t.id, number=t.label, service=t.service, priority=t.priority,
+            called_at=t.called_at, recalls=t.recalls,
+        )
+    return CounterPublic(
+        number=state.number, name_zh=cfg.name_zh, name_en=cfg.name_en,
+        services=list(state.services), vip=state.vip, paused=state.paused, serving=serving,
+    )
+
+
+def queues_public(engine: QueueEngine, now: datetime) -> list[QueuePublic]:
+    out = []
+    for svc in engine.config.services:
+        if svc.kind == "self_service":
+            out.append(QueuePublic(
+                service=svc.key, kind=svc.kind, prefix="", name_zh=svc.name_zh,
+                name_en=svc.name_en, waiting=0, longest_wait_s=0, estimated_wait_s=0,
+                open_counters=0,
+            ))
+            continue
+        waiting = engine.waiting(svc.key)
+        longest = max(
+            ((now - (t.queue_since or t.issued_at)).total_seconds() for t in waiting), default=0
+        )
+        out.append(QueuePublic(
+            service=svc.key, kind=svc.kind, prefix=svc.prefix, name_zh=svc.name_zh,
+            name_en=svc.name_en, waiting=len(waiting), longest_wait_s=int(max(longest, 0)),
+            estimated_wait_s=engine.estimate_wait(svc.key, len(waiting)),
+            open_counters=engine.open_counters(svc.key),
+        ))
+    return out
+
+
+def equipment_public(engine: QueueEngine, item: EquipmentState) -> EquipmentPublic:
+    cfg = next(e for e in engine.config.equipment if e.id == item.id)
+    return EquipmentPublic(
+        id=item.id, kind=item.kind, name_zh=cfg.name_zh, name_en=cfg.name_en,
+        status="in_service" if item.in_service else "out_of_service",
+        note=item.note, changed_at=item.changed_at,
+    )

@@ -1,0 +1,42 @@
+"""The FastAPI application: one router per resource, one branch service per process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from host.api import counters, errors, events, health, queues, tickets
+from host.auth import TokenVerifier
+from host.config import BranchConfig
+from host.service import BranchService
+from host.storage import Store
+
+
+def create_app(config: BranchConfig, db_url: str) -> FastAPI:
+    """Build the app; the database is migrated and the engine rebuilt when it starts."""
+    store = Store(db_url, config.branch.id)
+    service = BranchService(config, store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        service.start()
+        try:
+            yield
+        finally:
+            service.stop()
+            store.close()
+
+    app = FastAPI(
+        title="branchq host",
+        version="1",
+        summary="Queue management for a bank branch: tickets, counters, queues, events.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.verifier = TokenVerifier(store)
+    errors.install(app)
+    for module in (tickets, counters, queues, events, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,173 @@
+"""Branch configuration: the TOML file a bank's IT writes once per branch.
+
+Loaded and validated at start-up; unknown keys are refused and every error names the key that is
+wrong, so a typo in ``/etc/branchq/branch.toml`` stops the service with a message instead of
+silently running with a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import tzinfo
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_PATH = Path("/etc/branchq/branch.toml")
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or invalid; the message says where."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BranchInfo(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")] = "main"
+    name_zh: Annotated[str, Field(min_length=1, max_length=60)]
+    name_en: Annotated[str, Field(min_length=1, max_length=60)]
+    timezone: str = "Asia/Shanghai"
+    # Base of the status URL printed as a QR code on each ticket (the host's LAN address).
+    public_url: str = "http://127.0.0.1:8000"
+    aging_limit_s: Annotated[int, Field(ge=60, le=4 * 3600)] = 1200
+    no_show_grace_s: Annotated[int, Field(ge=0, le=4 * 3600)] = 900
+    default_service_time_s: Annotated[int, Field(ge=10, le=3600)] = 240
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)") from err
+        return value
+
+    @property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.timezone)
+
+
+class ServiceConfig(_Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]$")] = ""
+    name_zh: Annotated[str, Field(min_length=1, max_length=40)]
+    name_en: Annotated[str, Field(min_length=1, max_length=40)]
+    kind: Literal["counter", "self_service"] = "counter"
+    # self_service only: the counter service a customer gets when every ATM is out of service.
+    fallback: str | None = None
+    guidance_zh: str = ""
+    guidance_en: str = ""
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> ServiceConfig:
+        if self.kind == "counter" and not self.prefix:
+            raise ValueError("a counter service needs a prefix letter")
+        if self.kind == "self_service" and not self.fallback:
+            raise ValueError("a self_service choice needs a fallback counter service")
+        return self
+
+
+class CounterConfig(_Strict):
+    number: Annotated[int, Field(ge=1, le=999)]
+    name_zh: str = ""
+    name_en: str = ""
+    services: Annotated[list[str], Field(min_length=1)]
+    vip: bool = False
+
+
+class EquipmentConfig(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+    kind: Literal["atm", "self_service", "kiosk", "display"] = "atm"
+    name_zh: str = ""
+    name_en: str = ""
+
+
+class BranchConfig(_Strict):
+    branch: BranchInfo
+    services: Annotated[list[ServiceConfig], Field(min_length=1)]
+    counters: Annotated[list[CounterConfig], Field(min_length=1)]
+    equipment: list[EquipmentConfig] = []
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> BranchConfig:
+        keys = [s.key for s in self.services]
+        _unique("services", "key", keys)
+        _unique("services", "prefix", [s.prefix for s in self.services if s.kind == "counter"])
+        _unique("counters", "number", [c.number for c in self.counters])
+        _unique("equipment", "id", [e.id for e in self.equipment])
+        by_key = {s.key: s for s in self.services}
+        for i, svc in enumerate(self.services):
+            if svc.kind == "self_service":
+                target = by_key.get(svc.fallback or "")
+                if target is None or target.kind != "counter":
+                    raise ValueError(
+                        f"services[{i}].fallback: {svc.fallback!r} is not a counter service"
+                    )
+        for i, counter in enumerate(self.counters):
+            for j, key in enumerate(counter.services):
+                if key not in by_key or by_key[key].kind != "counter":
+                    raise ValueError(
+                        f"counters[{i}].services[{j}]: {key!r} is not a counter service"
+                    )
+        served = {k for c in self.counters for k in c.services}
+        for i, svc in enumerate(self.services):
+            if svc.kind == "counter" and svc.key not in served:
+                raise ValueError(f"services[{i}]: no counter serves {svc.key!r}")
+        return self
+
+    def service(self, key: str) -> ServiceConfig | None:
+        return next((s for s in self.services if s.key == key), None)
+
+
+def _unique(section: str, field: str, values: list[object]) -> None:
+    seen: set[object] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise ValueError(f"{section}[{i}].{field}: {value!r} appears twice")
+        seen.add(value)
+
+
+def example_config_text() -> str:
+    """The bundled example branch used by the demo and the tests."""
+    return resources.files("host").joinpath("example-branch.toml").read_text(encoding="utf-8")
+
+
+def parse_config(text: str, source: str = "branch.toml") -> BranchConfig:
+    """Parse and validate TOML text; raise ConfigError naming the key and the problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source}: not valid TOML: {err}") from err
+    try:
+        return BranchConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(f"{source}: " + "; ".join(_describe(e) for e in err.errors())) from err
+
+
+def _describe(error: dict[str, object]) -> str:
+    loc = error.get("loc", ())
+    path = ""
+    for part in loc if isinstance(loc, tuple) else ():
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    message = str(error.get("msg", "invalid"))
+    message = message.removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown key (check the spelling)"
+    return f"{path}: {message}" if path else message
+
+
+def load_config(path: str | Path | None) -> BranchConfig:
+    """Load the branch config from ``path``, or the bundled example when ``path`` is None."""
+    if path is None:
+        return parse_config(example_config_text(), "bundled example branch")
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"{file}: cannot read: {err.strerror}") from err
+    return parse_config(text, str(file))

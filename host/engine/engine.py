@@ -1,0 +1,398 @@
+"""The queue engine: numbering, call order, no-shows, transfers, estimates. Pure Python, no I/O.
+
+Every command validates against the current state, builds the events it causes and applies them
+through :meth:`QueueEngine.apply`, the only method that mutates state. Time, actors and ticket ids
+come in with the command, so replaying the event log gives the same state, byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from host.config import BranchConfig, ServiceConfig
+from host.engine import events as ev
+from host.engine.errors import InvalidState, NotFound, UnknownService
+from host.engine.events import Event
+from host.engine.model import (
+    CounterState,
+    EquipmentState,
+    Priority,
+    ServiceStats,
+    Ticket,
+    TicketStatus,
+)
+from host.engine.ordering import call_key
+
+
+def format_number(prefix: str, number: int) -> str:
+    """``A001`` ... ``A999``, then ``A1000``: at least three digits, never truncated."""
+    return f"{prefix}{number:03d}"
+
+
+class QueueEngine:
+    """State of one branch's queues, changed only by events."""
+
+    def __init__(self, config: BranchConfig) -> None:
+        self.config = config
+        self.tz = config.branch.tz
+        self.aging_limit = timedelta(seconds=config.branch.aging_limit_s)
+        self.grace = timedelta(seconds=config.branch.no_show_grace_s)
+        self.services: dict[str, ServiceConfig] = {s.key: s for s in config.services}
+        self.day: date | None = None
+        self.tickets: dict[str, Ticket] = {}
+        self.counters: dict[int, CounterState] = {
+            c.number: CounterState(c.number, tuple(c.services), c.vip) for c in config.counters
+        }
+        self.equipment: dict[str, EquipmentState] = {
+            e.id: EquipmentState(e.id, e.kind) for e in config.equipment
+        }
+        self.stats: dict[str, ServiceStats] = {
+            s.key: ServiceStats() for s in config.services if s.kind == "counter"
+        }
+        self.seq = 0  # seq of the last applied event that came from the log
+
+    # ------------------------------------------------------------------ commands
+    def issue(
+        self,
+        *,
+        ticket_id: str,
+        service: str,
+        at: datetime,
+        actor: str,
+        priority: Priority = Priority.NORMAL,
+        channel: str = "kiosk",
+    ) -> list[Event]:
+        """Issue a ticket, or guidance to the self-service area for a self-service choice.
+
+        A self-service choice falls back to its counter service when every ATM is out of service.
+        """
+        svc = self.services.get(service)
+        if svc is None:
+            raise UnknownService(f"unknown service {service!r}")
+        out = self._roll_day(at, actor)
+        routed_from = None
+        if svc.kind == "self_service":
+            if self.self_service_available():
+                return out + self._emit(
+                    Event(ev.GUIDANCE_GIVEN, at, actor, data={"service": service})
+                )
+            routed_from, svc = service, self.services[svc.fallback or ""]
+        if svc.key == "vip" and priority is Priority.NORMAL:
+            priority = Priority.VIP
+        number = self.stats[svc.key].last_number + 1
+        data: dict[str, Any] = {
+            "service": svc.key,
+            "number": number,
+            "label": format_number(svc.prefix, number),
+            "priority": priority.value,
+            "channel": channel,
+        }
+        if routed_from:
+            data["routed_from"] = routed_from
+        return out + self._emit(Event(ev.TICKET_ISSUED, at, actor, ticket_id, data=data))
+
+    def call_next(self, counter: int, at: datetime, actor: str) -> list[Event]:
+        """Finish the counter's current customer (if any) and call the next; [] tail if none."""
+        state = self._counter(counter)
+        if state.paused:
+            raise InvalidState(f"counter {counter} is paused")
+        out = self._roll_day(at, actor)
+        if state.current is not None:
+            out += self._ticket_event(ev.TICKET_DONE, at, actor, self.tickets[state.current], counter)
+        nxt = self.next_for(counter, at)
+        if nxt is not None:
+            out += self._ticket_event(ev.TICKET_CALLED, at, actor, nxt, counter)
+        return out
+
+    def call_ticket(self, counter: int, ticket_id: str, at: datetime, actor: str) -> list[Event]:
+        """Call one waiting ticket by id (a customer who came back, picked by the teller)."""
+        state = self._counter(counter)
+        ticket = self._ticket(ticket_id)
+        if state.paused:
+            raise InvalidState(f"counter {counter} is paused")
+        if ticket.status is not TicketStatus.WAITING:
+            raise InvalidState(f"ticket {ticket.label} is {ticket.status.value}, not waiting")
+        if ticket.service not in state.services:
+            raise InvalidState(f"counter {counter} does not serve {ticket.service}")
+        out: list[Event] = []
+        if state.current is not None:
+            out += self._ticket_event(ev.TICKET_DONE, at, actor, self.tickets[state.current], counter)
+        return out + self._ticket_event(ev.TICKET_CALLED, at, actor, ticket, counter)
+
+    def recall(self, counter: int, at: datetime, actor: str) -> list[Event]:
+        ticket = self._current(counter)
+        return self._ticket_event(
+            ev.TICKET_RECALLED, at, actor, ticket, counter, recalls=ticket.recalls + 1
+        )
+
+    def no_show(self, counter: int, at: datetime, actor: str) -> list[Event]:
+        ticket = self._current(counter)
+        return self._ticket_event(ev.TICKET_NO_SHOW, at, actor, ticket, counter)
+
+    def done(self, counter: int, at: datetime, actor: str) -> list[Event]:
+        ticket = self._current(counter)
+        return self._ticket_event(ev.TICKET_DONE, at, actor, ticket, counter)
+
+    def transfer(self, counter: int, service: str, at: datetime, actor: str) -> list[Event]:
+        """Send the counter's customer to another service, keeping the number, at its front."""
+        target = self.services.get(service)
+        if target is None or target.kind != "counter":
+            raise UnknownService(f"unknown counter service {service!r}")
+        ticket = self._current(counter)
+        if ticket.service == service:
+            raise InvalidState(f"ticket {ticket.label} is already for {service}")
+        return self._ticket_event(ev.TICKET_TRANSFERRED, at, actor, ticket, counter, to=service)
+
+    def pause(self, counter: int, at: datetime, actor: str) -> list[Event]:
+        if self._counter(counter).paused:
+            raise InvalidState(f"counter {counter} is already paused")
+        return self._emit(Event(ev.COUNTER_PAUSED, at, actor, counter=counter))
+
+    def resume(self, counter: int, at: datetime, actor: str) -> list[Event]:
+        if not self._counter(counter).paused:
+            raise InvalidState(f"counter {counter} is not paused")
+        return self._emit(Event(ev.COUNTER_RESUMED, at, actor, counter=counter))
+
+    def reinstate(self, ticket_id: str, at: datetime, actor: str) -> list[Event]:
+        """Put a returned no-show back, to be served next at a counter of its service."""
+        ticket = self._ticket(ticket_id)
+        if ticket.status is not TicketStatus.NO_SHOW or ticket.no_show_at is None:
+            raise InvalidState(f"ticket {ticket.label} is {ticket.status.value}, not a no-show")
+        if at - ticket.no_show_at > self.grace:
+            minutes = self.config.branch.no_show_grace_s // 60
+            raise InvalidState(
+                f"ticket {ticket.label} missed its call more than {minutes} min ago; issue a new one"
+            )
+        return self._ticket_event(ev.TICKET_REINSTATED, at, actor, ticket)
+
+    def void(self, ticket_id: str, at: datetime, actor: str, reason: str) -> list[Event]:
+        """Withdraw a waiting ticket that never reached its customer (e.g. the print failed)."""
+        ticket = self._ticket(ticket_id)
+        if ticket.status is not TicketStatus.WAITING:
+            raise InvalidState(f"ticket {ticket.label} is {ticket.status.value}, cannot be voided")
+        return self._ticket_event(ev.TICKET_VOIDED, at, actor, ticket, reason=reason)
+
+    def set_equipment(
+        self, equipment_id: str, in_service: bool, note: str, at: datetime, actor: str
+    ) -> list[Event]:
+        if equipment_id not in self.equipment:
+            raise NotFound(f"no equipment {equipment_id!r}")
+        data = {"in_service": in_service, "note": note}
+        return self._emit(Event(ev.EQUIPMENT_CHANGED, at, actor, data={"id": equipment_id, **data}))
+
+    # ------------------------------------------------------------------ queries
+    def next_for(self, counter: int, now: datetime) -> Ticket | None:
+        state = self._counter(counter)
+        waiting = [
+            t for t in self.tickets.values()
+            if t.status is TicketStatus.WAITING and t.service in state.services
+        ]
+        if not waiting:
+            return None
+        return min(waiting, key=lambda t: call_key(t, state, now, self.aging_limit))
+
+    def waiting(self, service: str) -> list[Ticket]:
+        return [
+            t for t in self.tickets.values()
+            if t.service == service and t.status is TicketStatus.WAITING
+        ]
+
+    def people_ahead(self, ticket: Ticket, now: datetime) -> int:
+        """Waiting tickets of the same service that the first counter serving it calls earlier."""
+        if ticket.status is not TicketStatus.WAITING:
+            return 0
+        view = next(c for c in self.counters.values() if ticket.service in c.services)
+        mine = call_key(ticket, view, now, self.aging_limit)
+        return sum(
+            1 for t in self.waiting(ticket.service)
+            if call_key(t, view, now, self.aging_limit) < mine
+        )
+
+    def mean_service_time(self, service: str) -> float:
+        recent = self.stats[service].recent
+        if not recent:
+            return float(self.config.branch.default_service_time_s)
+        return sum(recent) / len(recent)
+
+    def open_counters(self, service: str) -> float:
+        """Counters open for ``service``; a counter that prefers other services counts half."""
+        return sum(
+            1.0 if c.services[0] == service else 0.5
+            for c in self.counters.values()
+            if service in c.services and not c.paused
+        )
+
+    def estimate_wait(self, service: str, ahead: int) -> int | None:
+        """Seconds until a customer with ``ahead`` people before them is called; None if no
+        counter is open for the service."""
+        capacity = self.open_counters(service)
+        if capacity == 0:
+            return None
+        serving = [c for c in self.counters.values() if service in c.services and not c.paused]
+        all_busy = all(c.current is not None for c in serving)
+        slots = ahead + (0.5 if all_busy else 0.0)
+        return math.ceil(slots * self.mean_service_time(service) / capacity)
+
+    def self_service_available(self) -> bool:
+        atms = [e for e in self.equipment.values() if e.kind in ("atm", "self_service")]
+        return any(e.in_service for e in atms)
+
+    # ------------------------------------------------------------------ mutation
+    def apply(self, event: Event) -> None:
+        """Apply one event to the state. Used for new events and for replay alike."""
+        handler = _HANDLERS.get(event.kind)
+        if handler is not None:
+            handler(self, event)
+        if event.seq:
+            self.seq = event.seq
+
+    def replay(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def _ticket_event(
+        self, kind: str, at: datetime, actor: str, ticket: Ticket, counter: int | None = None,
+        **extra: Any,
+    ) -> list[Event]:
+        """Emit an event about ``ticket``; its label, service and priority go along so that a
+        display or a report never has to look the ticket up."""
+        data = {"label": ticket.label, "service": ticket.service, "priority": ticket.priority.value}
+        return self._emit(Event(kind, at, actor, ticket.id, counter, {**data, **extra}))
+
+    def _emit(self, event: Event) -> list[Event]:
+        self.apply(event)
+        return [event]
+
+    def _roll_day(self, at: datetime, actor: str) -> list[Event]:
+        day = at.astimezone(self.tz).date()
+        if self.day == day:
+            return []
+        return self._emit(Event(ev.DAY_OPENED, at, actor, data={"day": day.isoformat()}))
+
+    def _counter(self, number: int) -> CounterState:
+        state = self.counters.get(number)
+        if state is None:
+            raise NotFound(f"no counter {number}")
+        return state
+
+    def _ticket(self, ticket_id: str) -> Ticket:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            raise NotFound("no such ticket today")
+        return ticket
+
+    def _current(self, counter: int) -> Ticket:
+        state = self._counter(counter)
+        if state.current is None:
+            raise InvalidState(f"counter {counter} is not serving anyone")
+        return self.tickets[state.current]
+
+    # ------------------------------------------------------------------ event handlers
+    def _on_day_opened(self, e: Event) -> None:
+        self.day = date.fromisoformat(e.data["day"])
+        # Yesterday's tickets leave memory (the database keeps them, open ones marked expired);
+        # numbering restarts.
+        self.tickets = {}
+        for stats in self.stats.values():
+            stats.last_number = 0
+            stats.issued_today = 0
+        for counter in self.counters.values():
+            counter.current = None
+
+    def _on_issued(self, e: Event) -> None:
+        d = e.data
+        self.tickets[e.ticket_id or ""] = Ticket(
+            id=e.ticket_id or "",
+            service=d["service"],
+            number=d["number"],
+            label=d["label"],
+            priority=Priority(d["priority"]),
+            business_day=e.at.astimezone(self.tz).date(),
+            issued_at=e.at,
+            channel=d["channel"],
+            queue_since=e.at,
+            routed_from=d.get("routed_from"),
+        )
+        stats = self.stats.get(d["service"])
+        if stats is not None:
+            stats.last_number = max(stats.last_number, d["number"])
+            stats.issued_today += 1
+
+    def _on_called(self, e: Event) -> None:
+        ticket = self.tickets[e.ticket_id or ""]
+        ticket.status = TicketStatus.CALLED
+        ticket.counter = e.counter
+        ticket.called_at = e.at
+        ticket.front_since = None
+        self.counters[e.counter or 0].current = ticket.id
+
+    def _on_recalled(self, e: Event) -> None:
+        self.tickets[e.ticket_id or ""].recalls = e.data["recalls"]
+
+    def _release(self, e: Event, status: TicketStatus) -> Ticket:
+        ticket = self.tickets[e.ticket_id or ""]
+        ticket.status = status
+        ticket.finished_at = e.at
+        counter = self.counters.get(ticket.counter or 0)
+        if counter is not None and counter.current == ticket.id:
+            counter.current = None
+        return ticket
+
+    def _on_done(self, e: Event) -> None:
+        ticket = self._release(e, TicketStatus.DONE)
+        stats = self.stats.get(ticket.service)
+        if stats is not None and ticket.called_at is not None:
+            stats.recent.append((e.at - ticket.called_at).total_seconds())
+
+    def _on_no_show(self, e: Event) -> None:
+        self._release(e, TicketStatus.NO_SHOW).no_show_at = e.at
+
+    def _on_reinstated(self, e: Event) -> None:
+        ticket = self.tickets[e.ticket_id or ""]
+        ticket.status = TicketStatus.WAITING
+        ticket.front_since = e.at
+        ticket.finished_at = None
+
+    def _on_transferred(self, e: Event) -> None:
+        ticket = self._release(e, TicketStatus.WAITING)
+        ticket.finished_at = None
+        ticket.transferred_from = ticket.service
+        ticket.service = e.data["to"]
+        ticket.front_since = e.at
+        ticket.counter = None
+
+    def _on_voided(self, e: Event) -> None:
+        self._release(e, TicketStatus.VOIDED)
+
+    def _on_paused(self, e: Event) -> None:
+        self.counters[e.counter or 0].paused = True
+
+    def _on_resumed(self, e: Event) -> None:
+        self.counters[e.counter or 0].paused = False
+
+    def _on_equipment(self, e: Event) -> None:
+        item = self.equipment.get(e.data["id"])
+        if item is not None:
+            item.in_service = e.data["in_service"]
+            item.note = e.data["note"]
+            item.changed_at = e.at
+
+
+_HANDLERS = {
+    ev.DAY_OPENED: QueueEngine._on_day_opened,
+    ev.TICKET_ISSUED: QueueEngine._on_issued,
+    ev.TICKET_CALLED: QueueEngine._on_called,
+    ev.TICKET_RECALLED: QueueEngine._on_recalled,
+    ev.TICKET_DONE: QueueEngine._on_done,
+    ev.TICKET_NO_SHOW: QueueEngine._on_no_show,
+    ev.TICKET_REINSTATED: QueueEngine._on_reinstated,
+    ev.TICKET_TRANSFERRED: QueueEngine._on_transferred,
+    ev.TICKET_VOIDED: QueueEngine._on_voided,
+    ev.COUNTER_PAUSED: QueueEngine._on_paused,
+    ev.COUNTER_RESUMED: QueueEngine._on_resumed,
+    ev.EQUIPMENT_CHANGED: QueueEngine._on_equipment,
+}
+

@@ -1,0 +1,43 @@
+"""Events: the append-only record of every state change, and the only thing that changes state.
+
+The engine turns a command into events and applies them; replaying the stored events in ``seq``
+order through :meth:`QueueEngine.apply` rebuilds exactly the same state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Event kinds (the ``kind`` column of the event log and the ``kind`` field on the WebSocket).
+DAY_OPENED = "day_opened"
+TICKET_ISSUED = "ticket_issued"
+GUIDANCE_GIVEN = "guidance_given"
+TICKET_CALLED = "ticket_called"
+TICKET_RECALLED = "ticket_recalled"
+TICKET_NO_SHOW = "ticket_no_show"
+TICKET_REINSTATED = "ticket_reinstated"
+TICKET_TRANSFERRED = "ticket_transferred"
+TICKET_DONE = "ticket_done"
+TICKET_VOIDED = "ticket_voided"
+COUNTER_PAUSED = "counter_paused"
+COUNTER_RESUMED = "counter_resumed"
+EQUIPMENT_CHANGED = "equipment_changed"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One state change: what happened, when, who did it, to which ticket and counter.
+
+    ``seq`` is 0 until the storage layer assigns the branch-wide sequence number on commit.
+    ``data`` holds only JSON-safe values (datetimes as ISO strings).
+    """
+
+    kind: str
+    at: datetime
+    actor: str
+    ticket_id: str | None = None
+    counter: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0

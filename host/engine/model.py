@@ -1,0 +1,74 @@
+"""The engine's in-memory state: tickets, counters, equipment. Plain data, no behaviour."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    VIP = "vip"
+    GREEN = "green"  # seniors, reduced mobility, urgent: served first
+
+
+class TicketStatus(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    VOIDED = "voided"  # never handed to a customer (the print failed)
+    EXPIRED = "expired"  # still open when the business day ended
+
+
+@dataclass
+class Ticket:
+    id: str
+    service: str
+    number: int
+    label: str
+    priority: Priority
+    business_day: date
+    issued_at: datetime
+    channel: str
+    status: TicketStatus = TicketStatus.WAITING
+    # Order within the queue: longest ``queue_since`` first; ``front_since`` set means the ticket
+    # was put at the front (reinstated no-show, transfer) and goes before everyone else.
+    queue_since: datetime | None = None
+    front_since: datetime | None = None
+    counter: int | None = None
+    called_at: datetime | None = None
+    finished_at: datetime | None = None
+    no_show_at: datetime | None = None
+    recalls: int = 0
+    routed_from: str | None = None
+    transferred_from: str | None = None
+
+
+@dataclass
+class CounterState:
+    number: int
+    services: tuple[str, ...]
+    vip: bool
+    paused: bool = False
+    current: str | None = None  # ticket id being served
+
+
+@dataclass
+class EquipmentState:
+    id: str
+    kind: str
+    in_service: bool = True
+    note: str = ""
+    changed_at: datetime | None = None
+
+
+@dataclass
+class ServiceStats:
+    """Recent service durations (seconds), the basis of wait estimates."""
+
+    recent: deque[float] = field(default_factory=lambda: deque(maxlen=20))
+    issued_today: int = 0
+    last_number: int = 0

@@ -1,0 +1,32 @@
+"""Who a counter calls next: the call-order rules of DESIGN.md section 4, as a sort key.
+
+Classes, best first:
+0. put at the front (reinstated no-show, transferred customer), in the order they were put there;
+1. green channel, and any ticket that has waited beyond the aging limit (so nobody starves),
+   longest-waiting first;
+2. VIP tickets, only at a counter that serves VIP;
+3. everyone else: the counter's services in its order of preference, longest-waiting first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from host.engine.model import CounterState, Priority, Ticket
+
+CallKey = tuple[int, int, datetime, int]
+
+
+def call_key(
+    ticket: Ticket, counter: CounterState, now: datetime, aging_limit: timedelta
+) -> CallKey:
+    """Sort key of a waiting ticket at ``counter``; lower is called first."""
+    since = ticket.queue_since or ticket.issued_at
+    preference = counter.services.index(ticket.service) if ticket.service in counter.services else 0
+    if ticket.front_since is not None:
+        return (0, 0, ticket.front_since, ticket.number)
+    if ticket.priority is Priority.GREEN or now - since >= aging_limit:
+        return (1, 0, since, ticket.number)
+    if ticket.priority is Priority.VIP and counter.vip:
+        return (2, 0, since, ticket.number)
+    return (3, preference, since, ticket.number)

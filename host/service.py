@@ -1,0 +1,183 @@
+"""The branch service: the one place where commands meet the engine and the database.
+
+A single writer thread takes commands from a queue and applies them in batches: one database
+transaction per batch (group commit), so sixteen kiosks issuing at once cost one fsync, not
+sixteen. A command is acknowledged (its future resolved) only after its batch has committed.
+Inside the transaction the writer first applies events that other host processes committed, so
+several processes on one PostgreSQL database see one consistent queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from host.config import BranchConfig
+from host.engine import EngineError, Event, QueueEngine, Ticket
+from host.hub import EventHub
+from host.storage import StorageError, Store
+
+log = logging.getLogger("branchq.service")
+
+Command = Callable[[QueueEngine, datetime], list[Event]]
+T = TypeVar("T")
+_BATCH_MAX = 64
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Pending:
+    command: Command
+    future: asyncio.Future[list[Event]]
+    loop: asyncio.AbstractEventLoop
+
+
+class BranchService:
+    """Owns the engine for one branch; see the module docstring for the threading model."""
+
+    def __init__(self, config: BranchConfig, store: Store,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.hub = EventHub()
+        self.engine = QueueEngine(config)
+        self._lock = threading.Lock()  # guards self.engine
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ life cycle
+    def start(self) -> None:
+        self.store.migrate()
+        self._rebuild()
+        self._thread = threading.Thread(target=self._writer, name="branchq-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _rebuild(self) -> None:
+        """Rebuild the engine from the event log (start-up, or after a failed transaction)."""
+        with self._lock:
+            engine = QueueEngine(self.config)
+            engine.replay(self.store.load_events(0))
+            self.engine = engine
+        log.info("engine rebuilt from the event log up to seq %d", self.engine.seq)
+
+    # ------------------------------------------------------------------ commands
+    async def execute(self, command: Command) -> list[Event]:
+        """Run ``command`` in the writer; return its events once they are durably stored.
+
+        Raises the command's EngineError, or StorageError when the batch could not commit.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Event]] = loop.create_future()
+        self._queue.put(_Pending(command, future, loop))
+        return await future
+
+    def execute_blocking(self, command: Command) -> list[Event]:
+        """Same as :meth:`execute`, for callers without an event loop (CLI, tests)."""
+        async def run() -> list[Event]:
+            return await self.execute(command)
+        return asyncio.run(run())
+
+    def _writer(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < _BATCH_MAX:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                batch.append(item)
+            try:
+                self._commit(batch)
+            except Exception:  # the writer must survive anything; each caller got its error
+                log.exception("writer batch failed")
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        results: list[list[Event] | BaseException] = []
+        stored: list[Event] = []
+        try:
+            with self._lock, self.store.write_transaction() as tx:
+                self.engine.replay(tx.events_since(self.engine.seq))
+                new: list[Event] = []
+                for item in batch:
+                    try:
+                        events = item.command(self.engine, self.clock())
+                    except EngineError as err:
+                        results.append(err)
+                        continue
+                    results.append(events)
+                    new.extend(events)
+                touched: dict[str, Ticket] = {}
+                for e in new:
+                    if e.ticket_id and e.ticket_id in self.engine.tickets:
+                        touched[e.ticket_id] = self.engine.tickets[e.ticket_id]
+                stored = tx.append(new, touched)
+                self.engine.seq = tx.last_seq
+        except StorageError as err:
+            log.error("could not store %d command(s): %s", len(batch), err)
+            self._rebuild_after_failure()
+            results = [err] * len(batch)
+            stored = []
+        # Hand each caller the stored (seq-numbered) copies of its own events.
+        by_identity = iter(stored)
+        for item, result in zip(batch, results, strict=True):
+            if isinstance(result, list):
+                result = [next(by_identity) for _ in result]
+            item.loop.call_soon_threadsafe(_resolve, item.future, result)
+        if stored:
+            loop = batch[0].loop
+            loop.call_soon_threadsafe(self.hub.publish, stored)
+
+    def _rebuild_after_failure(self) -> None:
+        try:
+            self._rebuild()
+        except StorageError as err:
+            # The database is unreachable: keep a fresh engine that will catch up from the log
+            # at the next successful transaction.
+            log.error("database unreachable, engine reset: %s", err)
+            with self._lock:
+                self.engine = QueueEngine(self.config)
+
+    # ------------------------------------------------------------------ reads
+    def read(self, query: Callable[[QueueEngine], T]) -> T:
+        """Run ``query`` on an up-to-date engine (blocking: call from a worker thread)."""
+        with self._lock:
+            try:
+                if self.store.last_seq() > self.engine.seq:
+                    self.engine.replay(self.store.load_events(self.engine.seq))
+            except SQLAlchemyError as err:
+                # Serve what this process knows rather than fail a read; writes report the fault.
+                log.warning("catch-up read failed, serving local state: %s", err)
+            return query(self.engine)
+
+
+def _resolve(future: asyncio.Future[list[Event]], result: list[Event] | BaseException) -> None:
+    if future.cancelled():
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)

@@ -1,0 +1,5 @@
+"""Durable storage of the event log, ticket projection and API tokens."""
+
+from host.storage.store import StorageError, Store, WriteTransaction, default_sqlite_url
+
+__all__ = ["StorageError", "Store", "WriteTransaction", "default_sqlite_url"]

@@ -1,0 +1,287 @@
+"""Durable storage: the event log, the ticket projection and API tokens, on SQLite or PostgreSQL.
+
+Durability: SQLite runs in WAL mode with ``synchronous=FULL``, so every commit is fsync'ed to the
+WAL before the host acknowledges it; an acknowledged ticket survives a crash of the process *and*
+of the machine (``NORMAL`` would survive only a process crash). PostgreSQL commits are durable
+with its default ``synchronous_commit=on``.
+
+Writers serialise per branch on the ``branch_state`` row (SQLite: ``BEGIN IMMEDIATE`` takes the
+database write lock; PostgreSQL: ``SELECT ... FOR UPDATE``), so event sequence numbers, and with
+them ticket numbers, are gap-free and unique across every host process sharing the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from host.engine.events import DAY_OPENED, TICKET_ISSUED, Event
+from host.engine.model import Ticket, TicketStatus
+from host.storage.tables import api_tokens, branch_state, events, tickets
+
+log = logging.getLogger("branchq.storage")
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_PG_MIGRATION_LOCK = 0x6272_7100  # "brq\0": one migrator at a time across host processes
+
+
+class StorageError(Exception):
+    """The database could not be reached or refused a write; nothing was acknowledged."""
+
+
+def default_sqlite_url(var_dir: Path = Path("var")) -> str:
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(var_dir / 'branchq.db').resolve()}"
+
+
+def make_engine(url: str) -> Engine:
+    """Create the SQLAlchemy engine with the durability and locking settings described above."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Connection) -> None:
+        # A write transaction takes the write lock up front, so two writers never deadlock
+        # upgrading a read lock; plain reads stay concurrent under WAL.
+        mode = "IMMEDIATE" if conn.get_execution_options().get("branchq_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    id: int
+    name: str
+    role: str
+    counter: int | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class Store:
+    """All database access of the host. Methods are blocking: call them from a worker thread."""
+
+    def __init__(self, url: str, branch: str) -> None:
+        self.url = url
+        self.branch = branch
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ schema
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest revision; safe with concurrent starters."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        try:
+            with self._write() as conn:
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                exists = conn.execute(
+                    select(branch_state.c.branch).where(branch_state.c.branch == self.branch)
+                ).first()
+                if exists is None:
+                    conn.execute(insert(branch_state).values(branch=self.branch, last_seq=0))
+        except SQLAlchemyError as err:
+            raise StorageError(f"cannot prepare the database: {err}") from err
+
+    # ------------------------------------------------------------------ transactions
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(branchq_write=True) as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[WriteTransaction]:
+        """Open a write transaction holding the branch lock; commit on clean exit."""
+        try:
+            with self._write() as conn:
+                query = select(branch_state.c.last_seq).where(branch_state.c.branch == self.branch)
+                if self.dialect == "postgresql":
+                    query = query.with_for_update()
+                last_seq = conn.execute(query).scalar_one()
+                yield WriteTransaction(self, conn, last_seq)
+        except SQLAlchemyError as err:
+            raise StorageError(str(err).splitlines()[0]) from err
+
+    # ------------------------------------------------------------------ reads
+    def last_seq(self) -> int:
+        with self.engine.connect() as conn:
+            query = select(branch_state.c.last_seq).where(branch_state.c.branch == self.branch)
+            return int(conn.execute(query).scalar_one())
+
+    def load_events(self, after: int = 0, limit: int | None = None) -> list[Event]:
+        with self.engine.connect() as conn:
+            return self._events_after(conn, after, limit)
+
+    def _events_after(self, conn: Connection, after: int, limit: int | None) -> list[Event]:
+        query = (
+            select(events)
+            .where(events.c.branch == self.branch, events.c.seq > after)
+            .order_by(events.c.seq)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [
+            Event(r.kind, r.at, r.actor, r.ticket_id, r.counter, dict(r.data), int(r.seq))
+            for r in conn.execute(query)
+        ]
+
+    def ticket_row(self, ticket_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+        return dict(row._mapping) if row else None
+
+    def count_tickets(self, day: date) -> int:
+        with self.engine.connect() as conn:
+            query = select(func.count()).select_from(tickets).where(
+                tickets.c.branch == self.branch, tickets.c.business_day == day
+            )
+            return int(conn.execute(query).scalar_one())
+
+    # ------------------------------------------------------------------ tokens
+    def add_token(self, name: str, role: str, counter: int | None, token_hash: str,
+                  created_at: datetime) -> int:
+        with self._write() as conn:
+            result = conn.execute(
+                insert(api_tokens).values(
+                    branch=self.branch, name=name, role=role, counter=counter,
+                    token_hash=token_hash, created_at=created_at, note="",
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def find_token(self, token_hash: str) -> TokenRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(api_tokens).where(
+                    api_tokens.c.token_hash == token_hash,
+                    api_tokens.c.branch == self.branch,
+                    api_tokens.c.revoked_at.is_(None),
+                )
+            ).first()
+        return _token(row) if row else None
+
+    def list_tokens(self) -> list[TokenRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(api_tokens).where(api_tokens.c.branch == self.branch).order_by(api_tokens.c.id)
+            )
+            return [_token(r) for r in rows]
+
+    def revoke_token(self, token_id: int, at: datetime) -> bool:
+        with self._write() as conn:
+            result = conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.id == token_id, api_tokens.c.branch == self.branch,
+                       api_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+            return result.rowcount == 1
+
+
+def _token(row: Any) -> TokenRow:
+    return TokenRow(row.id, row.name, row.role, row.counter, row.created_at, row.revoked_at)
+
+
+class WriteTransaction:
+    """One write transaction: catch up with events other processes wrote, then append ours."""
+
+    def __init__(self, store: Store, conn: Connection, last_seq: int) -> None:
+        self.store = store
+        self.conn = conn
+        self.last_seq = last_seq
+
+    def events_since(self, seq: int) -> list[Event]:
+        return self.store._events_after(self.conn, seq, None) if seq < self.last_seq else []
+
+    def append(self, new_events: list[Event], touched: dict[str, Ticket]) -> list[Event]:
+        """Store events with the next sequence numbers and update the ticket projection.
+
+        Returns the events with their ``seq``. ``touched`` holds the current state of every
+        ticket the events changed.
+        """
+        if not new_events:
+            return []
+        stored = []
+        for i, e in enumerate(new_events, start=self.last_seq + 1):
+            stored.append(Event(e.kind, e.at, e.actor, e.ticket_id, e.counter, e.data, i))
+        branch = self.store.branch
+        self.conn.execute(
+            insert(events),
+            [
+                {"branch": branch, "seq": e.seq, "kind": e.kind, "at": e.at, "actor": e.actor,
+                 "ticket_id": e.ticket_id, "counter": e.counter, "data": e.data}
+                for e in stored
+            ],
+        )
+        for e in stored:
+            if e.kind == DAY_OPENED:
+                self.conn.execute(
+                    update(tickets)
+                    .where(tickets.c.branch == branch,
+                           tickets.c.business_day < date.fromisoformat(e.data["day"]),
+                           tickets.c.status.in_([TicketStatus.WAITING, TicketStatus.CALLED]))
+                    .values(status=TicketStatus.EXPIRED.value)
+                )
+        new_ids = {e.ticket_id for e in stored if e.kind == TICKET_ISSUED}
+        inserts = [_ticket_values(branch, t) for tid, t in touched.items() if tid in new_ids]
+        if inserts:
+            self.conn.execute(insert(tickets), inserts)
+        for tid, t in touched.items():
+            if tid not in new_ids:
+                values = _ticket_values(branch, t)
+                self.conn.execute(update(tickets).where(tickets.c.id == tid).values(values))
+        self.last_seq = stored[-1].seq
+        self.conn.execute(
+            update(branch_state).where(branch_state.c.branch == branch)
+            .values(last_seq=self.last_seq)
+        )
+        return stored
+
+
+def _ticket_values(branch: str, t: Ticket) -> dict[str, Any]:
+    return {
+        "id": t.id, "branch": branch, "business_day": t.business_day, "service": t.service,
+        "number": t.number, "label": t.label, "priority": t.priority.value,
+        "status": t.status.value, "channel": t.channel, "issued_at": t.issued_at,
+        "called_at": t.called_at, "finished_at": t.finished_at, "counter": t.counter,
+        "recalls": t.recalls, "routed_from": t.routed_from, "transferred_from": t.transferred_from,
+    }

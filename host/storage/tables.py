@@ -1,0 +1,105 @@
+"""Database tables (SQLAlchemy Core). The Alembic migrations under ``migrations/`` create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Dialect,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (no time zones) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+# One row per branch; writers lock it so that events get gap-free sequence numbers across
+# every host process sharing the database.
+branch_state = Table(
+    "branch_state",
+    metadata,
+    Column("branch", String(32), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("branch", String(32), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("ticket_id", String(40)),
+    Column("counter", Integer),
+    Column("data", JSON, nullable=False),
+)
+
+# A projection of the event log, kept in the same transaction: the current state of each ticket,
+# for the status page, reports and the "no duplicate number" constraint.
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("branch", String(32), nullable=False),
+    Column("business_day", Date, nullable=False),
+    Column("service", String(32), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("label", String(12), nullable=False),
+    Column("priority", String(8), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("called_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("counter", Integer),
+    Column("recalls", Integer, nullable=False, default=0),
+    Column("routed_from", String(32)),
+    Column("transferred_from", String(32)),
+    UniqueConstraint("branch", "business_day", "label", name="uq_ticket_label"),
+    Index("ix_tickets_day", "branch", "business_day"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("branch", String(32), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("counter", Integer),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("note", Text, nullable=False, default=""),
+)
