@@ -1,0 +1,69 @@
+"""Start the real host (``branchq host run``: uvicorn on 127.0.0.1, a free port) for a test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from host.auth import Role, create_token
+from host.config import load_config
+from host.storage import Store
+from tests.pg import free_port
+
+DEMO_BRANCH = load_config(None).branch.id
+
+
+@dataclass
+class HostProcess:
+    db_url: str
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    config_path: str | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> HostProcess:
+        args = [sys.executable, "-c", "from host.cli import main; main()", "host", "run",
+                "--db", self.db_url, "--port", str(self.port)]
+        if self.config_path:
+            args += ["--config", self.config_path]
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "BRANCHQ_LOG": "INFO"})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"host exited early:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"host did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=15)
+
+    def token(self, role: Role, counter: int | None = None, name: str = "") -> str:
+        store = Store(self.db_url, DEMO_BRANCH)
+        try:
+            return create_token(store, role, name or f"test {role.value}", counter)
+        finally:
+            store.close()
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=10)

@@ -1,0 +1,176 @@
+"""Every endpoint and every error of the v1 API, against the real host on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from websockets.sync.client import connect
+
+from host.auth import Role
+from tests.host.hostproc import HostProcess
+
+
+def issue(host: HostProcess, kiosk: str, service: str = "cash", **extra: object) -> dict:  # type: ignore[type-arg]
+    with host.client(kiosk) as c:
+        r = c.post("/api/v1/tickets", json={"service": service, **extra})
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_issue_and_public_status(running_host: HostProcess) -> None:
+    kiosk = running_host.token(Role.KIOSK)
+    first = issue(running_host, kiosk)
+    second = issue(running_host, kiosk, priority="green")
+    assert (first["number"], second["number"]) == ("A001", "A002")
+    assert first["status"] == "waiting" and first["route"] == "counter"
+    assert second["people_ahead"] == 0  # green goes first
+    assert second["status_url"].endswith("/t/" + second["id"])
+    assert len(first["id"]) >= 20  # unguessable
+    with running_host.client() as anonymous:
+        status = anonymous.get(f"/api/v1/tickets/{first['id']}").json()
+    assert status["number"] == "A001" and status["people_ahead"] == 1
+    assert set(status) == set(first)  # the public view is the same shape: no personal data
+
+
+def test_issue_errors(running_host: HostProcess) -> None:
+    kiosk = running_host.token(Role.KIOSK)
+    with running_host.client(kiosk) as c:
+        r = c.post("/api/v1/tickets", json={"service": "mortgage"})
+        assert (r.status_code, r.json()["error"]) == (422, "unknown_service")
+        r = c.post("/api/v1/tickets", json={"service": "cash", "priority": "platinum"})
+        assert (r.status_code, r.json()["error"]) == (422, "invalid_request")
+        r = c.post("/api/v1/tickets", content=b"{not json", headers={"content-type": "application/json"})
+        assert r.status_code == 422
+        r = c.post("/api/v1/tickets", json={"service": "cash", "extra": 1})
+        assert r.status_code == 422
+        r = c.post("/api/v1/tickets", json={"service": "vip"})
+        assert (r.status_code, r.json()["error"]) == (403, "forbidden")
+        assert c.post("/api/v1/counters/1/call-next").status_code == 403  # a kiosk cannot call
+    with running_host.client() as c:
+        r = c.post("/api/v1/tickets", json={"service": "cash"})
+        assert (r.status_code, r.json()["error"]) == (401, "unauthorized")
+        assert c.get("/api/v1/tickets/AAAAAAAAAAAAAAAAAAAAAA").status_code == 404
+        assert c.get("/api/v1/tickets/short").status_code == 422
+    with running_host.client("bq_forged") as c:
+        assert c.post("/api/v1/tickets", json={"service": "cash"}).status_code == 401
+    manager = running_host.token(Role.MANAGER)
+    with running_host.client(manager) as c:
+        r = c.post("/api/v1/tickets", json={"service": "vip"})
+        assert r.status_code == 201 and r.json()["number"] == "V001"
+        assert r.json()["priority"] == "vip"
+
+
+def test_counter_actions_and_their_errors(running_host: HostProcess) -> None:
+    kiosk = running_host.token(Role.KIOSK)
+    teller1 = running_host.client(running_host.token(Role.TELLER, counter=1))
+    teller3 = running_host.client(running_host.token(Role.TELLER, counter=3))
+    manager = running_host.client(running_host.token(Role.MANAGER))
+    assert teller1.post("/api/v1/counters/1/call-next").status_code == 204
+    a1, a2 = issue(running_host, kiosk), issue(running_host, kiosk)
+    r = teller1.post("/api/v1/counters/1/call-next")
+    assert r.status_code == 200
+    assert r.json()["ticket"]["number"] == "A001" and r.json()["ticket"]["counter"] == 1
+    assert r.json()["counter"]["serving"]["number"] == "A001"
+    assert teller3.post("/api/v1/counters/1/recall").status_code == 403  # not its counter
+    assert teller1.post("/api/v1/counters/1/recall").json()["ticket"]["recalls"] == 1
+    assert teller1.post("/api/v1/counters/1/no-show").json()["ticket"]["status"] == "no_show"
+    r = teller1.post("/api/v1/counters/1/done")
+    assert (r.status_code, r.json()["error"]) == (409, "conflict")
+    assert teller1.post(f"/api/v1/tickets/{a1['id']}/reinstate").status_code == 403
+    r = manager.post(f"/api/v1/tickets/{a1['id']}/reinstate")
+    assert r.status_code == 200 and r.json()["status"] == "waiting"
+    assert r.json()["people_ahead"] == 0  # before A002
+    assert manager.post(f"/api/v1/tickets/{a1['id']}/reinstate").status_code == 409
+    assert teller1.post("/api/v1/counters/1/call-next").json()["ticket"]["number"] == "A001"
+    r = teller1.post("/api/v1/counters/1/transfer", json={"service": "noncash"})
+    assert r.status_code == 200 and r.json()["ticket"]["service"] == "noncash"
+    assert teller1.post("/api/v1/counters/1/transfer", json={"service": "x"}).status_code == 422
+    assert teller3.post("/api/v1/counters/3/call-next").json()["ticket"]["number"] == "A001"
+    assert teller3.post("/api/v1/counters/3/done").json()["ticket"]["status"] == "done"
+    assert teller1.post("/api/v1/counters/1/pause").json()["counter"]["paused"] is True
+    r = teller1.post("/api/v1/counters/1/call-next")
+    assert (r.status_code, r.json()["error"]) == (409, "conflict")
+    assert teller1.post("/api/v1/counters/1/pause").status_code == 409
+    assert teller1.post("/api/v1/counters/1/resume").json()["counter"]["paused"] is False
+    r = manager.post("/api/v1/counters/2/call", json={"ticket_id": a2["id"]})
+    assert r.json()["ticket"]["number"] == "A002"
+    assert manager.post("/api/v1/counters/99/call-next").status_code == 404
+    assert manager.post("/api/v1/counters/0/call-next").status_code == 422
+    for client in (teller1, teller3, manager):
+        client.close()
+
+
+def test_queues_counters_and_equipment(running_host: HostProcess) -> None:
+    kiosk = running_host.token(Role.KIOSK)
+    display = running_host.client(running_host.token(Role.DISPLAY))
+    tech = running_host.client(running_host.token(Role.TECHNICIAN))
+    teller = running_host.client(running_host.token(Role.TELLER, counter=1))
+    for _ in range(3):
+        issue(running_host, kiosk, "noncash")
+    queues = {q["service"]: q for q in display.get("/api/v1/queues").json()}
+    assert queues["noncash"]["waiting"] == 3 and queues["cash"]["waiting"] == 0
+    assert queues["noncash"]["open_counters"] == 2.5
+    assert queues["noncash"]["estimated_wait_s"] > 0
+    counters = display.get("/api/v1/counters").json()
+    assert [c["number"] for c in counters] == [1, 2, 3, 4, 5, 6]
+    assert display.get("/api/v1/equipment").json()[0]["status"] == "in_service"
+    guidance = issue(running_host, kiosk, "atm_small", lang="en")
+    assert guidance["route"] == "self_service" and "ATM" in guidance["guidance"]
+    assert teller.put("/api/v1/equipment/atm-1", json={"status": "out_of_service"}).status_code == 403
+    assert display.put("/api/v1/equipment/atm-1", json={"status": "out_of_service"}).status_code == 403
+    r = tech.put("/api/v1/equipment/atm-1", json={"status": "broken"})
+    assert r.status_code == 422
+    assert tech.put("/api/v1/equipment/atm-9", json={"status": "in_service"}).status_code == 404
+    for atm in ("atm-1", "atm-2"):
+        r = tech.put(f"/api/v1/equipment/{atm}", json={"status": "out_of_service", "note": "jam"})
+        assert r.json()["status"] == "out_of_service" and r.json()["note"] == "jam"
+    fallback = issue(running_host, kiosk, "atm_small")
+    assert fallback["route"] == "counter" and fallback["number"] == "A001"
+    with running_host.client() as anonymous:
+        assert anonymous.get("/api/v1/queues").status_code == 401
+    for client in (display, tech, teller):
+        client.close()
+
+
+def test_event_stream_resumes_after_seq_and_hides_ids_from_displays(
+    running_host: HostProcess,
+) -> None:
+    kiosk = running_host.token(Role.KIOSK)
+    display = running_host.token(Role.DISPLAY)
+    manager = running_host.token(Role.MANAGER)
+    issue(running_host, kiosk)
+    issue(running_host, kiosk)
+    ws_url = running_host.base.replace("http", "ws") + "/api/v1/events"
+    with connect(ws_url, additional_headers={"Authorization": f"Bearer {manager}"}) as ws:
+        got = [json.loads(ws.recv(timeout=5)) for _ in range(3)]
+    assert [e["kind"] for e in got] == ["day_opened", "ticket_issued", "ticket_issued"]
+    assert [e["seq"] for e in got] == [1, 2, 3]
+    assert got[1]["ticket_id"] and got[1]["data"]["label"] == "A001"
+    with connect(f"{ws_url}?after=2", subprotocols=["branchq", display]) as ws:
+        resumed = json.loads(ws.recv(timeout=5))
+        assert resumed["seq"] == 3 and "ticket_id" not in resumed and "actor" not in resumed
+        with running_host.client(running_host.token(Role.TELLER, counter=2)) as teller:
+            teller.post("/api/v1/counters/2/call-next")
+        live = json.loads(ws.recv(timeout=5))
+        assert (live["kind"], live["counter"], live["data"]["label"]) == ("ticket_called", 2, "A001")
+    with connect(ws_url, additional_headers={"Authorization": "Bearer bq_nope"}) as ws:
+        with pytest.raises(Exception) as closed:
+            ws.recv(timeout=5)
+    assert "4401" in str(closed.value)
+
+
+def test_health_metrics_and_docs(running_host: HostProcess) -> None:
+    with running_host.client() as c:
+        assert c.get("/healthz").json()["status"] == "ok"
+        assert c.get("/metrics").status_code == 401
+        assert c.get("/docs").status_code == 200
+        spec = c.get("/openapi.json").json()
+        assert "/api/v1/tickets" in spec["paths"]
+    issue(running_host, running_host.token(Role.KIOSK))
+    with running_host.client(running_host.token(Role.TECHNICIAN)) as c:
+        text = c.get("/metrics").text
+    assert 'branchq_tickets_issued_today{service="cash"} 1' in text
+    assert 'branchq_waiting{service="cash"} 1' in text
+    with running_host.client(running_host.token(Role.KIOSK)) as c:
+        assert c.get("/metrics").status_code == 403

@@ -1,0 +1,203 @@
+"""Queue rules as the branch experiences them (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from host.engine import InvalidState, NotFound, Priority, QueueEngine, TicketStatus, UnknownService
+from host.engine.engine import format_number
+from tests.host.engine_helpers import Branch
+
+
+def test_numbers_are_per_service_and_padded() -> None:
+    b = Branch()
+    labels = [b.label(b.issue("cash")) for _ in range(3)] + [b.label(b.issue("noncash"))]
+    assert labels == ["A001", "A002", "A003", "B001"]
+    assert format_number("A", 999) == "A999"
+    assert format_number("A", 1000) == "A1000"
+
+
+def test_numbering_restarts_on_the_next_business_day_in_branch_time() -> None:
+    b = Branch()
+    first = b.issue()
+    b.tick(15 * 3600)  # 16:00 UTC = midnight in Shanghai
+    second = b.issue()
+    assert b.label(second) == "A001"
+    assert first not in b.engine.tickets  # yesterday's tickets leave the live queue
+
+
+def test_unknown_service_is_refused() -> None:
+    with pytest.raises(UnknownService):
+        Branch().issue("mortgage")
+
+
+def test_longest_waiting_first_then_green_first() -> None:
+    b = Branch()
+    a1 = b.issue()
+    b.tick()
+    b.issue()
+    b.tick()
+    green = b.issue(priority=Priority.GREEN)
+    assert b.call(1) == b.label(green)
+    assert b.call(2) == b.label(a1)
+
+
+def test_vip_first_only_at_a_vip_counter() -> None:
+    b = Branch()
+    normal = b.issue("cash")
+    b.tick()
+    vip_cash = b.issue("cash", Priority.VIP)
+    assert b.call(1) == b.label(normal)  # counter 1 is not a VIP counter
+    b.issue("cash")
+    b.tick()
+    vip_cash2 = b.issue("cash", Priority.VIP)
+    assert b.call(5) == b.label(vip_cash)  # counter 5 serves VIP first
+    assert b.call(5) == b.label(vip_cash2)
+
+
+def test_vip_counter_takes_cash_and_noncash_when_no_vip_waits() -> None:
+    b = Branch()
+    noncash = b.issue("noncash")
+    b.tick()
+    vip = b.issue("vip")
+    assert b.engine.tickets[vip].priority is Priority.VIP
+    assert b.label(vip) == "V001"
+    assert b.call(5) == "V001"
+    assert b.call(5) == b.label(noncash)
+    assert b.call(5) is None
+
+
+def test_aging_promotes_a_long_wait_above_new_green_tickets() -> None:
+    b = Branch()
+    old = b.issue()
+    b.tick(b.engine.config.branch.aging_limit_s + 1)
+    b.issue(priority=Priority.GREEN)
+    assert b.call(1) == b.label(old)
+
+
+def test_call_next_finishes_the_current_customer_and_learns_service_time() -> None:
+    b = Branch()
+    first = b.issue()
+    b.issue()
+    b.call(1)
+    b.tick(300)
+    b.call(1)
+    assert b.engine.tickets[first].status is TicketStatus.DONE
+    assert b.engine.mean_service_time("cash") == 300
+
+
+def test_recall_counts_and_no_show_can_be_reinstated_within_grace() -> None:
+    b = Branch()
+    t = b.issue()
+    b.issue()
+    b.call(1)
+    b.do("recall", 1)
+    b.do("recall", 1)
+    assert b.engine.tickets[t].recalls == 2
+    b.do("no_show", 1)
+    assert b.engine.tickets[t].status is TicketStatus.NO_SHOW
+    b.tick(60)
+    b.do("reinstate", t)
+    assert b.call(2) == b.label(t)  # served next, ahead of A002
+
+
+def test_reinstate_after_grace_is_refused() -> None:
+    b = Branch()
+    t = b.issue()
+    b.call(1)
+    b.do("no_show", 1)
+    b.tick(b.engine.config.branch.no_show_grace_s + 1)
+    with pytest.raises(InvalidState, match="issue a new one"):
+        b.do("reinstate", t)
+
+
+def test_transfer_keeps_the_number_and_goes_to_the_front() -> None:
+    b = Branch()
+    b.issue("noncash")
+    t = b.issue("cash")
+    b.call(1)
+    b.do("transfer", 1, "noncash")
+    ticket = b.engine.tickets[t]
+    assert ticket.label == "A001"
+    assert ticket.service == "noncash"
+    assert b.call(3) == ticket.label
+    assert b.engine.counters[1].current is None
+
+
+def test_paused_counter_cannot_call_and_others_still_can() -> None:
+    b = Branch()
+    b.issue()
+    b.do("pause", 1)
+    with pytest.raises(InvalidState, match="paused"):
+        b.call(1)
+    assert b.call(2) == "A001"
+    b.do("resume", 1)
+    with pytest.raises(InvalidState):
+        b.do("resume", 1)
+
+
+def test_actions_without_a_customer_are_refused() -> None:
+    b = Branch()
+    for method in ("recall", "no_show", "done"):
+        with pytest.raises(InvalidState, match="not serving"):
+            b.do(method, 1)
+    with pytest.raises(NotFound):
+        b.call(42)
+
+
+def test_self_service_guidance_then_fallback_when_atms_are_down() -> None:
+    b = Branch()
+    b.issue("atm_small")
+    assert not b.engine.tickets  # guidance only: no number
+    assert b.log[-1].kind == "guidance_given"
+    for atm in ("atm-1", "atm-2"):
+        b.do("set_equipment", atm, False, "cash jam")
+    t = b.issue("atm_small")
+    ticket = b.engine.tickets[t]
+    assert (ticket.label, ticket.routed_from) == ("A001", "atm_small")
+
+
+def test_people_ahead_and_estimated_wait() -> None:
+    b = Branch()
+    ids = [b.issue() for _ in range(5)]
+    last = b.engine.tickets[ids[-1]]
+    assert b.engine.people_ahead(last, b.now) == 4
+    # 2.5 counters for cash (counter 5 prefers VIP: counts half), 240 s default service time
+    assert b.engine.estimate_wait("cash", 4) == 384
+    for n in (1, 2, 5):
+        b.do("pause", n)
+    assert b.engine.estimate_wait("cash", 4) is None
+
+
+def test_void_withdraws_a_ticket_that_never_printed() -> None:
+    b = Branch()
+    t = b.issue()
+    b.do("void", t, "paper out")
+    assert b.engine.tickets[t].status is TicketStatus.VOIDED
+    assert b.call(1) is None
+    assert b.label(b.issue()) == "A002"  # the number is never reused
+
+
+def test_replaying_the_log_rebuilds_the_same_state() -> None:
+    b = Branch()
+    for i in range(6):
+        b.issue("cash" if i % 2 else "noncash", Priority.GREEN if i == 3 else Priority.NORMAL)
+        b.tick(30)
+    b.call(1)
+    b.call(3)
+    b.do("no_show", 3)
+    b.do("transfer", 1, "wealth")
+    replayed = QueueEngine(b.engine.config)
+    replayed.replay(b.log)
+    assert replayed.tickets == b.engine.tickets
+    assert replayed.counters == b.engine.counters
+    assert replayed.seq == len(b.log)
+
+
+def test_a_day_rollover_expires_nothing_still_callable_from_yesterday() -> None:
+    b = Branch()
+    b.issue()
+    b.tick(timedelta(days=1).total_seconds())
+    assert b.call(1) is None
