@@ -49,6 +49,14 @@ def setup_logging(verbose: bool = False) -> None:
         level=level,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def log_to_stderr() -> None:
+    """For commands whose stdout is data (a token, JSON): keep log lines out of it."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from host.auth import Role, create_token
+from host.cli import log_to_stderr
 from host.config import ConfigError, load_config
 from host.storage import StorageError, Store, default_sqlite_url
 
@@ -79,6 +80,7 @@ def run(config_path: str | None, db_url: str | None, bind: str, port: int) -> No
 @host.group()
 def token() -> None:
     """Create, list and revoke API tokens (stored hashed; shown once)."""
+    log_to_stderr()
 
 
 @token.command("create")
