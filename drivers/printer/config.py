@@ -1,0 +1,173 @@
+"""Printer configuration, validated at start-up.
+
+Units are in the field names (``_ms``, ``_s``, ``_mm``). Unknown keys are rejected, so a typo in the
+kiosk's config file fails loudly instead of silently using a default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from escpos.capabilities import CAPABILITIES
+from PIL import ImageFont
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from drivers.printer.errors import PrinterConfigError
+
+DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+#: Printable width in dots (203 dpi heads) for each paper width we support.
+DOTS_FOR_PAPER_MM = {58: 384, 80: 576}
+
+#: A profile's own paper width may differ from ours by this much (it often states the printable
+#: width, 72 mm for 80 mm paper) before we call the pair inconsistent.
+_PROFILE_WIDTH_TOLERANCE_MM = 10.0
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+def _usb_id(value: Any) -> Any:
+    """Accept USB ids the way ``lsusb`` prints them ("0416") or as "0x0416" or an int."""
+    if isinstance(value, str):
+        return int(value, 16)
+    return value
+
+
+class UsbBackend(BaseModel):
+    """A USB printer found by vendor/product id (python-escpos ``Usb`` over pyusb)."""
+
+    model_config = _STRICT
+    kind: Literal["usb"]
+    vendor_id: Annotated[int, Field(ge=0, le=0xFFFF)]
+    product_id: Annotated[int, Field(ge=0, le=0xFFFF)]
+    in_ep: Annotated[int, Field(ge=0x81, le=0x8F)] = 0x82
+    out_ep: Annotated[int, Field(ge=0x01, le=0x0F)] = 0x01
+    #: pyusb treats 0 as "wait forever": a write then blocks for good when the cover is open.
+    timeout_ms: Annotated[int, Field(gt=0, le=60_000)] = 5000
+
+    _parse_ids = field_validator("vendor_id", "product_id", mode="before")(_usb_id)
+
+
+class SerialBackend(BaseModel):
+    """A serial (RS-232 or USB-serial) printer."""
+
+    model_config = _STRICT
+    kind: Literal["serial"]
+    path: str
+    baudrate: Literal[2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
+    bytesize: Literal[7, 8] = 8
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    xonxoff: bool = False
+    dsrdtr: bool = False
+    write_timeout_s: Annotated[float, Field(gt=0, le=600)] = 60.0
+
+
+class NetworkBackend(BaseModel):
+    """An Ethernet printer speaking raw ESC/POS on a TCP port (9100, "JetDirect")."""
+
+    model_config = _STRICT
+    kind: Literal["network"]
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 9100
+    timeout_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+
+
+class FileBackend(BaseModel):
+    """A printer device file such as ``/dev/usb/lp0`` (kernel usblp driver).
+
+    ``read_status`` is true for a bidirectional device file. Set it false for a plain file or a
+    write-only port: status is then reported as not verifiable instead of "offline".
+    """
+
+    model_config = _STRICT
+    kind: Literal["file"]
+    path: str
+    read_status: bool = True
+
+
+Backend = Annotated[
+    UsbBackend | SerialBackend | NetworkBackend | FileBackend, Field(discriminator="kind")
+]
+
+
+class PrinterConfig(BaseModel):
+    """Everything the driver needs to know about one ticket printer."""
+
+    model_config = _STRICT
+    backend: Backend
+    #: A python-escpos capability profile name (``python-escpos`` ``capabilities.json``).
+    profile: str = "default"
+    paper_width_mm: Literal[58, 80] = 80
+    has_cutter: bool = True
+    chinese_mode: Literal["raster", "text"] = "raster"
+    font_path: Path = DEFAULT_FONT
+    #: How long to wait for the answer to one real-time status request.
+    status_timeout_s: Annotated[float, Field(gt=0, le=10)] = 0.5
+    #: Blank lines fed after the last printed line, so the tear bar or cutter clears the text.
+    feed_lines: Annotated[int, Field(ge=0, le=20)] = 4
+
+    @field_validator("profile")
+    @classmethod
+    def _profile_known(cls, name: str) -> str:
+        if name not in CAPABILITIES["profiles"]:
+            known = ", ".join(sorted(CAPABILITIES["profiles"]))
+            raise ValueError(f"unknown python-escpos profile {name!r}; known profiles: {known}")
+        return name
+
+    @field_validator("font_path")
+    @classmethod
+    def _font_loads(cls, path: Path) -> Path:
+        try:
+            ImageFont.truetype(str(path), 24)
+        except OSError as err:
+            raise ValueError(
+                f"cannot load font {path} ({err}); install fonts-wqy-microhei or set font_path"
+            ) from err
+        return path
+
+    @model_validator(mode="after")
+    def _profile_matches(self) -> PrinterConfig:
+        media = self._profile_data().get("media", {}).get("width", {})
+        profile_mm = media.get("mm")
+        if isinstance(profile_mm, int | float) and (
+            abs(profile_mm - self.paper_width_mm) > _PROFILE_WIDTH_TOLERANCE_MM
+        ):
+            raise ValueError(
+                f"profile {self.profile!r} is for {profile_mm} mm paper but paper_width_mm is "
+                f"{self.paper_width_mm}"
+            )
+        features = self._profile_data().get("features", {})
+        if self.has_cutter and not (
+            features.get("paperFullCut") or features.get("paperPartCut")
+        ):
+            raise ValueError(
+                f"has_cutter is true but profile {self.profile!r} declares no cutter, so no cut "
+                "command would be sent; pick a profile with a cutter or set has_cutter: false"
+            )
+        return self
+
+    def _profile_data(self) -> dict[str, Any]:
+        return CAPABILITIES["profiles"][self.profile]
+
+    @property
+    def width_dots(self) -> int:
+        """Printable width in dots: the paper's nominal width, narrowed if the profile says so."""
+        nominal = DOTS_FOR_PAPER_MM[self.paper_width_mm]
+        pixels = self._profile_data().get("media", {}).get("width", {}).get("pixels")
+        if isinstance(pixels, int) and 0 < pixels < nominal:
+            return pixels
+        return nominal
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> PrinterConfig:
+        """Validate a config mapping (e.g. read from TOML); errors name the offending key."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'printer'}: {e['msg']}"
+                for e in err.errors()
+            )
+            raise PrinterConfigError(f"invalid printer config: {problems}") from err

@@ -1,0 +1,94 @@
+"""Layout elements to ESC/POS bytes, for the configured profile and Chinese mode.
+
+python-escpos builds what it builds correctly (``set``, ASCII text, native QR, cut), on its
+``Dummy`` backend so the bytes can be measured and tested before any link is touched. Three things
+are written here instead, because python-escpos gets them wrong for us (DESIGN.md section 5):
+
+* Chinese: python-escpos sends GB18030 with no mode command. ``text`` mode wraps it in
+  ``FS &`` ... ``FS .``; ``raster`` mode draws it with Pillow (see :mod:`drivers.printer.raster`).
+* Raster images: python-escpos ``image()`` prints to stdout for profiles without a pixel width and
+  refuses images wider than the profile; we size images to the configured paper ourselves.
+* No cutter: we feed instead of cutting, based on ``has_cutter``, not on whatever the profile says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from escpos.constants import QR_ECLEVEL_M
+from escpos.printer import Dummy
+
+from drivers.printer.config import PrinterConfig
+from drivers.printer.layout import DOTS_PER_COLUMN, Element, Line, QrCode, Rule
+from drivers.printer.raster import RasterLine, raster_command, render_band, text_width
+from drivers.printer.textwrap_cjk import cells, is_plain_ascii, wrap
+
+INIT = b"\x1b@"
+KANJI_ON = b"\x1c&"  # FS &
+KANJI_OFF = b"\x1c."  # FS .
+
+
+class TicketEncoder:
+    """Builds the complete byte stream for one slip."""
+
+    def __init__(self, config: PrinterConfig) -> None:
+        self._config = config
+        self._width = config.width_dots
+
+    def encode(self, elements: Sequence[Element]) -> bytes:
+        """Bytes for ``elements``: init, content, then cut (or feed when there is no cutter)."""
+        out = Dummy(profile=self._config.profile)
+        out._raw(INIT)
+        pending: list[RasterLine] = []  # consecutive raster lines go out as one image
+        for element in elements:
+            if isinstance(element, Line) and self._needs_raster(element):
+                pending += self._raster_lines(element)
+                continue
+            self._flush_raster(out, pending)
+            if isinstance(element, Line):
+                self._text(out, element)
+            elif isinstance(element, QrCode):
+                self._qr(out, element)
+            elif isinstance(element, Rule):
+                out.set(align="left", bold=False, custom_size=True, width=1, height=1)
+                out.text("-" * (self._width // DOTS_PER_COLUMN) + "\n")
+        self._flush_raster(out, pending)
+        out.set(align="left", bold=False, custom_size=True, width=1, height=1)
+        if self._config.has_cutter:
+            out.cut()
+        else:
+            out.print_and_feed(self._config.feed_lines)
+        return out.output
+
+    def _needs_raster(self, line: Line) -> bool:
+        return self._config.chinese_mode == "raster" and not is_plain_ascii(line.text)
+
+    def _raster_lines(self, line: Line) -> list[RasterLine]:
+        font = self._config.font_path
+        pieces = wrap(line.text, lambda s: text_width(s, font, line.scale) <= self._width)
+        return [RasterLine(p, line.scale, line.bold, line.align) for p in pieces]
+
+    def _flush_raster(self, out: Dummy, pending: list[RasterLine]) -> None:
+        if not pending:
+            return
+        # Every text line above ended with LF, so the print buffer is empty: GS v 0 is not ignored.
+        out.set(align="left")
+        out._raw(raster_command(render_band(pending, self._width, self._config.font_path)))
+        pending.clear()
+
+    def _text(self, out: Dummy, line: Line) -> None:
+        out.set(align=line.align, bold=line.bold, custom_size=True,
+                width=line.scale, height=line.scale)
+        columns = self._width // (DOTS_PER_COLUMN * line.scale)
+        for piece in wrap(line.text, lambda s: cells(s) <= columns):
+            if is_plain_ascii(piece):
+                out.text(piece + "\n")
+            else:
+                out._raw(KANJI_ON + piece.encode("gb18030", errors="replace") + KANJI_OFF + b"\n")
+
+    def _qr(self, out: Dummy, qr: QrCode) -> None:
+        # python-escpos refuses center=True for native QR; ESC a at line start centres it instead.
+        out.set(align="center")
+        out.qr(qr.data, ec=QR_ECLEVEL_M, size=qr.module, native=True)
+        out.text("\n")
+        out.set(align="left")
