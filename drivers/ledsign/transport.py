@@ -7,6 +7,7 @@ raises; the next write reopens it by path, so the kiosk recovers without a resta
 from __future__ import annotations
 
 import logging
+import termios
 
 import serial
 
@@ -68,7 +69,7 @@ class SerialTransport:
             port.reset_input_buffer()  # a stale ACK must not answer this packet
             port.write(data)
             port.flush()
-        except (serial.SerialException, OSError) as err:
+        except (serial.SerialException, OSError, termios.error) as err:
             self.close()
             raise SignTransportError(f"write to LED sign port failed: {err}") from err
         wire_log.debug("> %s", data.hex(" "))
@@ -78,7 +79,7 @@ class SerialTransport:
         port = self.open()
         try:
             data = port.read(size)
-        except (serial.SerialException, OSError) as err:
+        except (serial.SerialException, OSError, termios.error) as err:
             self.close()
             raise SignTransportError(f"read from LED sign port failed: {err}") from err
         if data:

@@ -100,7 +100,7 @@ class VirtualSign:
         self._idle_reset = idle_reset
         self._states: dict[str, SignState] = {}
         self._decoder = protocol.StreamDecoder()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # wait_for() predicates read state under it
         self._changed = threading.Condition(self._lock)
         self._pair: PtyPair | None = None
         self._running = False

@@ -53,8 +53,8 @@ class RecordingTransport:
         pass
 
 
-@pytest.fixture
-def virtual_sign(tmp_path: Path) -> Iterator[VirtualSign]:
+@pytest.fixture(name="virtual_sign")
+def virtual_sign_fixture(tmp_path: Path) -> Iterator[VirtualSign]:
     """Three signs on one virtual line, reachable through a udev-like symlink."""
     with VirtualSign((HALL, COUNTER_3, COUNTER_5), link=tmp_path / "ledsign") as sign:
         yield sign
