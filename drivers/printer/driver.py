@@ -76,6 +76,7 @@ class TicketPrinter:
         with self._lock:
             _raise_for(self._status(), f"{what} not printed")
             try:
+                self._transport.open()
                 self._transport.write(data)
             except TransportError as err:
                 raise PrinterOffline(f"{what} may be incomplete: link lost while printing "

@@ -14,6 +14,7 @@ are written here instead, because python-escpos gets them wrong for us (DESIGN.m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
@@ -41,6 +42,8 @@ class TicketEncoder:
         out._raw(INIT)
         pending: list[RasterLine] = []  # consecutive raster lines go out as one image
         for element in elements:
+            if isinstance(element, Line):
+                element = self._fit(element)
             if isinstance(element, Line) and self._needs_raster(element):
                 pending += self._raster_lines(element)
                 continue
@@ -60,12 +63,24 @@ class TicketEncoder:
             out.print_and_feed(self._config.feed_lines)
         return out.output
 
+    def _fits(self, text: str, scale: int, raster: bool) -> bool:
+        if raster:
+            return text_width(text, self._config.font_path, scale) <= self._width
+        return cells(text) * DOTS_PER_COLUMN * scale <= self._width
+
+    def _fit(self, line: Line) -> Line:
+        """Shrink an enlarged line until it fits on one line: a heading reads better unbroken."""
+        raster = self._needs_raster(line)
+        scale = line.scale
+        while scale > 1 and not self._fits(line.text, scale, raster):
+            scale -= 1
+        return replace(line, scale=scale)
+
     def _needs_raster(self, line: Line) -> bool:
         return self._config.chinese_mode == "raster" and not is_plain_ascii(line.text)
 
     def _raster_lines(self, line: Line) -> list[RasterLine]:
-        font = self._config.font_path
-        pieces = wrap(line.text, lambda s: text_width(s, font, line.scale) <= self._width)
+        pieces = wrap(line.text, lambda s: self._fits(s, line.scale, raster=True))
         return [RasterLine(p, line.scale, line.bold, line.align) for p in pieces]
 
     def _flush_raster(self, out: Dummy, pending: list[RasterLine]) -> None:
@@ -79,8 +94,7 @@ class TicketEncoder:
     def _text(self, out: Dummy, line: Line) -> None:
         out.set(align=line.align, bold=line.bold, custom_size=True,
                 width=line.scale, height=line.scale)
-        columns = self._width // (DOTS_PER_COLUMN * line.scale)
-        for piece in wrap(line.text, lambda s: cells(s) <= columns):
+        for piece in wrap(line.text, lambda s: self._fits(s, line.scale, raster=False)):
             if is_plain_ascii(piece):
                 out.text(piece + "\n")
             else:
