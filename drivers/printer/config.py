@@ -34,6 +34,11 @@ def _usb_id(value: Any) -> Any:
     return value
 
 
+def serial_seconds(nbytes: int, baudrate: int, bits_per_char: int = 10) -> float:
+    """Seconds to send ``nbytes`` at ``baudrate`` (8N1 = 10 bits a character with start/stop)."""
+    return nbytes * bits_per_char / baudrate
+
+
 class UsbBackend(BaseModel):
     """A USB printer found by vendor/product id (python-escpos ``Usb`` over pyusb)."""
 
@@ -62,6 +67,10 @@ class SerialBackend(BaseModel):
     xonxoff: bool = False
     dsrdtr: bool = False
     write_timeout_s: Annotated[float, Field(gt=0, le=600)] = 60.0
+
+
+def _bits_per_char(cfg: SerialBackend) -> int:
+    return 1 + cfg.bytesize + (cfg.parity != "N") + cfg.stopbits
 
 
 class NetworkBackend(BaseModel):
@@ -105,6 +114,12 @@ class PrinterConfig(BaseModel):
     font_path: Path = DEFAULT_FONT
     #: How long to wait for the answer to one real-time status request.
     status_timeout_s: Annotated[float, Field(gt=0, le=10)] = 0.5
+    #: After the bytes are sent, how long the printer may take to print them (plus, on a serial
+    #: link, the time the bytes need on the wire) before the ticket counts as not printed.
+    print_timeout_s: Annotated[float, Field(gt=0, le=120)] = 5.0
+    #: Confirm printing with ``GS r 1``, answered only after everything before it was printed.
+    #: Set false only for a printer that does not implement ``GS r``.
+    confirm_printed: bool = True
     #: Blank lines fed after the last printed line, so the tear bar or cutter clears the text.
     feed_lines: Annotated[int, Field(ge=0, le=20)] = 4
 
@@ -159,6 +174,12 @@ class PrinterConfig(BaseModel):
         if isinstance(pixels, int) and 0 < pixels < nominal:
             return pixels
         return nominal
+
+    def wire_seconds(self, nbytes: int) -> float:
+        """Time ``nbytes`` need on the link: only a serial line is slow enough to matter."""
+        if isinstance(self.backend, SerialBackend):
+            return serial_seconds(nbytes, self.backend.baudrate, _bits_per_char(self.backend))
+        return 0.0
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> PrinterConfig:

@@ -26,10 +26,12 @@ from drivers.printer.errors import (
 )
 from drivers.printer.layout import Element, guidance_slip_layout, ticket_layout
 from drivers.printer.status import (
+    TRANSMIT_PAPER_STATUS,
     UNVERIFIED,
     PrinterStatus,
     StatusQuery,
     decode_status,
+    is_paper_sensor_byte,
     is_status_byte,
     pick_status_byte,
 )
@@ -81,8 +83,12 @@ class TicketPrinter:
             except TransportError as err:
                 raise PrinterOffline(f"{what} may be incomplete: link lost while printing "
                                      f"({err})") from err
+            confirmed = self._wait_printed(len(data))
             after = self._status()
             _raise_for(after, f"{what} may be incomplete")
+            if not confirmed:
+                raise PrinterOffline(f"{what} may be incomplete: the printer did not confirm "
+                                     "printing it (GS r)")
         log.info("printed %s (%d bytes)%s", what, len(data),
                  ": paper near end" if after.paper_near_end else "")
         return after
@@ -105,6 +111,27 @@ class TicketPrinter:
         if not status.ok:
             log.warning("printer not ready: %s", status.description)
         return status
+
+    def _wait_printed(self, nbytes: int) -> bool:
+        """Send ``GS r 1`` and wait for its reply, which comes only once all before it printed.
+
+        Real-time status (``DLE EOT``) is answered on receipt, ahead of buffered print data, so on
+        its own it cannot tell that the paper ran out *while* this ticket was being printed.
+        """
+        if not (self.config.confirm_printed and self._transport.can_read):
+            return True
+        timeout = self.config.print_timeout_s + self.config.wire_seconds(nbytes)
+        deadline = time.monotonic() + timeout
+        try:
+            self._transport.write(TRANSMIT_PAPER_STATUS)
+            while (remaining := deadline - time.monotonic()) > 0:
+                if any(is_paper_sensor_byte(b) for b in self._transport.read(remaining)):
+                    return True
+        except TransportError as err:
+            log.warning("printer link error while waiting for the print: %s", err)
+            return False
+        log.warning("printer did not confirm printing within %.1f s", timeout)
+        return False
 
     def _drain(self) -> None:
         """Discard bytes that arrived unasked (late replies to DLE EOT inside image data)."""

@@ -243,6 +243,12 @@ class EscposStreamParser:
         self._offset += pos
         return commands
 
+    def take_pending(self) -> bytes:
+        """Remove and return the bytes of an incomplete command (to hold them back)."""
+        pending, self._buf = self._buf, b""
+        self._offset += len(pending)
+        return pending
+
     def finish(self) -> list[Command]:
         """End of stream: report a pending incomplete command as ``TRUNCATED``."""
         if not self._buf:

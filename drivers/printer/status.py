@@ -44,6 +44,15 @@ def is_status_byte(value: int) -> bool:
     return value & _FIXED_ONES == _FIXED_ONES and value & _FIXED_ZEROS == 0
 
 
+#: ``GS r 1``: transmit paper sensor status, executed in order after the data before it.
+TRANSMIT_PAPER_STATUS = b"\x1dr\x01"
+
+
+def is_paper_sensor_byte(value: int) -> bool:
+    """True if ``value`` can be a ``GS r 1`` reply (bits 4 and 7 clear, unlike ``DLE EOT``)."""
+    return value & 0x90 == 0
+
+
 def pick_status_byte(data: bytes) -> int | None:
     """The status reply in ``data``, or ``None`` if no byte there can be one.
 

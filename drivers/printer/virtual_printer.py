@@ -162,7 +162,12 @@ class VirtualPrinter:
 
     def _process(self, data: bytes) -> bytes:
         replies = bytearray()
-        for command in self._parser.feed(data):
+        commands = self._parser.feed(data)
+        for index, command in enumerate(commands):
+            if self.blocked:  # a fault mid-job: the rest waits in the buffer until recovery
+                rest = b"".join(c.raw for c in commands[index:])
+                self._held += rest + self._parser.take_pending()
+                break
             reply = self._execute(command)
             if reply and not self.silent:
                 replies += reply
@@ -177,7 +182,8 @@ class VirtualPrinter:
         name, args = command.name, command.args
         handler = _HANDLERS.get(name)
         if handler is not None:
-            return handler(self, command) or b""
+            getattr(self, handler)(command)
+            return b""
         if name in _NO_VISIBLE_EFFECT:
             return b""
         if name == "ESC !":
@@ -423,15 +429,16 @@ def _unpack(data: bytes, width_bytes: int, rows: int) -> Image.Image:
     return Image.fromarray(((1 - bits) * 255).astype(np.uint8), "L").convert("1")
 
 
+#: Commands with a method of their own (looked up by name, so subclasses can override them).
 _HANDLERS = {
-    "TEXT": VirtualPrinter._text,
-    "LF": VirtualPrinter._line_feed,
-    "ESC d": VirtualPrinter._feed_lines,
-    "ESC J": VirtualPrinter._feed_dots,
-    "ESC @": VirtualPrinter._init,
-    "GS v 0": VirtualPrinter._raster,
-    "GS ( L": VirtualPrinter._graphics_command,
-    "GS ( k": VirtualPrinter._qr_command,
-    "GS k": VirtualPrinter._barcode,
-    "GS V": VirtualPrinter._cut,
+    "TEXT": "_text",
+    "LF": "_line_feed",
+    "ESC d": "_feed_lines",
+    "ESC J": "_feed_dots",
+    "ESC @": "_init",
+    "GS v 0": "_raster",
+    "GS ( L": "_graphics_command",
+    "GS ( k": "_qr_command",
+    "GS k": "_barcode",
+    "GS V": "_cut",
 }
