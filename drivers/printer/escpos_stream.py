@@ -267,7 +267,7 @@ class EscposStreamParser:
                 end += 1
             return self._make("TEXT", pos, pos, end)
         for size in (3, 2, 1):
-            spec = _SPECS.get(buf[pos : pos + size])
+            spec = _SPECS.get(buf[pos : pos + size]) if pos + size <= len(buf) else None
             if spec is not None:
                 break
         else:

@@ -221,7 +221,7 @@ class NetworkTransport(_EscposTransport):
         device.settimeout(timeout_s)
         try:
             data = device.recv(_READ_CHUNK)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):  # timeout 0 makes the socket non-blocking
             return b""
         finally:
             device.settimeout(self._cfg.timeout_s)
