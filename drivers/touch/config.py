@@ -52,11 +52,10 @@ class TouchConfig:
             raise TouchConfigError(f"screen size must be positive, got {self.width}x{self.height}")
         if self.protocol not in PROTOCOLS:
             raise TouchConfigError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
-        for name in ("x_axis", "y_axis"):
-            if getattr(ecodes, getattr(self, name), None) is None:
-                raise TouchConfigError(f"{name}: unknown axis {getattr(self, name)!r}")
-        if getattr(ecodes, self.touch_key, None) is None:
-            raise TouchConfigError(f"touch_key: unknown key {self.touch_key!r}")
+        for name, prefix in (("x_axis", "ABS_"), ("y_axis", "ABS_"), ("touch_key", "BTN_")):
+            value = getattr(self, name)
+            if not value.startswith(prefix) or getattr(ecodes, value, None) is None:
+                raise TouchConfigError(f"{name}: {value!r} is not an evdev {prefix}* code")
         for name in ("x_range", "y_range"):
             value = getattr(self, name)
             if value is not None and (len(value) != 2 or value[0] >= value[1]):

@@ -189,3 +189,11 @@ def test_random_key_streams_never_crash(stream) -> None:
             assert read.kind in ("card", "text")
             assert (read.digest is None) != (read.text is None)
             assert read.text is None or 0 < len(read.text) <= 40
+
+
+def test_no_reader_device_is_a_clear_error(tmp_path) -> None:
+    from drivers.cardreader import find_card_reader
+
+    config = CardReaderConfig(device=str(tmp_path / "branchq-cardreader"))
+    with pytest.raises(CardReaderDeviceError, match="no card reader.*udev/README.md"):
+        find_card_reader(config)

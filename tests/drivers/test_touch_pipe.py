@@ -181,3 +181,63 @@ def test_out_of_range_slot_is_ignored(rpi7) -> None:
     assert screen.feed_all(bogus) == []
     panel.tap(5, 5)
     assert drain(screen, source) == []  # slot 0 was never selected again: still unknown
+
+
+class FakeDeviceState:
+    """What a real device answers to EVIOCGABS(ABS_MT_SLOT) and EVIOCGKEY after a drop."""
+
+    def __init__(self, slot: int, keys: set[int]) -> None:
+        self.slot, self.keys = slot, keys
+
+    def current_slot(self) -> int:
+        return self.slot
+
+    def key_down(self, key: int) -> bool:
+        return key in self.keys
+
+
+def test_syn_dropped_rereads_the_current_slot_from_the_device() -> None:
+    """Events lost while the kernel switched to slot 1: the re-read slot routes the next touch."""
+    screen = TouchScreen(RPI7_FT5X06, TouchConfig(width=800, height=480),
+                         FakeDeviceState(slot=1, keys=set()))
+    events = [
+        ev(1.0, ecodes.EV_SYN, ecodes.SYN_DROPPED, 0),
+        ev(1.0, ecodes.EV_ABS, ecodes.ABS_MT_SLOT, 1),  # lost with the dropped frame
+        syn(1.0),
+        ev(1.1, ecodes.EV_ABS, ecodes.ABS_MT_TRACKING_ID, 40),  # goes to slot 1
+        ev(1.1, ecodes.EV_ABS, ecodes.ABS_MT_POSITION_X, 100),
+        ev(1.1, ecodes.EV_ABS, ecodes.ABS_MT_POSITION_Y, 50),
+        syn(1.1),
+        ev(1.2, ecodes.EV_ABS, ecodes.ABS_MT_TRACKING_ID, -1),
+        syn(1.2),
+    ]
+    assert screen.feed_all(events) == [Tap(100, 50)]
+
+
+def test_single_touch_released_during_the_drop_works_at_once() -> None:
+    screen = TouchScreen(ADS7846, TouchConfig(width=4096, height=4096),
+                         FakeDeviceState(slot=0, keys=set()))
+    events = [
+        ev(1.0, ecodes.EV_KEY, ecodes.BTN_TOUCH, 1),
+        ev(1.0, ecodes.EV_ABS, ecodes.ABS_X, 10),
+        ev(1.0, ecodes.EV_ABS, ecodes.ABS_Y, 10),
+        syn(1.0),
+        ev(1.1, ecodes.EV_SYN, ecodes.SYN_DROPPED, 0),
+        syn(1.1),  # the BTN_TOUCH 0 was lost; the device says the key is up
+        ev(2.0, ecodes.EV_KEY, ecodes.BTN_TOUCH, 1),
+        ev(2.0, ecodes.EV_ABS, ecodes.ABS_X, 2000),
+        syn(2.0),
+        ev(2.1, ecodes.EV_KEY, ecodes.BTN_TOUCH, 0),
+        syn(2.1),
+    ]
+    assert screen.feed_all(events) == [Tap(2000, 10)]
+
+
+def test_no_touch_device_is_a_clear_error(tmp_path) -> None:
+    from drivers.touch import find_touch_device
+
+    config = TouchConfig(width=800, height=480, device=str(tmp_path / "branchq-touch"))
+    if list(__import__("evdev").list_devices()):
+        pytest.skip("this machine has input devices")
+    with pytest.raises(TouchDeviceError, match="no touch screen.*udev/README.md"):
+        find_touch_device(config)
