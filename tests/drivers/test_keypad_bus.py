@@ -6,6 +6,8 @@ import logging
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU
 
@@ -219,3 +221,18 @@ def test_recorded_bad_bytes_are_dropped_by_the_masters_framer() -> None:
     _glued, fragments, cut = decode_replies("bus-sniff-foreign-master.modbustools45.hex")
     (truncated,) = decode_replies("leading-zero-truncated.pymodbus485.hex")
     assert fragments is None and cut is None and truncated is None
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(noise=st.binary(min_size=1, max_size=64))
+def test_random_line_noise_never_crashes_and_never_duplicates(
+    keypads: VirtualKeypadBus, bus: KeypadBus, noise: bytes
+) -> None:
+    keypads.press(3, Key.CALL_NEXT)
+    keypads.garble_next_reply(noise)
+    delivered = bus.poll() + bus.poll() + bus.poll()
+    assert [(p.unit, p.key, p.missed) for p in delivered] == [(3, Key.CALL_NEXT, 0)]
