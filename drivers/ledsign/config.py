@@ -95,6 +95,7 @@ class SignConfig:
             if sign.address.upper() in seen:
                 yield f"address {sign.address} listed twice"
             seen.add(sign.address.upper())
+        yield from _template_problems(self.templates)
         counters = [s.counter for s in self.signs if s.role is Role.COUNTER]
         if len(counters) != len(set(counters)):
             yield "two counter signs for the same counter"
@@ -146,3 +147,14 @@ def _sign_problems(sign: SignAddress, bytesize: int) -> Any:
             "号".encode(sign.cjk_encoding)
         except (LookupError, UnicodeEncodeError):
             yield f"{name}: encoding {sign.cjk_encoding!r} cannot encode Chinese"
+
+
+def _template_problems(templates: Templates) -> Any:
+    try:
+        english = templates.english.format(ticket="A001", counter=1)
+        templates.chinese.format(ticket="A001", counter=1)
+    except (KeyError, IndexError, ValueError) as err:
+        yield f"call template placeholders are {{ticket}} and {{counter}}: {err!r}"
+        return
+    if not english.isascii() or not english.isprintable():
+        yield "the English template must be printable ASCII (Alpha signs have no other font)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from . import protocol
@@ -59,40 +59,45 @@ class LedSign:
         return tuple(self._recent)
 
     def show_call(self, ticket: str, counter: int, *, recall: bool = False) -> None:
-        """Show ``ticket -> counter`` on that counter's sign and at the top of the hall board."""
-        call = Call(ticket=ticket, counter=counter, recall=recall)
+        """Show ``ticket -> counter`` on that counter's sign and at the top of the hall board.
+
+        A recall blinks (flash mode on the counter sign, flash codes around its board line)
+        until the next call. Every sign is tried even if one does not acknowledge; the first
+        rejection is raised afterwards.
+        """
         self._check_ticket(ticket)
+        call = Call(ticket=ticket, counter=counter, recall=recall)
+        board = [replace(c, recall=False) for c in self._recent if c.ticket != ticket]
+        messages = self._board_messages([call, *board])
         sign = self._config.counter_sign(counter)
         if sign is not None:
             mode = protocol.Mode.FLASH if recall else protocol.Mode.HOLD
-            self._send(sign.address, self.format_call(sign, call), mode)
-        # One board line per ticket: a recall replaces the ticket's old line.
-        for old in [c for c in self._recent if c.ticket == ticket]:
-            self._recent.remove(old)
-        self._recent.appendleft(call)
-        self.show_board(self._recent)
+            messages.insert(0, self._frame(sign.address, self.format_call(sign, call), mode))
+        # The board's intended content, even if a sign fails: the next call shows it whole.
+        self._recent.clear()
+        self._recent.extend([call, *board][: self._recent.maxlen])
+        self._send_each(messages)
 
     def show_board(self, calls: Iterable[Call]) -> None:
         """Write ``calls`` (newest first) to every hall sign, as many as it has lines."""
-        calls = list(calls)
-        for sign in self._config.hall_signs():
-            rows = [self._board_line(sign, c) for c in calls[: sign.lines]]
-            self._send(sign.address, bytes([protocol.CR]).join(rows), protocol.Mode.HOLD)
+        self._send_each(self._board_messages(list(calls)))
 
     def clear(self, address: str | None = None) -> None:
         """Blank one sign, or every sign (broadcast) when ``address`` is None."""
         if address is None:
             self._recent.clear()
-        self._send(address or protocol.BROADCAST, b"", protocol.Mode.HOLD)
+        self._send_each([self._frame(address or protocol.BROADCAST, b"", protocol.Mode.HOLD)])
 
     def test_pattern(self, address: str | None = None) -> None:
         """Light every segment row: a line of 8s with the sign's address, so a technician can
         tell which sign answers to which address."""
-        targets = [s for s in self._config.signs if address in (None, s.address)]
-        for sign in targets:
-            line = f"{sign.address} {TEST_PATTERN}".encode("ascii")
-            text = bytes([protocol.CR]).join([line] * sign.lines)
-            self._send(sign.address, text, protocol.Mode.FLASH)
+        messages = []
+        for sign in self._config.signs:
+            if address in (None, sign.address):
+                line = f"{sign.address} {TEST_PATTERN}".encode("ascii")
+                text = bytes([protocol.CR]).join([line] * sign.lines)
+                messages.append(self._frame(sign.address, text, protocol.Mode.FLASH))
+        self._send_each(messages)
 
     def close(self) -> None:
         self._transport.close()
@@ -115,23 +120,48 @@ class LedSign:
         if not ticket or not ticket.isascii() or not ticket.isprintable():
             raise SignMessageError(f"ticket number must be printable ASCII, got {ticket!r}")
 
-    def _send(self, address: str, text: bytes, mode: protocol.Mode) -> None:
+    def _board_messages(self, calls: list[Call]) -> list[tuple[str, bytes]]:
+        messages = []
+        for sign in self._config.hall_signs():
+            rows = [self._board_line(sign, c) for c in calls[: sign.lines]]
+            text = bytes([protocol.CR]).join(rows)
+            messages.append(self._frame(sign.address, text, protocol.Mode.HOLD))
+        return messages
+
+    def _frame(self, address: str, text: bytes, mode: protocol.Mode) -> tuple[str, bytes]:
+        """(address, packet); encoding errors surface before anything is sent."""
         try:
-            frame = protocol.encode_write_text(
+            packet = protocol.encode_write_text(
                 text, address=address, label=self._config.label, mode=mode
             )
         except protocol.EncodingError as err:
             raise SignMessageError(str(err)) from err
-        attempts = 2 if self._expects_reply(address) else 1
-        for attempt in range(1, attempts + 1):
-            self._transport.write(frame)
-            if not self._expects_reply(address):
-                return
-            reply = self._transport.read(2)
-            if reply[:1] == bytes([protocol.ACK]):
-                return
-            log.warning("sign %s answered %r to attempt %d", address, reply, attempt)
-        raise SignRejectedError(f"sign {address} did not acknowledge (last reply {reply!r})")
+        return address, packet
+
+    def _send_each(self, messages: list[tuple[str, bytes]]) -> None:
+        """Send every packet; a lost port raises at once, a rejection after the others."""
+        rejected: list[SignRejectedError] = []
+        for address, packet in messages:
+            try:
+                self._send(address, packet)
+            except SignRejectedError as err:
+                rejected.append(err)
+        if rejected:
+            raise rejected[0]
+
+    def _send(self, address: str, packet: bytes) -> None:
+        """Write one packet; with ACK/NAK on, a NAK or silence is retried once (line noise)."""
+        self._transport.write(packet)
+        if not self._expects_reply(address):
+            return
+        reply = self._transport.read(2)
+        if reply[:1] == bytes([protocol.ACK]):
+            return
+        log.warning("sign %s answered %r; sending again", address, reply)
+        self._transport.write(packet)
+        reply = self._transport.read(2)
+        if reply[:1] != bytes([protocol.ACK]):
+            raise SignRejectedError(f"sign {address} did not acknowledge (reply {reply!r})")
 
     def _expects_reply(self, address: str) -> bool:
         """Only an addressed sign answers: replies to a broadcast would collide on the line."""

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import serial
 
-from drivers.ledsign import LedSign, Role, SignAddress, SignConfig, SignConfigError
+from drivers.ledsign import LedSign, Role, SignAddress, SignConfig, SignConfigError, Templates
 from drivers.ledsign import transport as transport_module
 
 from .ledsign_helpers import line_config
@@ -27,6 +27,8 @@ from .ledsign_helpers import line_config
         ({"signs": (SignAddress("02", Role.HALL), SignAddress("02", Role.HALL))}, "twice"),
         ({"signs": (SignAddress("02", Role.HALL, cjk=True),)}, "8 data bits"),
         ({"label": "?"}, "label"),
+        ({"templates": Templates(english="{ticket} -> {window}")}, "placeholders"),
+        ({"templates": Templates(english="{ticket} → {counter}")}, "ASCII"),
     ],
 )
 def test_invalid_config_is_refused_with_a_clear_reason(

@@ -62,6 +62,24 @@ def test_recall_blinks_on_the_counter_sign_and_its_board_line(virtual_sign: Virt
     ]
 
 
+def test_recall_stops_blinking_at_the_next_call(virtual_sign: VirtualSign) -> None:
+    sign = LedSign(line_config(virtual_sign.port))
+    sign.show_call("A023", 3, recall=True)
+    sign.show_call("B101", 5)
+    board = virtual_sign.state(HALL)
+    assert board is not None
+    assert [line.flashing for line in board.lines()] == [False, False]
+
+
+def test_a_dead_counter_sign_does_not_stop_the_hall_board() -> None:
+    with VirtualSign((HALL, COUNTER_5)) as line:  # the sign over counter 3 is dead
+        sign = LedSign(line_config(line.port, ack_timeout=0.1))
+        with pytest.raises(SignRejectedError, match="03"):
+            sign.show_call("A023", 3)
+        assert line.lines(HALL) == ["A023 -> 3"]
+        assert sign.recent_calls[0].ticket == "A023"
+
+
 def test_clear_blanks_every_sign_with_one_broadcast(virtual_sign: VirtualSign) -> None:
     sign = LedSign(line_config(virtual_sign.port))
     sign.show_call("A023", 3)
