@@ -68,15 +68,18 @@ class TokenVerifier:
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal if this token was verified in the last few seconds (no I/O)."""
+        with self._lock:
+            hit = self._cache.get(hash_token(token))
+        return hit[1] if hit and hit[0] > time.monotonic() else None
+
     def verify(self, token: str) -> Principal | None:
+        """Look the token up in the database (blocking)."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
             return None
         digest = hash_token(token)
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(digest)
-            if hit and hit[0] > now:
-                return hit[1]
         row = self._store.find_token(digest)
         if row is None:
             return None

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 
 from host.config import BranchConfig
-from host.engine import EngineError, Event, QueueEngine, Ticket
+from host.engine import EngineError, Event, QueueEngine
 from host.hub import EventHub
 from host.storage import StorageError, Store
 
@@ -30,6 +31,7 @@ log = logging.getLogger("branchq.service")
 Command = Callable[[QueueEngine, datetime], list[Event]]
 T = TypeVar("T")
 _BATCH_MAX = 64
+CHECKPOINT_INTERVAL_S = 1.0
 
 
 def utcnow() -> datetime:
@@ -56,19 +58,27 @@ class BranchService:
         self._lock = threading.Lock()  # guards self.engine
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> None:
         self.store.migrate()
         self._rebuild()
+        self._stopping.clear()
         self._thread = threading.Thread(target=self._writer, name="branchq-writer", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._housekeeping, name="branchq-housekeeping", daemon=True).start()
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
+
+    def _housekeeping(self) -> None:
+        while not self._stopping.wait(CHECKPOINT_INTERVAL_S):
+            self.store.checkpoint()
 
     def _rebuild(self) -> None:
         """Rebuild the engine from the event log (start-up, or after a failed transaction)."""
@@ -119,23 +129,25 @@ class BranchService:
         results: list[list[Event] | BaseException] = []
         stored: list[Event] = []
         try:
-            with self._lock, self.store.write_transaction() as tx:
-                self.engine.replay(tx.events_since(self.engine.seq))
-                new: list[Event] = []
-                for item in batch:
-                    try:
-                        events = item.command(self.engine, self.clock())
-                    except EngineError as err:
-                        results.append(err)
-                        continue
-                    results.append(events)
-                    new.extend(events)
-                touched: dict[str, Ticket] = {}
-                for e in new:
-                    if e.ticket_id and e.ticket_id in self.engine.tickets:
-                        touched[e.ticket_id] = self.engine.tickets[e.ticket_id]
-                stored = tx.append(new, touched)
-                self.engine.seq = tx.last_seq
+            with self.store.write_transaction() as tx:
+                # The engine lock covers only in-memory work, never the database round trips,
+                # so reads are not held up by an fsync.
+                with self._lock:
+                    self.engine.replay(tx.events_since(self.engine.seq))
+                    new: list[Event] = []
+                    for item in batch:
+                        try:
+                            events = item.command(self.engine, self.clock())
+                        except EngineError as err:
+                            results.append(err)
+                            continue
+                        results.append(events)
+                        new.extend(events)
+                    rows = tx.prepare(new, self.engine.tickets)
+                    if rows.events:
+                        # Claimed now, so a concurrent catch-up read never applies them twice.
+                        self.engine.seq = rows.events[-1].seq
+                stored = tx.append(rows)
         except StorageError as err:
             log.error("could not store %d command(s): %s", len(batch), err)
             self._rebuild_after_failure()
@@ -163,15 +175,30 @@ class BranchService:
 
     # ------------------------------------------------------------------ reads
     def read(self, query: Callable[[QueueEngine], T]) -> T:
-        """Run ``query`` on an up-to-date engine (blocking: call from a worker thread)."""
-        with self._lock:
+        """Run ``query`` on an up-to-date engine.
+
+        With PostgreSQL other host processes may have written since our last transaction, so
+        their events are applied first (a database round trip: call from a worker thread, or
+        use :meth:`read_async`). A SQLite database has one host process (DESIGN.md section 7):
+        memory is up to date and the query runs without I/O.
+        """
+        if self.store.shared:
             try:
-                if self.store.last_seq() > self.engine.seq:
-                    self.engine.replay(self.store.load_events(self.engine.seq))
+                last = self.store.last_seq()
+                if last > self.engine.seq:
+                    fresh = self.store.load_events(self.engine.seq)
+                    with self._lock:
+                        self.engine.replay(e for e in fresh if e.seq > self.engine.seq)
             except SQLAlchemyError as err:
                 # Serve what this process knows rather than fail a read; writes report the fault.
                 log.warning("catch-up read failed, serving local state: %s", err)
+        with self._lock:
             return query(self.engine)
+
+    async def read_async(self, query: Callable[[QueueEngine], T]) -> T:
+        if self.store.shared:
+            return await run_in_threadpool(self.read, query)
+        return self.read(query)
 
 
 def _resolve(future: asyncio.Future[list[Event]], result: list[Event] | BaseException) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
-from fastapi.concurrency import run_in_threadpool
 
 from host.api import views
 from host.api.deps import CounterActor, Observer, ServiceDep
@@ -21,8 +20,8 @@ CounterNo = Annotated[int, Path(ge=1, le=999)]
 
 
 @router.get("")
-def list_counters(service: ServiceDep, _: Observer) -> list[CounterPublic]:
-    return service.read(
+async def list_counters(service: ServiceDep, _: Observer) -> list[CounterPublic]:
+    return await service.read_async(
         lambda engine: [views.counter_public(engine, c) for c in engine.counters.values()]
     )
 
@@ -44,7 +43,7 @@ async def _act(
             ticket=views.ticket_public(engine, ticket, service.clock()) if ticket else None,
         )
 
-    return events, await run_in_threadpool(service.read, view)
+    return events, await service.read_async(view)
 
 
 @router.post("/{n}/call-next", responses={204: {"description": "nobody is waiting"}})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from fastapi.concurrency import run_in_threadpool
 
 from host.api import views
 from host.api.deps import EquipmentEditor, Observer, ServiceDep
@@ -17,14 +16,14 @@ EquipmentId = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 @router.get("/queues")
-def list_queues(service: ServiceDep, _: Observer) -> list[QueuePublic]:
+async def list_queues(service: ServiceDep, _: Observer) -> list[QueuePublic]:
     """Per service: people waiting, longest wait, estimated wait, counters open."""
-    return service.read(lambda engine: views.queues_public(engine, service.clock()))
+    return await service.read_async(lambda engine: views.queues_public(engine, service.clock()))
 
 
 @router.get("/equipment")
-def list_equipment(service: ServiceDep, _: Observer) -> list[EquipmentPublic]:
-    return service.read(
+async def list_equipment(service: ServiceDep, _: Observer) -> list[EquipmentPublic]:
+    return await service.read_async(
         lambda engine: [views.equipment_public(engine, e) for e in engine.equipment.values()]
     )
 
@@ -42,6 +41,6 @@ async def set_equipment(
             equipment_id, in_service, body.note, now, principal.actor
         )
     )
-    return await run_in_threadpool(
-        service.read, lambda engine: views.equipment_public(engine, engine.equipment[equipment_id])
+    return await service.read_async(
+        lambda engine: views.equipment_public(engine, engine.equipment[equipment_id])
     )

@@ -45,31 +45,31 @@ async def issue_ticket(
             guidance=svc.guidance_zh if body.lang == "zh" else svc.guidance_en,
             guidance_zh=svc.guidance_zh, guidance_en=svc.guidance_en,
         )
-    return await run_in_threadpool(_public, service, ticket_id)
+    return await _public(service, ticket_id)
 
 
 @router.get("/{ticket_id}")
-def ticket_status(ticket_id: TicketId, service: ServiceDep) -> TicketPublic:
+async def ticket_status(ticket_id: TicketId, service: ServiceDep) -> TicketPublic:
     """Live status of one ticket. No credential: the unguessable id is the key."""
-    return _public(service, ticket_id)
+    return await _public(service, ticket_id)
 
 
 @router.post("/{ticket_id}/reinstate")
 async def reinstate(ticket_id: TicketId, service: ServiceDep, principal: Supervisor) -> TicketPublic:
     """Put a no-show who came back at the front of their service, within the grace period."""
     await service.execute(lambda engine, now: engine.reinstate(ticket_id, now, principal.actor))
-    return await run_in_threadpool(_public, service, ticket_id)
+    return await _public(service, ticket_id)
 
 
-def _public(service: ServiceDep, ticket_id: str) -> TicketPublic:
+async def _public(service: ServiceDep, ticket_id: str) -> TicketPublic:
     def view(engine: QueueEngine) -> TicketPublic | None:
         ticket = engine.tickets.get(ticket_id)
         return views.ticket_public(engine, ticket, service.clock()) if ticket else None
 
-    found = service.read(view)
+    found = await service.read_async(view)
     if found is not None:
         return found
-    row = service.store.ticket_row(ticket_id)
+    row = await run_in_threadpool(service.store.ticket_row, ticket_id)
     if row is None or row["branch"] != service.store.branch:
         raise NotFound("no such ticket")
     return views.archived_ticket_public(service.config, row)

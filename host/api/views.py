@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from host.config import BranchConfig
-from host.engine import QueueEngine, Ticket, TicketStatus
-from host.engine.model import CounterState, EquipmentState
 from host.api.schemas import (
     CounterPublic,
     EquipmentPublic,
@@ -15,6 +12,9 @@ from host.api.schemas import (
     ServingPublic,
     TicketPublic,
 )
+from host.config import BranchConfig
+from host.engine import QueueEngine, Ticket, TicketStatus
+from host.engine.model import CounterState, EquipmentState
 
 
 def status_url(config: BranchConfig, ticket_id: str) -> str:
@@ -89,14 +89,13 @@ def queues_public(engine: QueueEngine, now: datetime) -> list[QueuePublic]:
                 open_counters=0,
             ))
             continue
-        waiting = engine.waiting(svc.key)
-        longest = max(
-            ((now - (t.queue_since or t.issued_at)).total_seconds() for t in waiting), default=0
-        )
+        queue = engine.queues[svc.key]
+        oldest = queue.oldest_since()
+        longest = (now - oldest).total_seconds() if oldest else 0
         out.append(QueuePublic(
             service=svc.key, kind=svc.kind, prefix=svc.prefix, name_zh=svc.name_zh,
-            name_en=svc.name_en, waiting=len(waiting), longest_wait_s=int(max(longest, 0)),
-            estimated_wait_s=engine.estimate_wait(svc.key, len(waiting)),
+            name_en=svc.name_en, waiting=len(queue), longest_wait_s=int(max(longest, 0)),
+            estimated_wait_s=engine.estimate_wait(svc.key, len(queue)),
             open_counters=engine.open_counters(svc.key),
         ))
     return out

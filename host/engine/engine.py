@@ -25,6 +25,7 @@ from host.engine.model import (
     TicketStatus,
 )
 from host.engine.ordering import call_key
+from host.engine.queues import ServiceQueue
 
 
 def format_number(prefix: str, number: int) -> str:
@@ -52,6 +53,7 @@ class QueueEngine:
         self.stats: dict[str, ServiceStats] = {
             s.key: ServiceStats() for s in config.services if s.kind == "counter"
         }
+        self.queues: dict[str, ServiceQueue] = {key: ServiceQueue() for key in self.stats}
         self.seq = 0  # seq of the last applied event that came from the log
 
     # ------------------------------------------------------------------ commands
@@ -186,30 +188,21 @@ class QueueEngine:
     # ------------------------------------------------------------------ queries
     def next_for(self, counter: int, now: datetime) -> Ticket | None:
         state = self._counter(counter)
-        waiting = [
-            t for t in self.tickets.values()
-            if t.status is TicketStatus.WAITING and t.service in state.services
-        ]
-        if not waiting:
+        heads = [t for key in state.services for t in self.queues[key].heads()]
+        if not heads:
             return None
-        return min(waiting, key=lambda t: call_key(t, state, now, self.aging_limit))
+        return min(heads, key=lambda t: call_key(t, state, now, self.aging_limit))
 
     def waiting(self, service: str) -> list[Ticket]:
-        return [
-            t for t in self.tickets.values()
-            if t.service == service and t.status is TicketStatus.WAITING
-        ]
+        """Waiting tickets of a counter service (in no particular order)."""
+        return list(self.queues[service])
 
     def people_ahead(self, ticket: Ticket, now: datetime) -> int:
         """Waiting tickets of the same service that the first counter serving it calls earlier."""
         if ticket.status is not TicketStatus.WAITING:
             return 0
         view = next(c for c in self.counters.values() if ticket.service in c.services)
-        mine = call_key(ticket, view, now, self.aging_limit)
-        return sum(
-            1 for t in self.waiting(ticket.service)
-            if call_key(t, view, now, self.aging_limit) < mine
-        )
+        return self.queues[ticket.service].ahead_of(ticket, view, now, self.aging_limit)
 
     def mean_service_time(self, service: str) -> float:
         recent = self.stats[service].recent
@@ -296,6 +289,7 @@ class QueueEngine:
         # Yesterday's tickets leave memory (the database keeps them, open ones marked expired);
         # numbering restarts.
         self.tickets = {}
+        self.queues = {key: ServiceQueue() for key in self.stats}
         for stats in self.stats.values():
             stats.last_number = 0
             stats.issued_today = 0
@@ -316,6 +310,9 @@ class QueueEngine:
             queue_since=e.at,
             routed_from=d.get("routed_from"),
         )
+        queue = self.queues.get(d["service"])
+        if queue is not None:
+            queue.add(self.tickets[e.ticket_id or ""])
         stats = self.stats.get(d["service"])
         if stats is not None:
             stats.last_number = max(stats.last_number, d["number"])
@@ -323,6 +320,7 @@ class QueueEngine:
 
     def _on_called(self, e: Event) -> None:
         ticket = self.tickets[e.ticket_id or ""]
+        self.queues[ticket.service].remove(ticket)
         ticket.status = TicketStatus.CALLED
         ticket.counter = e.counter
         ticket.called_at = e.at
@@ -355,6 +353,7 @@ class QueueEngine:
         ticket.status = TicketStatus.WAITING
         ticket.front_since = e.at
         ticket.finished_at = None
+        self.queues[ticket.service].add(ticket)
 
     def _on_transferred(self, e: Event) -> None:
         ticket = self._release(e, TicketStatus.WAITING)
@@ -363,8 +362,12 @@ class QueueEngine:
         ticket.service = e.data["to"]
         ticket.front_since = e.at
         ticket.counter = None
+        self.queues[ticket.service].add(ticket)
 
     def _on_voided(self, e: Event) -> None:
+        ticket = self.tickets[e.ticket_id or ""]
+        if ticket.status is TicketStatus.WAITING:
+            self.queues[ticket.service].remove(ticket)
         self._release(e, TicketStatus.VOIDED)
 
     def _on_paused(self, e: Event) -> None:

@@ -68,6 +68,9 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Checkpoints run from a background thread (Store.checkpoint), not inside a commit
+        # that a customer is waiting for.
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -98,6 +101,8 @@ class Store:
         self.branch = branch
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
+        # Several host processes may share a PostgreSQL database; a SQLite file has one.
+        self.shared = self.dialect == "postgresql"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -140,6 +145,17 @@ class Store:
                 yield WriteTransaction(self, conn, last_seq)
         except SQLAlchemyError as err:
             raise StorageError(str(err).splitlines()[0]) from err
+
+    def checkpoint(self) -> None:
+        """Copy the SQLite WAL into the database file without blocking writers (no-op on
+        PostgreSQL). Called periodically by the host's maintenance thread."""
+        if self.dialect != "sqlite":
+            return
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except SQLAlchemyError as err:
+            log.warning("WAL checkpoint failed: %s", err)
 
     # ------------------------------------------------------------------ reads
     def last_seq(self) -> int:
@@ -232,27 +248,36 @@ class WriteTransaction:
     def events_since(self, seq: int) -> list[Event]:
         return self.store._events_after(self.conn, seq, None) if seq < self.last_seq else []
 
-    def append(self, new_events: list[Event], touched: dict[str, Ticket]) -> list[Event]:
-        """Store events with the next sequence numbers and update the ticket projection.
+    def prepare(self, new_events: list[Event], live: dict[str, Ticket]) -> PreparedRows:
+        """Number the events and snapshot the rows to write (called under the engine lock, so
+        the ticket state copied is consistent); no I/O."""
+        stored = [
+            Event(e.kind, e.at, e.actor, e.ticket_id, e.counter, e.data, seq)
+            for seq, e in enumerate(new_events, start=self.last_seq + 1)
+        ]
+        new_ids = {e.ticket_id for e in stored if e.kind == TICKET_ISSUED}
+        touched = {e.ticket_id for e in stored if e.ticket_id and e.ticket_id in live}
+        branch = self.store.branch
+        return PreparedRows(
+            events=stored,
+            inserts=[_ticket_values(branch, live[t]) for t in touched if t in new_ids],
+            updates=[_ticket_values(branch, live[t]) for t in touched if t not in new_ids],
+        )
 
-        Returns the events with their ``seq``. ``touched`` holds the current state of every
-        ticket the events changed.
-        """
-        if not new_events:
+    def append(self, rows: PreparedRows) -> list[Event]:
+        """Store the prepared events and ticket rows; returns the events with their ``seq``."""
+        if not rows.events:
             return []
-        stored = []
-        for i, e in enumerate(new_events, start=self.last_seq + 1):
-            stored.append(Event(e.kind, e.at, e.actor, e.ticket_id, e.counter, e.data, i))
         branch = self.store.branch
         self.conn.execute(
             insert(events),
             [
                 {"branch": branch, "seq": e.seq, "kind": e.kind, "at": e.at, "actor": e.actor,
                  "ticket_id": e.ticket_id, "counter": e.counter, "data": e.data}
-                for e in stored
+                for e in rows.events
             ],
         )
-        for e in stored:
+        for e in rows.events:
             if e.kind == DAY_OPENED:
                 self.conn.execute(
                     update(tickets)
@@ -261,20 +286,23 @@ class WriteTransaction:
                            tickets.c.status.in_([TicketStatus.WAITING, TicketStatus.CALLED]))
                     .values(status=TicketStatus.EXPIRED.value)
                 )
-        new_ids = {e.ticket_id for e in stored if e.kind == TICKET_ISSUED}
-        inserts = [_ticket_values(branch, t) for tid, t in touched.items() if tid in new_ids]
-        if inserts:
-            self.conn.execute(insert(tickets), inserts)
-        for tid, t in touched.items():
-            if tid not in new_ids:
-                values = _ticket_values(branch, t)
-                self.conn.execute(update(tickets).where(tickets.c.id == tid).values(values))
-        self.last_seq = stored[-1].seq
+        if rows.inserts:
+            self.conn.execute(insert(tickets), rows.inserts)
+        for values in rows.updates:
+            self.conn.execute(update(tickets).where(tickets.c.id == values["id"]).values(values))
+        self.last_seq = rows.events[-1].seq
         self.conn.execute(
             update(branch_state).where(branch_state.c.branch == branch)
             .values(last_seq=self.last_seq)
         )
-        return stored
+        return rows.events
+
+
+@dataclass(frozen=True)
+class PreparedRows:
+    events: list[Event]
+    inserts: list[dict[str, Any]]
+    updates: list[dict[str, Any]]
 
 
 def _ticket_values(branch: str, t: Ticket) -> dict[str, Any]:

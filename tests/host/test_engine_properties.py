@@ -147,3 +147,28 @@ def test_nobody_starves_when_priority_tickets_keep_coming(
         assert t.called_at is not None
         waited = (t.called_at - t.issued_at).total_seconds()
         assert waited <= aging + (position + 1) * interval + 90 * (position + 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(step, max_size=150))
+def test_indexed_queues_agree_with_a_full_scan(steps: list[tuple]) -> None:  # type: ignore[type-arg]
+    """The fast path (bucket heads, binary search) gives the same answers as scanning every
+    waiting ticket with the call-order key."""
+    from host.engine.ordering import call_key
+
+    b, _ = run(steps)
+    engine = b.engine
+    waiting = [t for t in engine.tickets.values() if t.status is TicketStatus.WAITING]
+    assert sorted(t.id for s in engine.queues for t in engine.queues[s]) == sorted(
+        t.id for t in waiting)
+    for n, counter in engine.counters.items():
+        mine = [t for t in waiting if t.service in counter.services]
+        expected = min(mine, key=lambda t: call_key(t, counter, b.now, engine.aging_limit),
+                       default=None)
+        assert engine.next_for(n, b.now) is expected
+    for t in waiting:
+        view = next(c for c in engine.counters.values() if t.service in c.services)
+        key = call_key(t, view, b.now, engine.aging_limit)
+        brute = sum(1 for o in waiting if o.service == t.service
+                    and call_key(o, view, b.now, engine.aging_limit) < key)
+        assert engine.people_ahead(t, b.now) == brute
