@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from host.api import counters, errors, events, health, queues, tickets
+from host.api import counters, devices, errors, events, health, notices, queues, tickets
 from host.auth import TokenVerifier
 from host.config import BranchConfig
 from host.service import BranchService
@@ -42,6 +42,6 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     app.state.service = service
     app.state.verifier = TokenVerifier(store)
     errors.install(app)
-    for module in (tickets, counters, queues, events, health):
+    for module in (tickets, counters, queues, notices, devices, events, health):
         app.include_router(module.router)
     return app

@@ -38,6 +38,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class KioskLiveness:
+    """When each kiosk last sent a heartbeat and what offline numbers it holds.
+
+    Kept in memory only: it is rebuilt within one heartbeat period after a restart, and a
+    heartbeat every few seconds does not belong in the event log."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, datetime] = {}
+        self.offline_numbers_left: dict[str, dict[str, int]] = {}
+
+    def beat(self, kiosk: str, at: datetime, offline_numbers_left: dict[str, int]) -> None:
+        self._seen[kiosk] = at
+        self.offline_numbers_left[kiosk] = dict(offline_numbers_left)
+
+    def last_seen(self, kiosk: str) -> datetime | None:
+        return self._seen.get(kiosk)
+
+
 @dataclass
 class _Pending:
     command: Command
@@ -54,6 +72,7 @@ class BranchService:
         self.store = store
         self.clock = clock
         self.hub = EventHub()
+        self.kiosks = KioskLiveness()
         self.engine = QueueEngine(config)
         self._lock = threading.Lock()  # guards self.engine
         self._queue: queue.Queue[_Pending | None] = queue.Queue()

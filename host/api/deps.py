@@ -57,4 +57,6 @@ CounterActor = Annotated[Principal, require(Role.TELLER, Role.MANAGER, Role.ADMI
 Supervisor = Annotated[Principal, require(Role.MANAGER, Role.ADMIN)]
 EquipmentEditor = Annotated[Principal, require(Role.MANAGER, Role.TECHNICIAN, Role.ADMIN)]
 Observer = Annotated[Principal, require(*Role)]
+KioskDep = Annotated[Principal, require(Role.KIOSK)]
+Staff = Annotated[Principal, require(Role.TELLER, Role.MANAGER, Role.ADMIN)]
 Monitor = Annotated[Principal, require(Role.MANAGER, Role.TECHNICIAN, Role.ADMIN)]

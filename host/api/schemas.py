@@ -114,3 +114,42 @@ class EquipmentPublic(BaseModel):
 class ErrorBody(BaseModel):
     error: str
     detail: object
+
+
+class NoticeCreate(_In):
+    text_zh: Annotated[str, Field(min_length=1, max_length=200)]
+    text_en: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class NoticePublic(BaseModel):
+    id: str
+    text_zh: str
+    text_en: str
+    posted_at: datetime
+
+
+DeviceStatus = Literal["ok", "warning", "fault", "offline"]
+
+
+class DeviceReport(_In):
+    device: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_.-]+$")]
+    status: DeviceStatus
+    detail: Annotated[str, Field(max_length=200)] = ""
+
+
+class HeartbeatCreate(_In):
+    """What a kiosk reports every few seconds: its devices and the offline numbers it holds."""
+
+    kiosk: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_.-]+$")]
+    devices: Annotated[list[DeviceReport], Field(max_length=32)] = []
+    offline_numbers_left: dict[str, Annotated[int, Field(ge=0, le=100_000)]] = {}
+
+
+class DevicePublic(BaseModel):
+    kiosk: str
+    device: str
+    status: DeviceStatus
+    detail: str
+    changed_at: datetime
+    last_heartbeat: datetime | None
+    stale: bool  # no heartbeat from its kiosk for a while: the state shown may be out of date

@@ -5,14 +5,14 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from host.api import views
-from host.api.deps import Issuer, ServiceDep, Supervisor
+from host.api.deps import Issuer, ServiceDep, Staff, Supervisor
 from host.api.schemas import GuidancePublic, TicketCreate, TicketPublic
 from host.auth import Role
-from host.engine import NotFound, Priority, QueueEngine
+from host.engine import NotFound, Priority, QueueEngine, TicketStatus
 from host.engine.events import GUIDANCE_GIVEN
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 TicketId = Annotated[str, Path(min_length=8, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED,
+@router.post("", status_code=201,
              responses={422: {"description": "unknown service"}})
 async def issue_ticket(
     body: TicketCreate, service: ServiceDep, principal: Issuer
@@ -46,6 +46,27 @@ async def issue_ticket(
             guidance_zh=svc.guidance_zh, guidance_en=svc.guidance_en,
         )
     return await _public(service, ticket_id)
+
+
+@router.get("")
+async def list_tickets(
+    service: ServiceDep, _: Staff,
+    status: Annotated[TicketStatus | None, Query(description="only tickets in this state")] = None,
+    ticket_service: Annotated[str | None, Query(alias="service", max_length=32)] = None,
+) -> list[TicketPublic]:
+    """Today's tickets, oldest first (at most 1000): for the lobby dashboard and consoles,
+    e.g. the no-shows a manager may reinstate."""
+    now = service.clock()
+
+    def view(engine: QueueEngine) -> list[TicketPublic]:
+        chosen = [
+            t for t in engine.tickets.values()
+            if (status is None or t.status is status)
+            and (ticket_service is None or t.service == ticket_service)
+        ]
+        return [views.ticket_public(engine, t, now) for t in chosen[:1000]]
+
+    return await service.read_async(view)
 
 
 @router.get("/{ticket_id}")

@@ -18,7 +18,9 @@ from host.engine.errors import InvalidState, NotFound, UnknownService
 from host.engine.events import Event
 from host.engine.model import (
     CounterState,
+    DeviceState,
     EquipmentState,
+    Notice,
     Priority,
     ServiceStats,
     Ticket,
@@ -54,6 +56,8 @@ class QueueEngine:
             s.key: ServiceStats() for s in config.services if s.kind == "counter"
         }
         self.queues: dict[str, ServiceQueue] = {key: ServiceQueue() for key in self.stats}
+        self.notices: dict[str, Notice] = {}
+        self.devices: dict[tuple[str, str], DeviceState] = {}
         self.seq = 0  # seq of the last applied event that came from the log
 
     # ------------------------------------------------------------------ commands
@@ -184,6 +188,28 @@ class QueueEngine:
             raise NotFound(f"no equipment {equipment_id!r}")
         data = {"in_service": in_service, "note": note}
         return self._emit(Event(ev.EQUIPMENT_CHANGED, at, actor, data={"id": equipment_id, **data}))
+
+    def post_notice(self, notice_id: str, text_zh: str, text_en: str, at: datetime,
+                    actor: str) -> list[Event]:
+        data = {"id": notice_id, "text_zh": text_zh, "text_en": text_en}
+        return self._emit(Event(ev.NOTICE_POSTED, at, actor, data=data))
+
+    def clear_notice(self, notice_id: str, at: datetime, actor: str) -> list[Event]:
+        if notice_id not in self.notices:
+            raise NotFound(f"no notice {notice_id!r}")
+        return self._emit(Event(ev.NOTICE_CLEARED, at, actor, data={"id": notice_id}))
+
+    def report_devices(self, kiosk: str, reports: list[tuple[str, str, str]], at: datetime,
+                       actor: str) -> list[Event]:
+        """Record a kiosk's device states ``(device, status, detail)``; only changes become
+        events, so the log keeps every fault and recovery without a row per heartbeat."""
+        out: list[Event] = []
+        for device, status, detail in reports:
+            known = self.devices.get((kiosk, device))
+            if known is None or (known.status, known.detail) != (status, detail):
+                data = {"kiosk": kiosk, "device": device, "status": status, "detail": detail}
+                out += self._emit(Event(ev.DEVICE_STATUS, at, actor, data=data))
+        return out
 
     # ------------------------------------------------------------------ queries
     def next_for(self, counter: int, now: datetime) -> Ticket | None:
@@ -384,6 +410,20 @@ class QueueEngine:
             item.changed_at = e.at
 
 
+    def _on_notice_posted(self, e: Event) -> None:
+        d = e.data
+        self.notices[d["id"]] = Notice(d["id"], d["text_zh"], d["text_en"], e.at)
+
+    def _on_notice_cleared(self, e: Event) -> None:
+        self.notices.pop(e.data["id"], None)
+
+    def _on_device_status(self, e: Event) -> None:
+        d = e.data
+        self.devices[(d["kiosk"], d["device"])] = DeviceState(
+            d["kiosk"], d["device"], d["status"], d["detail"], e.at
+        )
+
+
 _HANDLERS = {
     ev.DAY_OPENED: QueueEngine._on_day_opened,
     ev.TICKET_ISSUED: QueueEngine._on_issued,
@@ -397,5 +437,8 @@ _HANDLERS = {
     ev.COUNTER_PAUSED: QueueEngine._on_paused,
     ev.COUNTER_RESUMED: QueueEngine._on_resumed,
     ev.EQUIPMENT_CHANGED: QueueEngine._on_equipment,
+    ev.NOTICE_POSTED: QueueEngine._on_notice_posted,
+    ev.NOTICE_CLEARED: QueueEngine._on_notice_cleared,
+    ev.DEVICE_STATUS: QueueEngine._on_device_status,
 }
 

@@ -24,6 +24,9 @@ TICKET_VOIDED = "ticket_voided"
 COUNTER_PAUSED = "counter_paused"
 COUNTER_RESUMED = "counter_resumed"
 EQUIPMENT_CHANGED = "equipment_changed"
+NOTICE_POSTED = "notice_posted"
+NOTICE_CLEARED = "notice_cleared"
+DEVICE_STATUS = "device_status"  # a kiosk device (printer, LED sign, keypad...) changed state
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,24 @@ class ServiceStats:
     recent: deque[float] = field(default_factory=lambda: deque(maxlen=20))
     issued_today: int = 0
     last_number: int = 0
+
+
+@dataclass
+class Notice:
+    """A message for hall screens and kiosks (e.g. "ATMs out of service")."""
+
+    id: str
+    text_zh: str
+    text_en: str
+    posted_at: datetime
+
+
+@dataclass
+class DeviceState:
+    """Last reported state of one device attached to a kiosk."""
+
+    kiosk: str
+    device: str
+    status: str  # ok | warning | fault | offline
+    detail: str
+    changed_at: datetime

@@ -174,3 +174,48 @@ def test_health_metrics_and_docs(running_host: HostProcess) -> None:
     assert 'branchq_waiting{service="cash"} 1' in text
     with running_host.client(running_host.token(Role.KIOSK)) as c:
         assert c.get("/metrics").status_code == 403
+
+
+def test_notices_device_heartbeats_and_ticket_list(running_host: HostProcess) -> None:
+    kiosk_token = running_host.token(Role.KIOSK)
+    kiosk = running_host.client(kiosk_token)
+    manager = running_host.client(running_host.token(Role.MANAGER))
+    display = running_host.client(running_host.token(Role.DISPLAY))
+    r = manager.post("/api/v1/notices", json={"text_zh": "自动柜员机暂停服务", "text_en": "ATMs down"})
+    assert r.status_code == 201
+    notice = r.json()
+    assert display.post("/api/v1/notices", json={"text_zh": "x", "text_en": "x"}).status_code == 403
+    assert [n["text_en"] for n in display.get("/api/v1/notices").json()] == ["ATMs down"]
+    assert manager.delete(f"/api/v1/notices/{notice['id']}").status_code == 204
+    assert manager.delete(f"/api/v1/notices/{notice['id']}").status_code == 404
+    assert display.get("/api/v1/notices").json() == []
+
+    beat = {"kiosk": "entrance", "devices": [
+        {"device": "printer", "status": "warning", "detail": "paper near end"},
+        {"device": "ledsign", "status": "ok"}], "offline_numbers_left": {"cash": 50}}
+    assert kiosk.post("/api/v1/devices/heartbeat", json=beat).status_code == 204
+    assert kiosk.post("/api/v1/devices/heartbeat", json=beat).status_code == 204
+    assert manager.post("/api/v1/devices/heartbeat", json=beat).status_code == 403
+    bad = {**beat, "devices": [{"device": "printer", "status": "on fire"}]}
+    assert kiosk.post("/api/v1/devices/heartbeat", json=bad).status_code == 422
+    devices = {d["device"]: d for d in display.get("/api/v1/devices").json()}
+    assert devices["printer"]["status"] == "warning" and devices["printer"]["stale"] is False
+    assert devices["printer"]["detail"] == "paper near end"
+    with running_host.client(running_host.token(Role.TECHNICIAN)) as tech:
+        log_kinds = [e for e in tech.get("/metrics").text.splitlines() if "event_seq" in e]
+    # notice posted + cleared + first state of 2 devices; the repeated heartbeat adds nothing
+    assert log_kinds[-1] == "branchq_event_seq 4"
+
+    first = issue(running_host, kiosk_token)
+    issue(running_host, kiosk_token, "noncash")
+    with running_host.client(running_host.token(Role.TELLER, counter=1)) as teller:
+        teller.post("/api/v1/counters/1/call-next")
+        teller.post("/api/v1/counters/1/no-show")
+        no_shows = teller.get("/api/v1/tickets", params={"status": "no_show"}).json()
+        assert [t["id"] for t in no_shows] == [first["id"]]
+        waiting = teller.get("/api/v1/tickets", params={"service": "noncash"}).json()
+        assert [t["number"] for t in waiting] == ["B001"]
+        assert teller.get("/api/v1/tickets", params={"status": "lost"}).status_code == 422
+    assert kiosk.get("/api/v1/tickets").status_code == 403
+    for client in (kiosk, manager, display):
+        client.close()
