@@ -134,8 +134,12 @@ class TicketPrinter:
         return False
 
     def _drain(self) -> None:
-        """Discard bytes that arrived unasked (late replies to DLE EOT inside image data)."""
-        while stale := self._transport.read(_DRAIN_S):
+        """Discard bytes that arrived unasked (late replies to DLE EOT inside image data).
+
+        Bounded by the status timeout, so a line that never stops chattering cannot hang us.
+        """
+        deadline = time.monotonic() + self.config.status_timeout_s
+        while time.monotonic() < deadline and (stale := self._transport.read(_DRAIN_S)):
             log.debug("discarded %d unsolicited bytes: %s", len(stale), stale.hex(" "))
 
     def _ask(self, query: StatusQuery) -> int | None:

@@ -126,9 +126,13 @@ def decode_status(replies: Mapping[int, int | None]) -> PrinterStatus:
         cover_open=cover_open,
         offline=offline or incomplete,
         error=error,
-        description="; ".join(problems).capitalize() if problems else "Ready",
+        description=_sentence("; ".join(problems)) if problems else "Ready",
         replies=dict(replies),
     )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 UNVERIFIED = PrinterStatus(

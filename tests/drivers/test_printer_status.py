@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from drivers.printer import TicketPrinter
 from drivers.printer.status import StatusQuery, decode_status, is_status_byte, pick_status_byte
 from drivers.printer.virtual_printer import VirtualPrinter
-from tests.drivers.printer_helpers import fixture_exchange, serial_printer
+from tests.drivers.printer_helpers import config, fixture_exchange, serial_printer
 
 HEALTHY = {1: 0x12, 2: 0x12, 4: 0x12}
 
@@ -120,3 +121,29 @@ def test_unsolicited_bytes_before_a_status_request_are_tolerated() -> None:
         time.sleep(0.05)
         status = printer.status()
     assert status.ok, status.description
+
+
+class _ChatteringLine:
+    """A transport on which noise never stops (a wrong baud rate looks like this)."""
+
+    can_read = True
+    description = "chattering line"
+    is_open = True
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def read(self, timeout_s: float) -> bytes:
+        time.sleep(min(timeout_s, 0.002))
+        return b"\x00\xff"
+
+
+def test_a_line_that_never_stops_chattering_does_not_hang_the_status() -> None:
+    printer = TicketPrinter(config("/dev/null", status_timeout_s=0.2), transport=_ChatteringLine())
+    started = time.monotonic()
+    status = printer.status()
+    assert status.offline and not status.ok
+    assert time.monotonic() - started < 1.0
