@@ -8,7 +8,13 @@ from fastapi import APIRouter, HTTPException, Path, Response
 
 from host.api import views
 from host.api.deps import CounterActor, Observer, ServiceDep
-from host.api.schemas import CallTicketRequest, CounterActionResult, CounterPublic, TransferRequest
+from host.api.schemas import (
+    CallTicketRequest,
+    CounterActionResult,
+    CounterPublic,
+    RatingRequest,
+    TransferRequest,
+)
 from host.auth import Principal
 from host.engine import Event, NotFound, QueueEngine
 from host.engine.events import TICKET_CALLED
@@ -88,6 +94,15 @@ async def transfer(
     """Send the current customer to another service: same number, front of that queue."""
     return (await _act(service, principal, n,
                        lambda e, now: e.transfer(n, body.service, now, principal.actor)))[1]
+
+
+@router.post("/{n}/rating")
+async def rating(
+    n: CounterNo, body: RatingRequest, service: ServiceDep, principal: CounterActor
+) -> CounterActionResult:
+    """The customer's satisfaction key (keypad or console), for the ticket just served."""
+    return (await _act(service, principal, n,
+                       lambda e, now: e.rate(n, body.score, now, principal.actor)))[1]
 
 
 @router.post("/{n}/pause")

@@ -39,6 +39,7 @@ class TicketPublic(BaseModel):
     called_at: datetime | None = None
     counter: int | None = None
     recalls: int = 0
+    rating: int | None = None
     status_url: str
 
 
@@ -54,6 +55,10 @@ class GuidancePublic(BaseModel):
 
 class TransferRequest(_In):
     service: ServiceKey
+
+
+class RatingRequest(_In):
+    score: Annotated[int, Field(ge=1, le=3, description="1 unsatisfied, 2 neutral, 3 satisfied")]
 
 
 class CallTicketRequest(_In):

@@ -39,6 +39,7 @@ def ticket_public(engine: QueueEngine, ticket: Ticket, now: datetime) -> TicketP
         called_at=ticket.called_at,
         counter=ticket.counter,
         recalls=ticket.recalls,
+        rating=ticket.rating,
         status_url=status_url(engine.config, ticket.id),
     )
 

@@ -152,6 +152,20 @@ class QueueEngine:
             raise InvalidState(f"ticket {ticket.label} is already for {service}")
         return self._ticket_event(ev.TICKET_TRANSFERRED, at, actor, ticket, counter, to=service)
 
+    def rate(self, counter: int, score: int, at: datetime, actor: str) -> list[Event]:
+        """Record the satisfaction key the customer pressed: rates the ticket being served at
+        the counter, or the one just finished there."""
+        if score not in (1, 2, 3):
+            raise InvalidState("a rating is 1 (unsatisfied), 2 (neutral) or 3 (satisfied)")
+        state = self._counter(counter)
+        ticket_id = state.current or state.last_served
+        if ticket_id is None or ticket_id not in self.tickets:
+            raise InvalidState(f"counter {counter} has served nobody to rate")
+        ticket = self.tickets[ticket_id]
+        if ticket.rating is not None:
+            raise InvalidState(f"ticket {ticket.label} is already rated")
+        return self._ticket_event(ev.TICKET_RATED, at, actor, ticket, counter, score=score)
+
     def pause(self, counter: int, at: datetime, actor: str) -> list[Event]:
         if self._counter(counter).paused:
             raise InvalidState(f"counter {counter} is already paused")
@@ -316,6 +330,8 @@ class QueueEngine:
         # numbering restarts.
         self.tickets = {}
         self.queues = {key: ServiceQueue() for key in self.stats}
+        for counter in self.counters.values():
+            counter.last_served = None
         for stats in self.stats.values():
             stats.last_number = 0
             stats.issued_today = 0
@@ -363,7 +379,11 @@ class QueueEngine:
         counter = self.counters.get(ticket.counter or 0)
         if counter is not None and counter.current == ticket.id:
             counter.current = None
+            counter.last_served = ticket.id
         return ticket
+
+    def _on_rated(self, e: Event) -> None:
+        self.tickets[e.ticket_id or ""].rating = e.data["score"]
 
     def _on_done(self, e: Event) -> None:
         ticket = self._release(e, TicketStatus.DONE)
@@ -434,6 +454,7 @@ _HANDLERS = {
     ev.TICKET_REINSTATED: QueueEngine._on_reinstated,
     ev.TICKET_TRANSFERRED: QueueEngine._on_transferred,
     ev.TICKET_VOIDED: QueueEngine._on_voided,
+    ev.TICKET_RATED: QueueEngine._on_rated,
     ev.COUNTER_PAUSED: QueueEngine._on_paused,
     ev.COUNTER_RESUMED: QueueEngine._on_resumed,
     ev.EQUIPMENT_CHANGED: QueueEngine._on_equipment,

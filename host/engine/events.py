@@ -21,6 +21,7 @@ TICKET_REINSTATED = "ticket_reinstated"
 TICKET_TRANSFERRED = "ticket_transferred"
 TICKET_DONE = "ticket_done"
 TICKET_VOIDED = "ticket_voided"
+TICKET_RATED = "ticket_rated"  # satisfaction after service, tied to the ticket, never a person
 COUNTER_PAUSED = "counter_paused"
 COUNTER_RESUMED = "counter_resumed"
 EQUIPMENT_CHANGED = "equipment_changed"

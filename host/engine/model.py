@@ -43,6 +43,7 @@ class Ticket:
     finished_at: datetime | None = None
     no_show_at: datetime | None = None
     recalls: int = 0
+    rating: int | None = None  # 1 unsatisfied, 2 neutral, 3 satisfied
     routed_from: str | None = None
     transferred_from: str | None = None
 
@@ -54,6 +55,7 @@ class CounterState:
     vip: bool
     paused: bool = False
     current: str | None = None  # ticket id being served
+    last_served: str | None = None  # ticket id finished last (the one a rating key rates)
 
 
 @dataclass

@@ -14,19 +14,20 @@ from datetime import datetime, timedelta
 
 from host.engine.model import CounterState, Priority, Ticket
 
-CallKey = tuple[int, int, datetime, int]
+CallKey = tuple[int, int, datetime, int, str]
 
 
 def call_key(
     ticket: Ticket, counter: CounterState, now: datetime, aging_limit: timedelta
 ) -> CallKey:
-    """Sort key of a waiting ticket at ``counter``; lower is called first."""
+    """Sort key of a waiting ticket at ``counter``; lower is called first. The label ends ties
+    (two services' tickets issued in the same instant) so the order never depends on dict order."""
     since = ticket.queue_since or ticket.issued_at
     preference = counter.services.index(ticket.service) if ticket.service in counter.services else 0
     if ticket.front_since is not None:
-        return (0, 0, ticket.front_since, ticket.number)
+        return (0, 0, ticket.front_since, ticket.number, ticket.label)
     if ticket.priority is Priority.GREEN or now - since >= aging_limit:
-        return (1, 0, since, ticket.number)
+        return (1, 0, since, ticket.number, ticket.label)
     if ticket.priority is Priority.VIP and counter.vip:
-        return (2, 0, since, ticket.number)
-    return (3, preference, since, ticket.number)
+        return (2, 0, since, ticket.number, ticket.label)
+    return (3, preference, since, ticket.number, ticket.label)

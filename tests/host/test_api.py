@@ -219,3 +219,14 @@ def test_notices_device_heartbeats_and_ticket_list(running_host: HostProcess) ->
     assert kiosk.get("/api/v1/tickets").status_code == 403
     for client in (kiosk, manager, display):
         client.close()
+
+
+def test_satisfaction_rating_after_done(running_host: HostProcess) -> None:
+    issue(running_host, running_host.token(Role.KIOSK))
+    with running_host.client(running_host.token(Role.TELLER, counter=2)) as teller:
+        teller.post("/api/v1/counters/2/call-next")
+        teller.post("/api/v1/counters/2/done")
+        r = teller.post("/api/v1/counters/2/rating", json={"score": 3})
+        assert r.status_code == 200 and r.json()["ticket"]["rating"] == 3
+        assert teller.post("/api/v1/counters/2/rating", json={"score": 3}).status_code == 409
+        assert teller.post("/api/v1/counters/2/rating", json={"score": 5}).status_code == 422

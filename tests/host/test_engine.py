@@ -201,3 +201,18 @@ def test_a_day_rollover_expires_nothing_still_callable_from_yesterday() -> None:
     b.issue()
     b.tick(timedelta(days=1).total_seconds())
     assert b.call(1) is None
+
+
+def test_rating_goes_to_the_ticket_just_served_once() -> None:
+    b = Branch()
+    t = b.issue()
+    b.call(1)
+    b.do("done", 1)
+    b.do("rate", 1, 3)
+    assert b.engine.tickets[t].rating == 3
+    with pytest.raises(InvalidState, match="already rated"):
+        b.do("rate", 1, 1)
+    with pytest.raises(InvalidState, match="served nobody"):
+        b.do("rate", 2, 2)
+    with pytest.raises(InvalidState):
+        b.do("rate", 1, 7)

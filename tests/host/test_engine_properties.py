@@ -20,6 +20,7 @@ step = st.one_of(
     st.tuples(st.sampled_from(["recall", "no_show", "done", "pause", "resume"]),
               st.sampled_from(COUNTERS)),
     st.tuples(st.just("transfer"), st.sampled_from(COUNTERS), st.sampled_from(SERVICES[:4])),
+    st.tuples(st.just("rate"), st.sampled_from(COUNTERS), st.integers(1, 3)),
     st.tuples(st.just("reinstate"), st.integers(0, 40)),
     st.tuples(st.just("void"), st.integers(0, 40)),
     st.tuples(st.just("atm"), st.sampled_from(["atm-1", "atm-2"]), st.booleans()),
