@@ -1,0 +1,150 @@
+"""Kiosk configuration: ``/etc/branchq/kiosk.toml``, validated at start.
+
+The kiosk's own settings are checked here; each device section (``[printer]``, ``[touch]``,
+``[ledsign]``, ``[keypads]``, ``[cardreader]``) is handed to its driver's own validator, so a
+technician gets one message naming the section and key that is wrong.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from drivers.cardreader.reader import CardReaderConfig
+from drivers.keypad.config import KeypadBusConfig
+from drivers.ledsign.config import SignConfig
+from drivers.printer.config import PrinterConfig
+from drivers.touch.config import TouchConfig
+
+DEFAULT_PATH = Path("/etc/branchq/kiosk.toml")
+
+
+class KioskConfigError(Exception):
+    """The kiosk configuration is missing or invalid; the message names section and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KioskSettings(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$")] = "entrance"
+    host_url: str = "http://127.0.0.1:8000"
+    # The kiosk's credential (role "kiosk"), one line in a root-only file; never in this file.
+    token_file: Path = Path("/etc/branchq/kiosk.token")
+    # A keypad-gateway credential acting for the counters on the keypad bus (optional).
+    keypad_token_file: Path | None = None
+    # Key for hashing VIP card numbers (HMAC); raw bytes in a root-only file.
+    card_key_file: Path | None = None
+    state_dir: Path = Path("/var/lib/branchq")
+    language: Literal["zh", "en"] = "zh"
+    idle_timeout_s: Annotated[float, Field(ge=5, le=600)] = 30
+    tickets_per_minute: Annotated[int, Field(ge=1, le=120)] = 12
+    heartbeat_s: Annotated[float, Field(ge=1, le=300)] = 10
+    http_timeout_s: Annotated[float, Field(gt=0, le=30)] = 3
+    offline_lease_size: Annotated[int, Field(ge=0, le=500)] = 50
+
+
+class ScreenSettings(_Strict):
+    width: Annotated[int, Field(ge=320, le=3840)] = 800
+    height: Annotated[int, Field(ge=240, le=3840)] = 480
+    # Physical width of the visible area, for touch targets of at least 15 mm.
+    width_mm: Annotated[float, Field(gt=30, le=1000)] = 154
+    framebuffer: Path = Path("/dev/fb0")
+    sysfs: Path = Path("/sys/class/graphics/fb0")
+    font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    kiosk: KioskSettings
+    screen: ScreenSettings
+    printer: PrinterConfig
+    touch: TouchConfig
+    ledsign: SignConfig | None
+    keypads: KeypadBusConfig | None
+    cardreader: CardReaderConfig | None
+
+    def read_secret(self, path: Path | None, what: str) -> bytes | None:
+        """Read a credential or key file; a clear error when it is missing or unreadable."""
+        if path is None:
+            return None
+        try:
+            value = path.read_bytes().strip()
+        except OSError as err:
+            raise KioskConfigError(f"{what} file {path}: {err.strerror}") from err
+        if not value:
+            raise KioskConfigError(f"{what} file {path} is empty")
+        return value
+
+
+_SECTIONS = {"kiosk", "screen", "printer", "touch", "ledsign", "keypads", "cardreader"}
+
+
+def _section(name: str, build: Any, raw: dict[str, Any]) -> Any:
+    try:
+        return build(raw)
+    except (ValueError, TypeError) as err:  # each driver's config error derives from these
+        raise KioskConfigError(f"[{name}] {err}") from err
+    except Exception as err:  # a driver-specific config error type
+        if type(err).__name__.endswith("ConfigError"):
+            raise KioskConfigError(f"[{name}] {err}") from err
+        raise
+
+
+def parse_kiosk_config(text: str, source: str = "kiosk.toml") -> KioskConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise KioskConfigError(f"{source}: not valid TOML: {err}") from err
+    unknown = set(data) - _SECTIONS
+    if unknown:
+        raise KioskConfigError(f"{source}: unknown section(s) {sorted(unknown)}")
+    for required in ("printer", "touch"):
+        if required not in data:
+            raise KioskConfigError(f"{source}: missing section [{required}]")
+    try:
+        kiosk = KioskSettings.model_validate(data.get("kiosk", {}))
+        screen = ScreenSettings.model_validate(data.get("screen", {}))
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        section = "kiosk" if err.title == "KioskSettings" else "screen"
+        raise KioskConfigError(f"{source}: [{section}] {where}: {first['msg']}") from err
+    touch_raw = {"width": screen.width, "height": screen.height, **data["touch"]}
+    try:
+        return KioskConfig(
+            kiosk=kiosk,
+            screen=screen,
+            printer=_section("printer", PrinterConfig.from_mapping, data["printer"]),
+            touch=_section("touch", TouchConfig.from_mapping, touch_raw),
+            ledsign=_section("ledsign", SignConfig.from_mapping, data["ledsign"])
+            if "ledsign" in data else None,
+            keypads=_section("keypads", KeypadBusConfig.from_mapping, data["keypads"])
+            if "keypads" in data else None,
+            cardreader=_section("cardreader", CardReaderConfig.from_mapping, data["cardreader"])
+            if "cardreader" in data else None,
+        )
+    except KioskConfigError as err:
+        raise KioskConfigError(f"{source}: {err}") from err
+
+
+def example_kiosk_config_text() -> str:
+    return resources.files("kiosk").joinpath("example-kiosk.toml").read_text(encoding="utf-8")
+
+
+def load_kiosk_config(path: str | Path | None) -> KioskConfig:
+    """Load ``path``, or the bundled example (simulation) when ``path`` is None."""
+    if path is None:
+        return parse_kiosk_config(example_kiosk_config_text(), "bundled example kiosk")
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as err:
+        raise KioskConfigError(f"{file}: cannot read: {err.strerror}") from err
+    return parse_kiosk_config(text, str(file))
