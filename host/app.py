@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from host.api import counters, devices, errors, events, health, notices, queues, tickets
+from host.api import branch, counters, devices, errors, events, health, notices, queues, tickets, voice
 from host.auth import TokenVerifier
 from host.config import BranchConfig
 from host.service import BranchService
 from host.storage import Store
+from host.web import pages
 
 
 def create_app(config: BranchConfig, db_url: str) -> FastAPI:
@@ -42,6 +43,9 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     app.state.service = service
     app.state.verifier = TokenVerifier(store)
     errors.install(app)
-    for module in (tickets, counters, queues, notices, devices, events, health):
+    for module in (branch, tickets, counters, queues, notices, devices, events, health):
         app.include_router(module.router)
+    app.include_router(voice.router)
+    app.include_router(pages.router)
+    app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
     return app

@@ -8,7 +8,7 @@ silently running with a default.
 from __future__ import annotations
 
 import tomllib
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -37,6 +37,11 @@ class BranchInfo(_Strict):
     aging_limit_s: Annotated[int, Field(ge=60, le=4 * 3600)] = 1200
     no_show_grace_s: Annotated[int, Field(ge=0, le=4 * 3600)] = 900
     default_service_time_s: Annotated[int, Field(ge=10, le=3600)] = 240
+    # Opening hours in branch time; kiosks show a closed screen and refuse tickets outside them.
+    opens_at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "00:00"
+    closes_at: Annotated[str, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")] = "24:00"
+    open_days: Annotated[list[Annotated[int, Field(ge=1, le=7)]], Field(min_length=1)] = [
+        1, 2, 3, 4, 5, 6, 7]  # ISO weekdays, Monday = 1
 
     @field_validator("timezone")
     @classmethod
@@ -50,6 +55,16 @@ class BranchInfo(_Strict):
     @property
     def tz(self) -> tzinfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def hours(self) -> str:
+        return f"{self.opens_at}-{self.closes_at}"
+
+    def is_open(self, at: datetime) -> bool:
+        local = at.astimezone(self.tz)
+        if local.isoweekday() not in self.open_days:
+            return False
+        return self.opens_at <= local.strftime("%H:%M") < self.closes_at
 
 
 class ServiceConfig(_Strict):

@@ -16,10 +16,65 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+ClientRef = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
 class TicketCreate(_In):
     service: ServiceKey
     priority: Priority = Priority.NORMAL
     lang: Literal["zh", "en"] = "zh"
+    # Idempotency key chosen by the kiosk per tap: a retried request returns the same ticket.
+    client_ref: ClientRef | None = None
+    # The kiosk prints first and confirms with POST .../printed; until then it is not called.
+    await_print: bool = False
+
+
+class VoidRequest(_In):
+    reason: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class LeaseCreate(_In):
+    kiosk: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_.-]+$")]
+    service: ServiceKey
+    count: Annotated[int, Field(ge=1, le=500)]
+
+
+class LeasePublic(BaseModel):
+    kiosk: str
+    service: str
+    prefix: str
+    first: int
+    last: int
+    day: str
+
+
+class OfflineTicketCreate(_In):
+    kiosk: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_.-]+$")]
+    service: ServiceKey
+    number: Annotated[int, Field(ge=1, le=99_999)]
+    priority: Priority = Priority.NORMAL
+    issued_at: datetime
+    client_ref: ClientRef
+
+
+class ServicePublic(BaseModel):
+    key: str
+    kind: Literal["counter", "self_service"]
+    prefix: str
+    name_zh: str
+    name_en: str
+
+
+class BranchPublic(BaseModel):
+    """What a kiosk needs to draw its home screen: no queue state, no personal data."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    timezone: str
+    open_now: bool
+    hours: str
+    services: list[ServicePublic]
 
 
 class TicketPublic(BaseModel):

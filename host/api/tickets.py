@@ -9,11 +9,17 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from host.api import views
-from host.api.deps import Issuer, ServiceDep, Staff, Supervisor
-from host.api.schemas import GuidancePublic, TicketCreate, TicketPublic
+from host.api.deps import Issuer, KioskDep, ServiceDep, Staff, Supervisor
+from host.api.schemas import (
+    GuidancePublic,
+    OfflineTicketCreate,
+    TicketCreate,
+    TicketPublic,
+    VoidRequest,
+)
 from host.auth import Role
-from host.engine import NotFound, Priority, QueueEngine, TicketStatus
-from host.engine.events import GUIDANCE_GIVEN
+from host.engine import InvalidState, NotFound, Priority, QueueEngine, TicketStatus
+from host.engine.events import GUIDANCE_GIVEN, TICKET_ISSUED
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
@@ -32,12 +38,21 @@ async def issue_ticket(
     ticket_id = secrets.token_urlsafe(16)  # the status URL's secret: 128 random bits
 
     channel = "kiosk" if principal.role is Role.KIOSK else "manager"
+    if principal.role is Role.KIOSK and not service.config.branch.is_open(service.clock()):
+        raise InvalidState(f"the branch is closed (open {service.config.branch.hours})")
     events = await service.execute(
         lambda engine, now: engine.issue(
             ticket_id=ticket_id, service=body.service, at=now, actor=principal.actor,
-            priority=body.priority, channel=channel,
+            priority=body.priority, channel=channel, client_ref=body.client_ref,
+            await_print=body.await_print,
         )
     )
+    if not any(e.kind == TICKET_ISSUED for e in events) and body.client_ref:
+        # A retry of a request that already succeeded: answer with the same ticket.
+        ticket_id = await service.read_async(lambda e: e.client_refs.get(body.client_ref or ""))
+        if ticket_id is None:
+            raise NotFound("the earlier ticket for this request is no longer in today's queue")
+        return await _public(service, ticket_id)
     if events[-1].kind == GUIDANCE_GIVEN:
         svc = next(s for s in service.config.services if s.key == body.service)
         return GuidancePublic(
@@ -45,6 +60,35 @@ async def issue_ticket(
             guidance=svc.guidance_zh if body.lang == "zh" else svc.guidance_en,
             guidance_zh=svc.guidance_zh, guidance_en=svc.guidance_en,
         )
+    return await _public(service, ticket_id)
+
+
+@router.post("/offline", status_code=201)
+async def offline_ticket(body: OfflineTicketCreate, service: ServiceDep,
+                         principal: KioskDep) -> TicketPublic:
+    """A ticket the kiosk issued from its lease while the host was unreachable; accepted once."""
+    new_id = secrets.token_urlsafe(16)
+    await service.execute(lambda engine, now: engine.accept_offline(
+        ticket_id=new_id, kiosk=body.kiosk, service=body.service, number=body.number,
+        priority=body.priority, issued_at=body.issued_at, client_ref=body.client_ref, at=now,
+        actor=principal.actor))
+    ticket_id = await service.read_async(lambda e: e.client_refs.get(body.client_ref))
+    return await _public(service, ticket_id or new_id)
+
+
+@router.post("/{ticket_id}/printed")
+async def printed(ticket_id: TicketId, service: ServiceDep, principal: Issuer) -> TicketPublic:
+    """The kiosk handed the printed ticket out: from now on it is in the queue."""
+    await service.execute(lambda engine, now: engine.confirm_printed(ticket_id, now, principal.actor))
+    return await _public(service, ticket_id)
+
+
+@router.post("/{ticket_id}/void")
+async def void(ticket_id: TicketId, body: VoidRequest, service: ServiceDep,
+               principal: Issuer) -> TicketPublic:
+    """Withdraw a ticket that never reached its customer (the print failed): no ghost number."""
+    await service.execute(lambda engine, now: engine.void(ticket_id, now, principal.actor,
+                                                          body.reason))
     return await _public(service, ticket_id)
 
 

@@ -16,6 +16,7 @@ from host.config import BranchConfig, ServiceConfig
 from host.engine import events as ev
 from host.engine.errors import InvalidState, NotFound, UnknownService
 from host.engine.events import Event
+from host.engine.leases import Lease, LeaseBook
 from host.engine.model import (
     CounterState,
     DeviceState,
@@ -57,6 +58,9 @@ class QueueEngine:
         }
         self.queues: dict[str, ServiceQueue] = {key: ServiceQueue() for key in self.stats}
         self.notices: dict[str, Notice] = {}
+        self.client_refs: dict[str, str] = {}  # today's client references -> ticket id
+        self.labels: set[str] = set()  # today's issued labels
+        self.lease_book = LeaseBook()
         self.devices: dict[tuple[str, str], DeviceState] = {}
         self.seq = 0  # seq of the last applied event that came from the log
 
@@ -70,15 +74,22 @@ class QueueEngine:
         actor: str,
         priority: Priority = Priority.NORMAL,
         channel: str = "kiosk",
+        client_ref: str | None = None,
+        await_print: bool = False,
     ) -> list[Event]:
         """Issue a ticket, or guidance to the self-service area for a self-service choice.
 
         A self-service choice falls back to its counter service when every ATM is out of service.
+        ``client_ref`` makes a retried request harmless: the same reference on the same day
+        issues nothing new (the caller looks up :attr:`client_refs`). With ``await_print`` the
+        ticket is not callable until :meth:`confirm_printed`.
         """
         svc = self.services.get(service)
         if svc is None:
             raise UnknownService(f"unknown service {service!r}")
         out = self._roll_day(at, actor)
+        if client_ref is not None and client_ref in self.client_refs:
+            return out
         routed_from = None
         if svc.kind == "self_service":
             if self.self_service_available():
@@ -98,6 +109,59 @@ class QueueEngine:
         }
         if routed_from:
             data["routed_from"] = routed_from
+        if client_ref is not None:
+            data["client_ref"] = client_ref
+        if await_print:
+            data["await_print"] = True
+        return out + self._emit(Event(ev.TICKET_ISSUED, at, actor, ticket_id, data=data))
+
+    def confirm_printed(self, ticket_id: str, at: datetime, actor: str) -> list[Event]:
+        """The kiosk handed the ticket out: it joins the queue (in issue-time order)."""
+        ticket = self._ticket(ticket_id)
+        if ticket.status is not TicketStatus.PRINTING:
+            if ticket.status is TicketStatus.WAITING:
+                return []  # a retried confirmation
+            raise InvalidState(f"ticket {ticket.label} is {ticket.status.value}, not printing")
+        return self._ticket_event(ev.TICKET_PRINTED, at, actor, ticket)
+
+    def lease(self, kiosk: str, service: str, count: int, at: datetime, actor: str) -> list[Event]:
+        """Reserve ``count`` numbers of ``service`` for ``kiosk``'s offline use today."""
+        svc = self.services.get(service)
+        if svc is None or svc.kind != "counter":
+            raise UnknownService(f"unknown counter service {service!r}")
+        out = self._roll_day(at, actor)
+        first = self.stats[service].last_number + 1
+        data = {"kiosk": kiosk, "service": service, "first": first, "last": first + count - 1,
+                "day": str(self.day)}
+        return out + self._emit(Event(ev.NUMBERS_LEASED, at, actor, data=data))
+
+    def accept_offline(
+        self, *, ticket_id: str, kiosk: str, service: str, number: int, priority: Priority,
+        issued_at: datetime, client_ref: str, at: datetime, actor: str,
+    ) -> list[Event]:
+        """Take in a ticket a kiosk issued from its lease while the host was unreachable.
+
+        Accepted once (by ``client_ref``) and only from that kiosk's own lease for today; it
+        joins the queue at its real issue time, so it is merged in issue-time order.
+        """
+        svc = self.services.get(service)
+        if svc is None or svc.kind != "counter":
+            raise UnknownService(f"unknown counter service {service!r}")
+        out = self._roll_day(at, actor)
+        if client_ref in self.client_refs:
+            return out
+        if issued_at.astimezone(self.tz).date() != self.day or issued_at > at:
+            raise InvalidState("an offline ticket from another business day cannot join today's queue")
+        if not self.lease_book.covers(kiosk, service, number):
+            raise InvalidState(f"number {number} of {service} is not leased to kiosk {kiosk!r} today")
+        label = format_number(svc.prefix, number)
+        if label in self.labels:
+            raise InvalidState(f"{label} has already been issued today")
+        data: dict[str, Any] = {
+            "service": service, "number": number, "label": label, "priority": priority.value,
+            "channel": "offline", "client_ref": client_ref, "issued_at": issued_at.isoformat(),
+            "kiosk": kiosk,
+        }
         return out + self._emit(Event(ev.TICKET_ISSUED, at, actor, ticket_id, data=data))
 
     def call_next(self, counter: int, at: datetime, actor: str) -> list[Event]:
@@ -189,9 +253,9 @@ class QueueEngine:
         return self._ticket_event(ev.TICKET_REINSTATED, at, actor, ticket)
 
     def void(self, ticket_id: str, at: datetime, actor: str, reason: str) -> list[Event]:
-        """Withdraw a waiting ticket that never reached its customer (e.g. the print failed)."""
+        """Withdraw a ticket that never reached its customer (e.g. the print failed)."""
         ticket = self._ticket(ticket_id)
-        if ticket.status is not TicketStatus.WAITING:
+        if ticket.status not in (TicketStatus.WAITING, TicketStatus.PRINTING):
             raise InvalidState(f"ticket {ticket.label} is {ticket.status.value}, cannot be voided")
         return self._ticket_event(ev.TICKET_VOIDED, at, actor, ticket, reason=reason)
 
@@ -239,7 +303,7 @@ class QueueEngine:
 
     def people_ahead(self, ticket: Ticket, now: datetime) -> int:
         """Waiting tickets of the same service that the first counter serving it calls earlier."""
-        if ticket.status is not TicketStatus.WAITING:
+        if ticket.status not in (TicketStatus.WAITING, TicketStatus.PRINTING):
             return 0
         view = next(c for c in self.counters.values() if ticket.service in c.services)
         return self.queues[ticket.service].ahead_of(ticket, view, now, self.aging_limit)
@@ -261,13 +325,42 @@ class QueueEngine:
     def estimate_wait(self, service: str, ahead: int) -> int | None:
         """Seconds until a customer with ``ahead`` people before them is called; None if no
         counter is open for the service."""
-        capacity = self.open_counters(service)
-        if capacity == 0:
-            return None
-        serving = [c for c in self.counters.values() if service in c.services and not c.paused]
-        all_busy = all(c.current is not None for c in serving)
-        slots = ahead + (0.5 if all_busy else 0.0)
-        return math.ceil(slots * self.mean_service_time(service) / capacity)
+        # The model lives with the other lobby-intelligence code (imported here, not at the top,
+        # so that this method stays the engine's only tie to it); see host/insight/estimate.py.
+        from host.insight.estimate import CounterView, QueueView, projected_wait, today_rates
+
+        # "Now" as far as the engine knows: its newest ticket or call (the estimate is taken
+        # when a ticket is issued, and must not depend on a wall clock to stay replayable).
+        newest = next(reversed(self.tickets.values()), None)
+        known = [newest.issued_at] if newest else []
+        known += [self.tickets[c.current].called_at or newest.issued_at
+                  for c in self.counters.values() if c.current and newest]
+        now = max(known, default=None)
+        counters = [
+            CounterView(
+                c.services,
+                self.tickets[c.current].service if c.current else None,
+                (now - (self.tickets[c.current].called_at or now)).total_seconds()
+                if c.current and now else 0.0,
+            )
+            for c in self.counters.values()
+            if not c.paused
+        ]
+        limit = self.aging_limit.total_seconds()
+        queues = {
+            key: QueueView(sorted(
+                limit - (now - (t.queue_since or t.issued_at)).total_seconds() if now else limit
+                for t in q
+            ))
+            for key, q in self.queues.items()
+        }
+        wait = projected_wait(
+            service, ahead, queues, counters,
+            {key: self.mean_service_time(key) for key in self.stats},
+            {key: tuple(st.recent) for key, st in self.stats.items()},
+            today_rates(self.tickets.values(), now), limit,
+        )
+        return None if wait is None else math.ceil(wait)
 
     def self_service_available(self) -> bool:
         atms = [e for e in self.equipment.values() if e.kind in ("atm", "self_service")]
@@ -329,6 +422,9 @@ class QueueEngine:
         # Yesterday's tickets leave memory (the database keeps them, open ones marked expired);
         # numbering restarts.
         self.tickets = {}
+        self.client_refs = {}
+        self.labels = set()
+        self.lease_book.clear()
         self.queues = {key: ServiceQueue() for key in self.stats}
         for counter in self.counters.values():
             counter.last_served = None
@@ -340,21 +436,27 @@ class QueueEngine:
 
     def _on_issued(self, e: Event) -> None:
         d = e.data
+        issued_at = datetime.fromisoformat(d["issued_at"]) if "issued_at" in d else e.at
         self.tickets[e.ticket_id or ""] = Ticket(
             id=e.ticket_id or "",
             service=d["service"],
             number=d["number"],
             label=d["label"],
             priority=Priority(d["priority"]),
-            business_day=e.at.astimezone(self.tz).date(),
-            issued_at=e.at,
+            business_day=issued_at.astimezone(self.tz).date(),
+            issued_at=issued_at,
             channel=d["channel"],
-            queue_since=e.at,
+            status=TicketStatus.PRINTING if d.get("await_print") else TicketStatus.WAITING,
+            queue_since=issued_at,
             routed_from=d.get("routed_from"),
         )
+        ticket = self.tickets[e.ticket_id or ""]
+        self.labels.add(ticket.label)
+        if "client_ref" in d:
+            self.client_refs[d["client_ref"]] = ticket.id
         queue = self.queues.get(d["service"])
-        if queue is not None:
-            queue.add(self.tickets[e.ticket_id or ""])
+        if queue is not None and ticket.status is TicketStatus.WAITING:
+            queue.add(ticket)
         stats = self.stats.get(d["service"])
         if stats is not None:
             stats.last_number = max(stats.last_number, d["number"])
@@ -410,6 +512,17 @@ class QueueEngine:
         ticket.counter = None
         self.queues[ticket.service].add(ticket)
 
+    def _on_printed(self, e: Event) -> None:
+        ticket = self.tickets[e.ticket_id or ""]
+        ticket.status = TicketStatus.WAITING
+        self.queues[ticket.service].add(ticket)
+
+    def _on_leased(self, e: Event) -> None:
+        d = e.data
+        self.lease_book.grant(Lease(d["kiosk"], d["service"], d["first"], d["last"]))
+        stats = self.stats[d["service"]]
+        stats.last_number = max(stats.last_number, d["last"])
+
     def _on_voided(self, e: Event) -> None:
         ticket = self.tickets[e.ticket_id or ""]
         if ticket.status is TicketStatus.WAITING:
@@ -454,6 +567,8 @@ _HANDLERS = {
     ev.TICKET_REINSTATED: QueueEngine._on_reinstated,
     ev.TICKET_TRANSFERRED: QueueEngine._on_transferred,
     ev.TICKET_VOIDED: QueueEngine._on_voided,
+    ev.TICKET_PRINTED: QueueEngine._on_printed,
+    ev.NUMBERS_LEASED: QueueEngine._on_leased,
     ev.TICKET_RATED: QueueEngine._on_rated,
     ev.COUNTER_PAUSED: QueueEngine._on_paused,
     ev.COUNTER_RESUMED: QueueEngine._on_resumed,

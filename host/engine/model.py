@@ -15,6 +15,7 @@ class Priority(StrEnum):
 
 
 class TicketStatus(StrEnum):
+    PRINTING = "printing"  # issued at a kiosk, not yet in the customer's hand: not callable
     WAITING = "waiting"
     CALLED = "called"
     DONE = "done"

@@ -283,7 +283,8 @@ class WriteTransaction:
                     update(tickets)
                     .where(tickets.c.branch == branch,
                            tickets.c.business_day < date.fromisoformat(e.data["day"]),
-                           tickets.c.status.in_([TicketStatus.WAITING, TicketStatus.CALLED]))
+                           tickets.c.status.in_([TicketStatus.WAITING, TicketStatus.CALLED,
+                                                 TicketStatus.PRINTING]))
                     .values(status=TicketStatus.EXPIRED.value)
                 )
         if rows.inserts:

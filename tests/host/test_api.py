@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
 
 from host.auth import Role
+from host.config import example_config_text, load_config
 from tests.host.hostproc import HostProcess
 
 
@@ -230,3 +233,60 @@ def test_satisfaction_rating_after_done(running_host: HostProcess) -> None:
         assert r.status_code == 200 and r.json()["ticket"]["rating"] == 3
         assert teller.post("/api/v1/counters/2/rating", json={"score": 3}).status_code == 409
         assert teller.post("/api/v1/counters/2/rating", json={"score": 5}).status_code == 422
+
+
+def test_kiosk_print_flow_retries_leases_and_offline_tickets(running_host: HostProcess) -> None:
+    kiosk = running_host.client(running_host.token(Role.KIOSK))
+    teller = running_host.client(running_host.token(Role.TELLER, counter=1))
+    info = kiosk.get("/api/v1/branch").json()
+    assert info["open_now"] is True and [s["key"] for s in info["services"]][0] == "cash"
+    body = {"service": "cash", "await_print": True, "client_ref": "entrance-0001"}
+    first = kiosk.post("/api/v1/tickets", json=body)
+    assert first.status_code == 201 and first.json()["status"] == "printing"
+    retry = kiosk.post("/api/v1/tickets", json=body)  # the answer was lost; the kiosk retries
+    assert retry.json()["id"] == first.json()["id"] and retry.json()["number"] == "A001"
+    assert teller.post("/api/v1/counters/1/call-next").status_code == 204  # not printed yet
+    ticket_id = first.json()["id"]
+    assert kiosk.post(f"/api/v1/tickets/{ticket_id}/printed").json()["status"] == "waiting"
+    assert kiosk.post(f"/api/v1/tickets/{ticket_id}/printed").status_code == 200  # idempotent
+    ghost = kiosk.post("/api/v1/tickets", json={**body, "client_ref": "entrance-0002"}).json()
+    r = kiosk.post(f"/api/v1/tickets/{ghost['id']}/void", json={"reason": "paper out"})
+    assert r.json()["status"] == "voided"
+    assert kiosk.post(f"/api/v1/tickets/{ghost['id']}/void", json={"reason": "x"}).status_code == 409
+
+    lease = kiosk.post("/api/v1/leases", json={"kiosk": "entrance", "service": "cash", "count": 5})
+    assert lease.status_code == 201
+    assert (lease.json()["first"], lease.json()["last"], lease.json()["prefix"]) == (3, 7, "A")
+    assert teller.post("/api/v1/leases", json={"kiosk": "x", "service": "cash", "count": 5}
+                       ).status_code == 403
+    offline = {"kiosk": "entrance", "service": "cash", "number": 3, "priority": "normal",
+               "issued_at": datetime.now(UTC).isoformat(), "client_ref": "entrance-off-3"}
+    r = kiosk.post("/api/v1/tickets/offline", json=offline)
+    assert r.status_code == 201 and r.json()["number"] == "A003"
+    again = kiosk.post("/api/v1/tickets/offline", json=offline)
+    assert again.json()["id"] == r.json()["id"]  # accepted exactly once
+    r = kiosk.post("/api/v1/tickets/offline", json={**offline, "number": 9, "client_ref": "entrance-off-9"})
+    assert (r.status_code, r.json()["error"]) == (409, "conflict")
+    for client in (kiosk, teller):
+        client.close()
+
+
+def test_a_closed_branch_refuses_kiosk_tickets(tmp_path: Path) -> None:
+    config = tmp_path / "branch.toml"
+    closed = load_config(None).branch
+    text = example_config_text().replace(
+        "aging_limit_s = 1200", 'aging_limit_s = 1200\nopens_at = "00:00"\ncloses_at = "00:01"')
+    config.write_text(text)
+    host = HostProcess(f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "h.log", config_path=str(config))
+    host.start()
+    try:
+        with host.client(host.token(Role.KIOSK)) as kiosk:
+            if datetime.now(UTC).astimezone(closed.tz).strftime("%H:%M") == "00:00":
+                return  # the one minute a day this branch is open
+            assert kiosk.get("/api/v1/branch").json()["open_now"] is False
+            r = kiosk.post("/api/v1/tickets", json={"service": "cash"})
+            assert r.status_code == 409 and "closed" in r.json()["detail"]
+        with host.client(host.token(Role.MANAGER)) as manager:  # by hand, a manager still can
+            assert manager.post("/api/v1/tickets", json={"service": "cash"}).status_code == 201
+    finally:
+        host.kill()

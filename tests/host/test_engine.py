@@ -216,3 +216,59 @@ def test_rating_goes_to_the_ticket_just_served_once() -> None:
         b.do("rate", 2, 2)
     with pytest.raises(InvalidState):
         b.do("rate", 1, 7)
+
+
+def test_a_kiosk_ticket_is_callable_only_once_printed() -> None:
+    b = Branch()
+    events = b.engine.issue(ticket_id="k1", service="cash", at=b.now, actor="kiosk:e",
+                            await_print=True)
+    ticket = b.engine.tickets["k1"]
+    assert ticket.status is TicketStatus.PRINTING and events[-1].data["label"] == "A001"
+    assert b.call(1) is None  # not in a customer's hand yet: not called, not counted
+    assert len(b.engine.queues["cash"]) == 0
+    b.engine.confirm_printed("k1", b.now, "kiosk:e")
+    assert b.engine.confirm_printed("k1", b.now, "kiosk:e") == []  # a retry is harmless
+    assert b.call(1) == "A001"
+
+
+def test_a_failed_print_voids_the_number_for_good() -> None:
+    b = Branch()
+    b.engine.issue(ticket_id="k1", service="cash", at=b.now, actor="kiosk:e", await_print=True)
+    b.do("void", "k1", "paper out")
+    assert b.engine.tickets["k1"].status is TicketStatus.VOIDED
+    assert b.label(b.issue()) == "A002"
+
+
+def test_a_retried_issue_with_the_same_client_ref_issues_nothing() -> None:
+    b = Branch()
+    first = b.engine.issue(ticket_id="t1", service="cash", at=b.now, actor="k", client_ref="r1")
+    again = b.engine.issue(ticket_id="t2", service="cash", at=b.now, actor="k", client_ref="r1")
+    assert [e.kind for e in first] == ["day_opened", "ticket_issued"] and again == []
+    assert b.engine.client_refs["r1"] == "t1" and "t2" not in b.engine.tickets
+
+
+def test_offline_tickets_from_a_lease_merge_in_issue_time_order() -> None:
+    b = Branch()
+    online_1 = b.issue()  # A001
+    b.tick(60)
+    b.engine.lease("entrance", "cash", 10, b.now, "kiosk:e")  # A002..A011
+    offline_at = b.now  # the kiosk issues A002 while its link is down...
+    b.tick(30)
+    assert b.label(b.issue()) == "A012"  # ...and the host never issues leased numbers itself
+    b.tick(60)
+    b.engine.accept_offline(ticket_id="off1", kiosk="entrance", service="cash", number=2,
+                            priority=Priority.NORMAL, issued_at=offline_at, client_ref="e-2",
+                            at=b.now, actor="kiosk:e")
+    assert b.engine.accept_offline(ticket_id="off1b", kiosk="entrance", service="cash", number=2,
+                                   priority=Priority.NORMAL, issued_at=offline_at,
+                                   client_ref="e-2", at=b.now, actor="kiosk:e") == []
+    assert b.engine.tickets["off1"].label == "A002"
+    assert [b.call(1), b.call(1), b.call(1)] == [b.label(online_1), "A002", "A012"]
+    with pytest.raises(InvalidState, match="not leased"):
+        b.engine.accept_offline(ticket_id="x", kiosk="other", service="cash", number=3,
+                                priority=Priority.NORMAL, issued_at=offline_at, client_ref="o-3",
+                                at=b.now, actor="kiosk:o")
+    with pytest.raises(InvalidState, match="another business day"):
+        b.engine.accept_offline(ticket_id="y", kiosk="entrance", service="cash", number=4,
+                                priority=Priority.NORMAL, issued_at=b.now - timedelta(days=1),
+                                client_ref="e-4", at=b.now, actor="kiosk:e")
