@@ -1,0 +1,184 @@
+"""The wait estimate: play the counters forward from the state of the queues.
+
+Dividing "people ahead x mean service time" by the number of counters goes wrong exactly where a
+branch needs it right: a counter that serves several services gives its time to the one it
+prefers (the VIP counter helps the cash queue only when no VIP waits), counters that are idle
+call at once, the customers being served now free their counter sooner than a full service
+time (how much sooner follows from how long they have been at the counter), a called customer
+who has left costs only the recall and the no-show mark, and a ticket past the aging limit is
+called before any priority. So each open counter is played forward: when it frees, it takes the
+oldest aged ticket of its services, else the next ticket of the first service in its order of
+preference that has one, until a counter reaches the ticket being estimated.
+
+Pure functions of plain values: the engine calls :func:`projected_wait` with its own state, so the
+estimate stays deterministic and replayable. Validated in ``bench/wait_accuracy.py`` against the
+simulated branch day of :mod:`host.insight.simulation`.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from host.engine.model import Priority, Ticket
+
+# Before any no-show has been timed today: the recall and the no-show mark take about this long.
+DEFAULT_NO_SHOW_COST_S = 45.0
+GREEN_WINDOW = timedelta(minutes=30)
+# Beyond this many projected calls the rest is extrapolated at the projected pace, so a hall of a
+# thousand waiting costs the same as one of two hundred.
+MAX_STEPS = 200
+
+
+@dataclass(frozen=True)
+class CounterView:
+    """An open counter: its services in order of preference, what it serves now and for how long."""
+
+    services: tuple[str, ...]
+    serving: str | None = None
+    elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class TodayRates:
+    """From today's tickets: the share of called customers who were gone (per service), what a
+    no-show cost, and how fast green-channel tickets arrived lately (per service, per second):
+    those go ahead of a waiting ticket until it reaches the aging limit."""
+
+    no_show_share: Mapping[str, float]
+    no_show_cost_s: float
+    green_per_s: Mapping[str, float]
+
+
+def today_rates(tickets: Iterable[Ticket], now: datetime | None) -> TodayRates:
+    called: dict[str, int] = {}
+    gone: dict[str, int] = {}
+    green: dict[str, int] = {}
+    costs: list[float] = []
+    for t in tickets:
+        if t.priority is Priority.GREEN and now and now - t.issued_at <= GREEN_WINDOW:
+            green[t.service] = green.get(t.service, 0) + 1
+        if t.called_at is None:
+            continue
+        called[t.service] = called.get(t.service, 0) + 1
+        if t.no_show_at is not None:
+            gone[t.service] = gone.get(t.service, 0) + 1
+            costs.append(max((t.no_show_at - t.called_at).total_seconds(), 0.0))
+    window = GREEN_WINDOW.total_seconds()
+    return TodayRates(
+        {s: gone.get(s, 0) / n for s, n in called.items()},
+        sum(costs) / len(costs) if costs else DEFAULT_NO_SHOW_COST_S,
+        {s: n / window for s, n in green.items()},
+    )
+
+
+def residual(durations: Sequence[float], mean_s: float, elapsed_s: float) -> float:
+    """Expected time left of a service that has run ``elapsed_s``: the mean overshoot of the
+    recent durations that were longer; a tenth of the mean when it already ran longer than all."""
+    tail = [d - elapsed_s for d in durations or (mean_s,) if d > elapsed_s]
+    return sum(tail) / len(tail) if tail else 0.1 * mean_s
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """The waiting tickets of one service, oldest first, as the seconds from now until each
+    reaches the aging limit (zero or less: already aged, called before any priority)."""
+
+    aging_in_s: Sequence[float]
+
+
+def projected_wait(
+    target: str,
+    ahead: int,
+    queues: Mapping[str, QueueView],
+    counters: Sequence[CounterView],
+    service_s: Mapping[str, float],
+    recent: Mapping[str, Sequence[float]],
+    rates: TodayRates,
+    aging_limit_s: float,
+) -> float | None:
+    """Seconds until the ticket of ``target`` with ``ahead`` tickets before it is called; None
+    when no open counter serves ``target``.
+
+    Other services' queues count because they compete for shared counters; ``service_s`` is
+    the recent mean service time per service and ``recent`` the durations it comes from.
+    """
+    if not any(target in c.services for c in counters):
+        return None
+    args = (queues, counters, service_s, recent, rates, aging_limit_s)
+    first = _project(target, ahead, *args)
+    mine = queues[target].aging_in_s if target in queues else ()
+    my_aging = mine[ahead] if ahead < len(mine) else aging_limit_s
+    # Green tickets issued while this one waits (and has not aged) are called before it.
+    overtaking = round(rates.green_per_s.get(target, 0.0) * min(first, max(my_aging, 0.0)))
+    return _project(target, ahead + overtaking, *args) if overtaking else first
+
+
+def _project(
+    target: str,
+    ahead: int,
+    queues: Mapping[str, QueueView],
+    counters: Sequence[CounterView],
+    service_s: Mapping[str, float],
+    recent: Mapping[str, Sequence[float]],
+    rates: TodayRates,
+    aging_limit_s: float,
+) -> float:
+    def cost(service: str) -> float:
+        p = rates.no_show_share.get(service, 0.0)
+        return (1 - p) * service_s[service] + p * rates.no_show_cost_s
+
+    remaining = {s: len(q.aging_in_s) for s, q in queues.items()}
+    remaining[target] = ahead
+    taken = dict.fromkeys(remaining, 0)
+    mine = queues[target].aging_in_s if target in queues else ()
+    my_aging = mine[ahead] if ahead < len(mine) else aging_limit_s
+
+    def aging_at(service: str) -> float:
+        ages = queues[service].aging_in_s if service in queues else ()
+        i = taken[service]
+        return ages[i] if i < len(ages) else aging_limit_s
+
+    free = [
+        (residual(recent.get(c.serving, ()), service_s[c.serving], c.elapsed_s)
+         if c.serving in service_s else 0.0, i)
+        for i, c in enumerate(counters)
+    ]
+    heapq.heapify(free)
+    steps = 0
+    target_calls = 0
+    while free:
+        at, i = heapq.heappop(free)
+        choice = _pick(counters[i].services, remaining, aging_at, at, target, my_aging)
+        if choice == "":
+            return at
+        if choice is None:
+            continue  # nothing left that this counter takes, and it does not serve the target
+        remaining[choice] -= 1
+        taken[choice] += 1
+        target_calls += choice == target
+        steps += 1
+        if steps >= MAX_STEPS and target_calls:
+            return at + (remaining[target] + 1) * at / target_calls
+        heapq.heappush(free, (at + cost(choice), i))
+    raise AssertionError("a counter serving the target always reaches it")
+
+
+def _pick(services: Sequence[str], remaining: Mapping[str, int], aging_at: Callable[[str], float],
+          at: float, target: str, my_aging: float) -> str | None:
+    """What a counter that frees at ``at`` takes: "" for the ticket being estimated, a service
+    for the next ticket of that service, None for nothing. Aged tickets first (oldest first),
+    then the counter's services in order of preference (DESIGN.md section 4)."""
+    aged = [(aging_at(s), s) for s in services if remaining.get(s, 0) > 0 and aging_at(s) <= at]
+    if target in services and remaining.get(target, 0) == 0 and my_aging <= at:
+        aged.append((my_aging, ""))
+    if aged:
+        return min(aged)[1]
+    for service in services:
+        if remaining.get(service, 0) > 0:
+            return service
+        if service == target:
+            return ""
+    return None

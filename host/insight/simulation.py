@@ -1,0 +1,373 @@
+"""A branch day as a discrete-event simulation (SimPy) with the real :class:`QueueEngine` deciding
+who is called.
+
+Customers arrive on a realistic curve (opening rush, a lunch bump while tellers take turns at
+lunch, the pension-day peak of three times the usual cash traffic); tellers call, serve, recall,
+mark no-shows, transfer and collect ratings through the engine's own commands, in simulated time.
+The estimate the engine gives each ticket when it is issued is recorded next to the wait the
+customer then actually had: that is what ``bench/wait_accuracy.py`` and the tests measure. The
+same runs, stored with the real :class:`~host.storage.Store`, are the generated history the
+reports are tested on.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import simpy
+
+from host.engine import Event, Priority, QueueEngine
+from host.engine.engine import InvalidState
+from host.engine.events import TICKET_CALLED, TICKET_ISSUED
+
+OPEN = time(9, 0)
+CHECK = time(8, 50)  # the lobby manager's equipment check before opening
+LAST_TICKET_S = 7.75 * 3600  # tickets until 16:45; counters serve everyone who has one
+# Customers per hour choosing at the kiosk, from 09:00: opening rush, lunch bump, quiet close.
+HOURLY = (62.0, 44.0, 40.0, 50.0, 36.0, 38.0, 42.0, 30.0)
+MIX = {"cash": 0.42, "noncash": 0.33, "vip": 0.06, "wealth": 0.07, "atm_small": 0.12}
+SERVICE_MEAN_S = {"cash": 200.0, "noncash": 330.0, "vip": 400.0, "wealth": 600.0}
+SERVICE_CV = 0.5  # lognormal spread of service times
+# Tellers are not equally fast; the engine learns from what it sees, not from this table.
+COUNTER_SPEED = {1: 0.9, 2: 1.15, 3: 1.0, 4: 1.1, 5: 1.0, 6: 1.0}
+# Lunch rota: (counter, from, to) in hours after opening; one teller per pair at a time.
+LUNCH = ((2, 2.75, 3.5), (4, 3.5, 4.25))
+RECALL_AFTER_S = 20.0
+NO_SHOW_AFTER_S = 25.0
+
+
+@dataclass(frozen=True)
+class DayProfile:
+    """What kind of day it is: ``scale`` multiplies all traffic (small test days use < 1)."""
+
+    scale: float = 1.0
+    pension_day: bool = False
+    green_share: float = 0.06
+    vip_priority_share: float = 0.03  # cash tickets a manager issues with VIP priority
+    no_show: float = 0.06
+    comes_back: float = 0.25  # no-shows who return within the grace period and are reinstated
+    transfer: float = 0.04  # non-cash customers who also need the cash counter
+    rates: float = 0.6  # customers who press a rating key
+    atm_fault: float = 0.15  # chance an ATM breaks during the day
+    printer_warning: float = 0.1
+
+    def rate(self, service: str, t_s: float) -> float:
+        """Arrivals per second of ``service`` choices, ``t_s`` seconds after opening."""
+        hour = min(int(t_s // 3600), len(HOURLY) - 1)
+        per_hour = HOURLY[hour] * MIX[service] * self.scale
+        if self.pension_day and service == "cash":
+            per_hour *= 3.0 if t_s < 1.5 * 3600 else 1.3
+        return per_hour / 3600
+
+
+def profile_for(day: date, scale: float = 1.0) -> DayProfile:
+    """The 13th is pension day (DESIGN.md section 1); salary days at the start and end of the
+    month are busier; weekends quieter."""
+    factor = 0.6 if day.weekday() >= 5 else 1.0
+    last = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if day.day in (1, 2) or day == last:
+        factor *= 1.4
+    if day.day == 13:
+        return DayProfile(scale=scale * factor, pension_day=True, green_share=0.2)
+    return DayProfile(scale=scale * factor)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """One ticket as issued: the engine's estimate then, and when the customer was first called."""
+
+    ticket_id: str
+    service: str
+    priority: Priority
+    issued_at: datetime
+    people_ahead: int
+    estimate_s: int | None
+    called_at: datetime | None = None
+
+    @property
+    def actual_s(self) -> float | None:
+        if self.called_at is None:
+            return None
+        return (self.called_at - self.issued_at).total_seconds()
+
+
+@dataclass
+class DayRun:
+    day: date
+    events: list[Event] = field(default_factory=list)
+    issued: list[Issued] = field(default_factory=list)
+
+
+@dataclass
+class _Customer:
+    service_s: float
+    absent: bool
+    transfer: bool
+    rating: int | None
+
+
+class _BranchDay:
+    def __init__(self, engine: QueueEngine, day: date, profile: DayProfile, rng: random.Random,
+                 id_prefix: str) -> None:
+        self.engine = engine
+        self.profile = profile
+        self.rng = rng
+        self.env = simpy.Environment()
+        tz = engine.config.branch.tz
+        self.opening = datetime.combine(day, OPEN, tzinfo=tz)
+        self.run = DayRun(day)
+        self.customers: dict[str, _Customer] = {}
+        self.arrived = self.env.event()
+        self.id_prefix = id_prefix
+        self.issues_open = True
+        self.serial = 0
+
+    # ------------------------------------------------------------------ plumbing
+    def now(self) -> datetime:
+        return self.opening + timedelta(seconds=self.env.now)
+
+    def do(self, method: str, *args: Any, actor: str) -> list[Event]:
+        events: list[Event] = getattr(self.engine, method)(*args, self.now(), actor)
+        self.run.events.extend(events)
+        return events
+
+    def _notify(self) -> None:
+        ready, self.arrived = self.arrived, self.env.event()
+        ready.succeed()
+
+    # ------------------------------------------------------------------ customers
+    def arrivals(self) -> Generator[simpy.Event, Any, None]:
+        services = list(MIX)
+        peak = max(self.profile.rate(s, t) for s in services for t in (0, 3600 * 3))
+        top = sum(max(self.profile.rate(s, h * 3600) for h in range(len(HOURLY))) for s in services)
+        top = max(top, peak)
+        while True:
+            yield self.env.timeout(self.rng.expovariate(top))
+            if self.env.now > LAST_TICKET_S:
+                break
+            rates = [self.profile.rate(s, self.env.now) for s in services]
+            if self.rng.random() * top > sum(rates):
+                continue  # thinning: a non-homogeneous Poisson process
+            service = self.rng.choices(services, weights=rates)[0]
+            self.issue(service)
+        self.issues_open = False
+        self._notify()
+
+    def issue(self, service: str) -> None:
+        p = self.profile
+        draw = self.rng.random()
+        priority, channel = Priority.NORMAL, "kiosk"
+        if service in ("cash", "noncash") and draw < p.green_share:
+            priority = Priority.GREEN
+            channel = "manager" if self.rng.random() < 0.5 else "kiosk"
+        elif service == "cash" and draw < p.green_share + p.vip_priority_share:
+            priority, channel = Priority.VIP, "manager"
+        elif service == "vip":
+            channel = "manager"
+        self.serial += 1
+        ticket_id = f"{self.id_prefix}{self.serial:05d}"
+        events = self.engine.issue(ticket_id=ticket_id, service=service, at=self.now(),
+                                   actor=f"{channel}:sim", priority=priority, channel=channel)
+        self.run.events.extend(events)
+        if events[-1].kind != TICKET_ISSUED:
+            return  # guidance to the ATMs: no ticket
+        ticket = self.engine.tickets[ticket_id]
+        ahead = self.engine.people_ahead(ticket, self.now())
+        self.run.issued.append(Issued(ticket_id, ticket.service, priority, self.now(), ahead,
+                                      self.engine.estimate_wait(ticket.service, ahead)))
+        self.customers[ticket_id] = self._customer(ticket.service)
+        self._notify()
+
+    def _customer(self, service: str) -> _Customer:
+        p, rng = self.profile, self.rng
+        mean = SERVICE_MEAN_S[service]
+        sigma = math.sqrt(math.log(1 + SERVICE_CV**2))
+        service_s = mean * rng.lognormvariate(-sigma**2 / 2, sigma)
+        rating = None
+        if rng.random() < p.rates:
+            rating = rng.choices((3, 2, 1), weights=(85, 12, 3))[0]
+        return _Customer(service_s, rng.random() < p.no_show,
+                         service == "noncash" and rng.random() < p.transfer, rating)
+
+    def comes_back(self, ticket_id: str) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(self.rng.uniform(120, 600))
+        self.customers[ticket_id].absent = False
+        self.do("reinstate", ticket_id, actor="manager:lobby")
+        self._notify()
+
+    # ------------------------------------------------------------------ tellers
+    def teller(self, counter: int) -> Generator[simpy.Event, Any, None]:
+        names = (f"teller:c{counter}-am", f"teller:c{counter}-pm")
+        lunch = [(a * 3600, b * 3600) for c, a, b in LUNCH if c == counter]
+        state = self.engine.counters[counter]
+        while True:
+            actor = names[0] if self.env.now < 4.5 * 3600 else names[1]
+            if lunch and lunch[0][0] <= self.env.now:
+                start, end = lunch.pop(0)
+                if state.current is not None:
+                    self.do("done", counter, actor=actor)
+                self.do("pause", counter, actor=actor)
+                yield self.env.timeout(max(end - self.env.now, 0))
+                self.do("resume", counter, actor=actor)
+                continue
+            events = self.do("call_next", counter, actor=actor)
+            called = [e for e in events if e.kind == TICKET_CALLED]
+            if not called:
+                if not self.issues_open and not self._anyone_waiting(counter):
+                    return
+                yield self.arrived | self.env.timeout(60)
+                continue
+            yield from self.serve(counter, called[0].ticket_id or "", actor)
+
+    def serve(self, counter: int, ticket_id: str, actor: str) -> Generator[simpy.Event, Any, None]:
+        customer = self.customers[ticket_id]
+        if customer.absent:
+            yield self.env.timeout(RECALL_AFTER_S)
+            self.do("recall", counter, actor=actor)
+            yield self.env.timeout(NO_SHOW_AFTER_S)
+            self.do("no_show", counter, actor=actor)
+            if self.rng.random() < self.profile.comes_back:
+                self.env.process(self.comes_back(ticket_id))
+            return
+        speed = COUNTER_SPEED.get(counter, 1.0)
+        service_s = customer.service_s * speed
+        if self.engine.tickets[ticket_id].service != "noncash":
+            customer.transfer = False
+        yield self.env.timeout(service_s)
+        if customer.transfer:
+            customer.transfer = False
+            customer.service_s = SERVICE_MEAN_S["cash"]
+            self.do("transfer", counter, "cash", actor=actor)
+            self._notify()
+            return
+        if customer.rating is not None:
+            try:
+                self.do("rate", counter, customer.rating, actor="keypad:sim")
+            except InvalidState:
+                pass  # a customer rates once, even when served twice (transfer)
+
+    def _anyone_waiting(self, counter: int) -> bool:
+        return any(self.engine.queues[s] for s in self.engine.counters[counter].services)
+
+    # ------------------------------------------------------------------ equipment
+    def run_day(self) -> DayRun:
+        self._morning_check()
+        for counter in self.engine.counters:
+            self.env.process(self.teller(counter))
+        self.env.process(self.arrivals())
+        self.env.process(self.faults())
+        self.env.run()
+        for issued in self._with_calls():
+            self.run.issued[issued[0]] = issued[1]
+        return self.run
+
+    def _morning_check(self) -> None:
+        at = datetime.combine(self.opening.date(), CHECK, tzinfo=self.opening.tzinfo)
+        for item in self.engine.equipment:
+            events = self.engine.set_equipment(item, True, "morning check: ok", at, "manager:lobby")
+            self.run.events.extend(events)
+        events = self.engine.report_devices(
+            "kiosk-1", [("printer", "ok", ""), ("screen", "ok", "")], at, "kiosk:kiosk-1")
+        self.run.events.extend(events)
+
+    def faults(self) -> Generator[simpy.Event, Any, None]:
+        if self.rng.random() < self.profile.printer_warning:
+            yield self.env.timeout(self.rng.uniform(1, 6) * 3600)
+            self.do("report_devices", "kiosk-1", [("printer", "warning", "paper near end")],
+                    actor="kiosk:kiosk-1")
+            yield self.env.timeout(900)
+            self.do("report_devices", "kiosk-1", [("printer", "ok", "")], actor="kiosk:kiosk-1")
+        if self.rng.random() < self.profile.atm_fault and self.engine.equipment:
+            atm = self.rng.choice(sorted(self.engine.equipment))
+            yield self.env.timeout(self.rng.uniform(0.5, 5) * 3600)
+            self.do("set_equipment", atm, False, "card reader jammed; repair requested",
+                    actor="manager:lobby")
+            yield self.env.timeout(self.rng.uniform(1, 2) * 3600)
+            self.do("set_equipment", atm, True, "repaired", actor="technician:bank-it")
+
+    def _with_calls(self) -> Iterator[tuple[int, Issued]]:
+        first_call: dict[str, datetime] = {}
+        for e in self.run.events:
+            if e.kind == TICKET_CALLED and e.ticket_id and e.ticket_id not in first_call:
+                first_call[e.ticket_id] = e.at
+        for i, issued in enumerate(self.run.issued):
+            called = first_call.get(issued.ticket_id)
+            yield i, Issued(issued.ticket_id, issued.service, issued.priority, issued.issued_at,
+                            issued.people_ahead, issued.estimate_s, called)
+
+
+def simulate_day(engine: QueueEngine, day: date, profile: DayProfile | None = None,
+                 seed: int = 0) -> DayRun:
+    """Run one business day through ``engine`` (which keeps its state: run several days in a row
+    for a history). Ticket ids are unique per day and seed."""
+    rng = random.Random(f"{day.isoformat()}:{seed}")
+    prefix = f"sim{day:%Y%m%d}s{seed}-"
+    return _BranchDay(engine, day, profile or profile_for(day), rng, prefix).run_day()
+
+
+def simulate_mmc(arrivals_per_s: float, service_s: float, servers: int, horizon_s: float,
+                 seed: int = 0) -> list[float]:
+    """Waits of every customer of a plain M/M/c queue (Poisson arrivals, exponential service,
+    first come first served), the model Erlang C describes, for checking it."""
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    counters = simpy.Resource(env, capacity=servers)
+    waits: list[float] = []
+
+    def customer() -> Generator[simpy.Event, Any, None]:
+        arrived = env.now
+        with counters.request() as slot:
+            yield slot
+            waits.append(env.now - arrived)
+            yield env.timeout(rng.expovariate(1 / service_s))
+
+    def source() -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield env.timeout(rng.expovariate(arrivals_per_s))
+            env.process(customer())
+
+    env.process(source())
+    env.run(until=horizon_s)
+    return waits
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """How far the estimates at issue time were from the waits that followed, for one service."""
+
+    service: str
+    tickets: int
+    mean_wait_s: float
+    mean_abs_error_s: float
+    bias_s: float  # mean of estimate - actual: positive means customers were told too long
+
+    @property
+    def allowed_s(self) -> float:
+        """The goal: within 25% of the mean wait, or 60 s, whichever is larger."""
+        return max(0.25 * self.mean_wait_s, 60.0)
+
+    @property
+    def ok(self) -> bool:
+        return self.mean_abs_error_s <= self.allowed_s
+
+
+def accuracy(issued: Iterable[Issued]) -> dict[str, Accuracy]:
+    """Per service, over tickets that had an estimate and were called."""
+    by_service: dict[str, list[tuple[float, float]]] = {}
+    for i in issued:
+        actual = i.actual_s
+        if i.estimate_s is not None and actual is not None:
+            by_service.setdefault(i.service, []).append((float(i.estimate_s), actual))
+    out = {}
+    for service, pairs in sorted(by_service.items()):
+        n = len(pairs)
+        out[service] = Accuracy(
+            service, n, sum(a for _, a in pairs) / n,
+            sum(abs(e - a) for e, a in pairs) / n, sum(e - a for e, a in pairs) / n,
+        )
+    return out
