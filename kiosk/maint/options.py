@@ -1,0 +1,98 @@
+"""Options shared by the maintenance commands, and loading the configuration files they name.
+
+Loading failures become findings ("Kiosk config: ... — fix ..., then run ..."), not tracebacks.
+Drivers and the host's storage layer are imported inside the functions: a kiosk has no need for
+the database layer, and ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kiosk.maint.report import Finding, Level, Stop
+
+if TYPE_CHECKING:
+    from host.config import BranchConfig
+    from kiosk.config import KioskConfig
+
+KIOSK_CONFIG_PATH = "/etc/branchq/kiosk.toml"
+BRANCH_CONFIG_PATH = "/etc/branchq/branch.toml"
+
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print JSON for scripts instead of tables.")
+kiosk_config_option = click.option(
+    "--kiosk-config", "kiosk_config", type=click.Path(dir_okay=False),
+    envvar="BRANCHQ_KIOSK_CONFIG", default=KIOSK_CONFIG_PATH, show_default=True,
+    help="Kiosk TOML. Env: BRANCHQ_KIOSK_CONFIG.",
+)
+branch_config_option = click.option(
+    "--config", "branch_config", type=click.Path(dir_okay=False), envvar="BRANCHQ_CONFIG",
+    help=f"Branch TOML (default: {BRANCH_CONFIG_PATH} if present, else the bundled example). "
+         "Env: BRANCHQ_CONFIG.",
+)
+db_option = click.option(
+    "--db", "db_url", envvar="BRANCHQ_DB_URL",
+    help="Database URL, sqlite:///PATH or postgresql://... Env: BRANCHQ_DB_URL.",
+)
+
+
+def port_option(what: str) -> Any:
+    return click.option("--port", "port", type=click.Path(dir_okay=False),
+                        help=f"Serial port of the {what}, instead of the one in the kiosk config "
+                             "(e.g. /dev/ttyUSB0).")
+
+
+def check_command(path: str) -> str:
+    return f"`branchq maint config check {path}`"
+
+
+def load_kiosk(path: str) -> KioskConfig:
+    """The kiosk config at ``path``, or :class:`Stop` with what to do."""
+    from kiosk.config import KioskConfigError, load_kiosk_config
+
+    if not Path(path).exists():
+        raise Stop(Finding(
+            "Kiosk config", Level.FAULT, f"{path} not found",
+            "give the right file with --kiosk-config PATH (or set BRANCHQ_KIOSK_CONFIG); "
+            "the bundled example is kiosk/example-kiosk.toml"))
+    try:
+        return load_kiosk_config(path)
+    except KioskConfigError as err:
+        raise Stop(Finding("Kiosk config", Level.FAULT, str(err),
+                           f"correct the file, then run {check_command(path)}")) from err
+
+
+def branch_config_path(path: str | None) -> str | None:
+    """The branch config to use: the option, else the installed file, else None (example)."""
+    if path:
+        return path
+    return BRANCH_CONFIG_PATH if Path(BRANCH_CONFIG_PATH).exists() else None
+
+
+def load_branch(path: str | None) -> BranchConfig:
+    from host.config import ConfigError, load_config
+
+    chosen = branch_config_path(path)
+    try:
+        return load_config(chosen)
+    except ConfigError as err:
+        raise Stop(Finding("Branch config", Level.FAULT, str(err),
+                           f"correct the file, then run {check_command(chosen or '')}")) from err
+
+
+def require_db_url(db_url: str | None) -> str:
+    if not db_url:
+        raise click.UsageError(
+            "no database given: use --db URL or set BRANCHQ_DB_URL (the host's unit file has "
+            "it: systemctl cat branchq-host)")
+    return db_url
+
+
+def display_db_url(url: str) -> str:
+    """The URL without a password, for output."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
