@@ -1,0 +1,173 @@
+// Hall display: the current call, the last calls, waiting per service, notices; speaks each call.
+import {
+  $, api, bi, debounce, EventStream, h, lastSeq, replace, secondsSince, showConnection,
+  TokenStore, waitText,
+} from "./common.js";
+import { VoiceQueue } from "./voice.js";
+
+const RECENT = 8;
+const FRESH_S = 60; // calls older than this (caught up after an outage) are shown, not spoken
+const BLINK_MS = 6000;
+const tokens = new TokenStore("display");
+const state = { recent: [], queues: [], notices: [], equipment: [] };
+let voice = null;
+let blinkTimer = null;
+
+function counterText(number, counter) {
+  return { zh: `${number} 请到 ${counter} 号窗口`, en: `${number} to counter ${counter}` };
+}
+
+function showCurrent(call, blink) {
+  if (!call) {
+    replace($("current-number"), "—");
+    replace($("current-zh"));
+    replace($("current-en"));
+    return;
+  }
+  const text = counterText(call.number, call.counter);
+  replace($("current-number"), call.number);
+  replace($("current-zh"), `请到 ${call.counter} 号窗口`);
+  replace($("current-en"), `to counter ${call.counter}`);
+  $("current").setAttribute("aria-label", `${text.zh} / ${text.en}`);
+  if (blink) {
+    const box = $("current");
+    box.classList.remove("blink");
+    void box.offsetWidth; // restart the animation
+    box.classList.add("blink");
+    clearTimeout(blinkTimer);
+    blinkTimer = setTimeout(() => box.classList.remove("blink"), BLINK_MS);
+  }
+}
+
+function showRecent() {
+  replace($("recent"), state.recent.map((c, i) =>
+    h("li", { class: i === 0 ? "latest" : "" },
+      h("span", { class: "num" }, c.number),
+      h("span", { class: "arrow" }, "→"),
+      bi(`${c.counter} 号窗口`, `counter ${c.counter}`))));
+}
+
+function showQueues() {
+  replace($("queues"), state.queues.filter((q) => q.kind === "counter").map((q) =>
+    h("li", {},
+      bi(q.name_zh, q.name_en, "div"),
+      h("div", { class: "q-figures" },
+        h("span", { class: "q-waiting" }, String(q.waiting)),
+        h("span", { class: "q-unit" }, bi("人等候", "waiting")),
+        h("span", { class: "q-wait" }, waitText(q.estimated_wait_s))))));
+}
+
+function showTicker() {
+  const items = [
+    ...state.notices.map((n) => bi(n.text_zh, n.text_en)),
+    ...state.equipment.filter((e) => e.status === "out_of_service").map((e) =>
+      bi(`${e.name_zh || e.id} 暂停服务${e.note ? `（${e.note}）` : ""}`,
+        `${e.name_en || e.id} out of service${e.note ? ` (${e.note})` : ""}`)),
+  ];
+  const ticker = $("ticker");
+  replace(ticker, items.map((item) => h("span", { class: "ticker-item" }, item)));
+  ticker.classList.toggle("moving", items.length > 0);
+}
+
+function remember(number, counter, at) {
+  state.recent = [{ number, counter, at }, ...state.recent.filter((c) => c.number !== number)]
+    .slice(0, RECENT);
+}
+
+async function loadCalls(token) {
+  const counters = await api("/api/v1/counters", { token });
+  state.recent = counters.filter((c) => c.serving && c.serving.called_at)
+    .map((c) => ({ number: c.serving.number, counter: c.number, at: c.serving.called_at }))
+    .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))
+    .slice(0, RECENT);
+  showRecent();
+  showCurrent(state.recent[0], false);
+}
+
+async function loadQueues(token) {
+  state.queues = await api("/api/v1/queues", { token });
+  showQueues();
+}
+
+async function loadTicker(token) {
+  [state.notices, state.equipment] = await Promise.all([
+    api("/api/v1/notices", { token }), api("/api/v1/equipment", { token })]);
+  showTicker();
+}
+
+function reportError(err) {
+  $("setup").hidden = err.status !== 401 && err.status !== 403;
+  replace($("setup-error"), err.message);
+}
+
+function onCall(event) {
+  const number = event.data.label;
+  const counter = event.counter;
+  remember(number, counter, event.at);
+  showRecent();
+  showCurrent(state.recent[0], true);
+  if (secondsSince(event.at) < FRESH_S) voice.announce(number, counter);
+}
+
+async function main() {
+  const token = tokens.get();
+  if (!token) {
+    $("setup").hidden = false;
+    return;
+  }
+  voice = new VoiceQueue(token, {
+    onBlocked: (blocked) => { $("sound-blocked").hidden = !blocked; },
+  });
+  $("sound-blocked").addEventListener("click", () => voice.enable());
+  const refreshQueues = debounce(() => loadQueues(token).catch(reportError), 250);
+  const refreshTicker = debounce(() => loadTicker(token).catch(reportError), 250);
+  const refreshAll = () => Promise.all([loadCalls(token), loadQueues(token), loadTicker(token)])
+    .catch(reportError);
+
+  let after = 0;
+  try {
+    after = await lastSeq();
+  } catch (err) {
+    reportError(err);
+  }
+  await refreshAll();
+  new EventStream({
+    token,
+    after,
+    onState: (s) => showConnection($("conn"), s),
+    onOpen: refreshQueues,
+    onEvent: (event) => {
+      switch (event.kind) {
+        case "ticket_called":
+        case "ticket_recalled":
+          onCall(event);
+          refreshQueues();
+          break;
+        case "day_opened":
+          state.recent = [];
+          showRecent();
+          showCurrent(null, false);
+          refreshQueues();
+          break;
+        case "notice_posted":
+        case "notice_cleared":
+        case "equipment_changed":
+          refreshTicker();
+          break;
+        default:
+          if (event.kind.startsWith("ticket_")) refreshQueues();
+      }
+    },
+  });
+  // Waits change with time alone; the ticker and calls are re-read now and then as a safety net.
+  setInterval(refreshQueues, 30000);
+  setInterval(() => loadTicker(token).catch(reportError), 300000);
+}
+
+function tick() {
+  replace($("clock"), new Date().toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" }));
+}
+
+tick();
+setInterval(tick, 10000);
+main();

@@ -1,0 +1,232 @@
+// Lobby dashboard: every queue, counter and device at a glance (red = needs the manager), and
+// the manager's actions: issue a ticket, reinstate a no-show, ATM in/out of service, notices.
+import {
+  $, api, bi, clock, debounce, EventStream, h, lastSeq, localTime, replace, secondsSince,
+  showConnection, TokenStore, waitText,
+} from "./common.js";
+
+const tokens = new TokenStore("manager");
+const LONG_WAIT_S = 900;
+const state = { token: "", stream: null };
+const DEVICE_STATES = {
+  ok: ["正常", "OK", "state-ok"], warning: ["注意", "warning", "state-warn"],
+  fault: ["故障", "FAULT", "state-bad"], offline: ["离线", "OFFLINE", "state-bad"],
+};
+
+function say(kind, zh, en) {
+  const box = $("message");
+  box.className = `message ${kind}`;
+  replace(box, bi(zh, en));
+}
+
+function sayError(err) {
+  if (err.status === 401 || err.status === 403) return deny(err);
+  say("error", err.message, `(${err.status} ${err.error})`);
+}
+
+/** The dashboard is for the lobby manager: any other credential gets a clear message. */
+function deny(err) {
+  if (state.stream) state.stream.stop();
+  tokens.clear();
+  $("dashboard").hidden = true;
+  $("signout").hidden = true;
+  $("signin").hidden = false;
+  replace($("signin-error"),
+    bi("大堂看板需要大堂经理凭证。", "The lobby dashboard needs a manager token.", "div"),
+    h("div", { class: "en" }, err.message));
+}
+
+function queueRows(queues) {
+  return queues.filter((q) => q.kind === "counter").map((q) => {
+    const level = q.longest_wait_s > 2 * LONG_WAIT_S ? "bad" : q.longest_wait_s > LONG_WAIT_S ? "warn" : "";
+    return h("tr", { class: level, "data-service": q.service },
+      h("td", {}, bi(q.name_zh, q.name_en)),
+      h("td", { class: "num" }, String(q.waiting)),
+      h("td", {}, q.waiting ? clock(q.longest_wait_s) : "—"),
+      h("td", {}, waitText(q.estimated_wait_s)));
+  });
+}
+
+function counterRows(counters) {
+  return counters.map((c) => {
+    const s = c.serving;
+    return h("tr", { class: c.paused ? "warn" : "", "data-counter": c.number },
+      h("td", {}, bi(`${c.number} ${c.name_zh}`, c.name_en)),
+      h("td", { class: "num" }, s ? s.number : "—"),
+      h("td", {}, s && s.called_at ? `${localTime(s.called_at)} (${clock(secondsSince(s.called_at))})` : ""),
+      h("td", {}, c.paused ? h("span", { class: "state-warn" }, bi("暂停", "paused"))
+        : h("span", { class: "state-ok" }, bi("开放", "open"))));
+  });
+}
+
+function deviceRows(devices, equipment) {
+  const rows = devices.map((d) => {
+    const [zh, en, cls] = DEVICE_STATES[d.status] || [d.status, d.status, "state-warn"];
+    const bad = cls === "state-bad" || d.stale;
+    return h("tr", { class: bad ? "bad" : cls === "state-warn" ? "warn" : "" },
+      h("td", {}, `${d.kiosk} · ${d.device}`),
+      h("td", {}, h("span", { class: cls }, bi(zh, en)),
+        d.stale ? h("div", { class: "state-bad" }, bi("无心跳", "no heartbeat")) : null),
+      h("td", {}, d.detail),
+      h("td", {}));
+  });
+  for (const e of equipment) {
+    const out = e.status === "out_of_service";
+    rows.push(h("tr", { class: out ? "bad" : "", "data-equipment": e.id },
+      h("td", {}, bi(e.name_zh || e.id, e.name_en || e.kind)),
+      h("td", {}, out ? h("span", { class: "state-bad" }, bi("暂停服务", "OUT OF SERVICE"))
+        : h("span", { class: "state-ok" }, bi("正常", "in service"))),
+      h("td", {}, e.note),
+      h("td", {}, h("button", {
+        type: "button", class: out ? "" : "danger", "data-action": "toggle",
+        onclick: () => setEquipment(e, out ? "in_service" : "out_of_service"),
+      }, out ? bi("恢复服务", "Back in service") : bi("停用", "Out of service")))));
+  }
+  return rows;
+}
+
+function noShowRows(tickets) {
+  if (!tickets.length) return [h("tr", {}, h("td", {}, bi("暂无", "none")))];
+  return tickets.map((t) => h("tr", { "data-ticket": t.number },
+    h("td", { class: "num" }, t.number),
+    h("td", {}, bi(t.service_name_zh, t.service_name_en)),
+    h("td", {}, h("button", { type: "button", onclick: () => reinstate(t) }, bi("恢复排队", "Reinstate")))));
+}
+
+function noticeRows(notices) {
+  if (!notices.length) return [h("tr", {}, h("td", {}, bi("暂无公告", "no notices")))];
+  return notices.map((n) => h("tr", {},
+    h("td", {}, bi(n.text_zh, n.text_en, "div")),
+    h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => clearNotice(n) },
+      bi("撤下", "Clear")))));
+}
+
+async function refresh() {
+  const get = (path) => api(path, { token: state.token });
+  const [noShows, queues, counters, devices, equipment, notices] = await Promise.all([
+    get("/api/v1/tickets?status=no_show"), get("/api/v1/queues"), get("/api/v1/counters"),
+    get("/api/v1/devices"), get("/api/v1/equipment"), get("/api/v1/notices")]);
+  replace($("queues"), queueRows(queues));
+  replace($("counters"), counterRows(counters));
+  replace($("devices"), deviceRows(devices, equipment));
+  replace($("noshows"), noShowRows(noShows));
+  replace($("notices"), noticeRows(notices));
+  fillServices(queues);
+  const alerts = document.querySelectorAll("#devices tr.bad, #queues tr.bad").length;
+  const badge = $("alerts");
+  badge.className = alerts ? "state-bad" : "state-ok";
+  replace(badge, alerts ? bi(`${alerts} 项异常`, `${alerts} alerts`) : bi("一切正常", "all OK"));
+}
+
+function fillServices(queues) {
+  const select = $("issue-service");
+  const chosen = select.value;
+  const counterServices = queues.filter((q) => q.kind === "counter");
+  if (select.options.length === counterServices.length) return;
+  replace(select, counterServices.map((q) =>
+    h("option", { value: q.service }, `${q.prefix} · ${q.name_zh} ${q.name_en}`)));
+  if (chosen) select.value = chosen;
+}
+
+async function perform(work, zh, en) {
+  try {
+    await work();
+    say("info", zh, en);
+    await refresh();
+  } catch (err) {
+    sayError(err);
+  }
+}
+
+function setEquipment(e, status) {
+  return perform(() => api(`/api/v1/equipment/${encodeURIComponent(e.id)}`,
+    { token: state.token, method: "PUT", body: { status, note: "" } }),
+  `${e.name_zh || e.id} ${status === "in_service" ? "已恢复服务" : "已停用"}`,
+  `${e.name_en || e.id} ${status === "in_service" ? "back in service" : "out of service"}`);
+}
+
+function reinstate(t) {
+  return perform(() => api(`/api/v1/tickets/${encodeURIComponent(t.id)}/reinstate`,
+    { token: state.token, method: "POST" }),
+  `${t.number} 已恢复，将优先办理`, `${t.number} reinstated, served next`);
+}
+
+function clearNotice(n) {
+  return perform(() => api(`/api/v1/notices/${encodeURIComponent(n.id)}`,
+    { token: state.token, method: "DELETE" }), "公告已撤下", "Notice cleared");
+}
+
+async function issue(event) {
+  event.preventDefault();
+  const priority = document.querySelector("input[name=priority]:checked").value;
+  try {
+    const ticket = await api("/api/v1/tickets", {
+      token: state.token, method: "POST",
+      body: { service: $("issue-service").value, priority },
+    });
+    if (ticket.route === "self_service") {
+      replace($("issued"), bi(ticket.guidance_zh, ticket.guidance_en, "div"));
+      return;
+    }
+    replace($("issued"),
+      h("div", { class: "num" }, ticket.number),
+      bi(`前面 ${ticket.people_ahead} 人`, `${ticket.people_ahead} ahead`, "div"),
+      h("a", { href: new URL(ticket.status_url).pathname, target: "_blank", rel: "noopener" },
+        bi("客户查询页", "customer status page")));
+    await refresh();
+  } catch (err) {
+    sayError(err);
+  }
+}
+
+async function postNotice(event) {
+  event.preventDefault();
+  const body = { text_zh: $("notice-zh").value.trim(), text_en: $("notice-en").value.trim() };
+  await perform(() => api("/api/v1/notices", { token: state.token, method: "POST", body }),
+    "公告已发布", "Notice posted");
+  $("notice-zh").value = "";
+  $("notice-en").value = "";
+}
+
+const scheduleRefresh = debounce(() => refresh().catch(sayError), 300);
+
+async function start() {
+  $("signin").hidden = true;
+  $("dashboard").hidden = false;
+  $("signout").hidden = false;
+  try {
+    await refresh();
+  } catch (err) {
+    sayError(err);
+    return;
+  }
+  const after = await lastSeq().catch(() => 0);
+  state.stream = new EventStream({
+    token: state.token, after, onEvent: scheduleRefresh, onOpen: scheduleRefresh,
+    onState: (s) => showConnection($("conn"), s),
+  });
+}
+
+function main() {
+  $("issue-form").addEventListener("submit", issue);
+  $("notice-form").addEventListener("submit", postNotice);
+  $("signout").addEventListener("click", () => {
+    if (state.stream) state.stream.stop();
+    tokens.clear();
+    location.reload();
+  });
+  $("signin").addEventListener("submit", (event) => {
+    event.preventDefault();
+    tokens.save($("token-input").value.trim());
+    $("token-input").value = "";
+    state.token = tokens.get();
+    start();
+  });
+  // Waits and heartbeats age with time alone.
+  setInterval(() => { if (state.stream) scheduleRefresh(); }, 15000);
+  state.token = tokens.get();
+  if (state.token) start();
+  else $("signin").hidden = false;
+}
+
+main();
