@@ -8,7 +8,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from host.api import branch, counters, devices, errors, events, health, notices, queues, tickets, voice
+from host.api import (
+    branch,
+    counters,
+    devices,
+    errors,
+    events,
+    health,
+    insight,
+    notices,
+    opinions,
+    queues,
+    tickets,
+    voice,
+)
 from host.auth import TokenVerifier
 from host.config import BranchConfig
 from host.service import BranchService
@@ -46,6 +59,8 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     for module in (branch, tickets, counters, queues, notices, devices, events, health):
         app.include_router(module.router)
     app.include_router(voice.router)
+    app.include_router(insight.router)
+    app.include_router(opinions.router)
     app.include_router(pages.router)
     app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
     return app

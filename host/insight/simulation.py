@@ -24,6 +24,7 @@ import simpy
 from host.engine import Event, Priority, QueueEngine
 from host.engine.engine import InvalidState
 from host.engine.events import TICKET_CALLED, TICKET_ISSUED
+from host.storage import Store
 
 OPEN = time(9, 0)
 CHECK = time(8, 50)  # the lobby manager's equipment check before opening
@@ -371,3 +372,19 @@ def accuracy(issued: Iterable[Issued]) -> dict[str, Accuracy]:
             sum(abs(e - a) for e, a in pairs) / n, sum(e - a for e, a in pairs) / n,
         )
     return out
+
+
+def record_days(store: Store, engine: QueueEngine, days: Iterable[date], scale: float = 1.0,
+                seed: int = 0) -> list[DayRun]:
+    """Simulate ``days`` in a row and store each day's events and tickets with the real store, as
+    the host's writer does (one transaction per day): a generated history for reports."""
+    runs = []
+    for day in days:
+        run = simulate_day(engine, day, profile_for(day, scale), seed)
+        with store.write_transaction() as tx:
+            rows = tx.prepare(run.events, engine.tickets)
+            tx.append(rows)
+        if rows.events:
+            engine.seq = rows.events[-1].seq
+        runs.append(run)
+    return runs

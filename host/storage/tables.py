@@ -103,3 +103,21 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime),
     Column("note", Text, nullable=False, default=""),
 )
+
+# The customer opinion book (客户意见簿). ``phone`` is personal data, given only so the branch can
+# call back: it is read by managers and admins alone, never logged, never put in an event.
+opinions = Table(
+    "opinions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("branch", String(32), nullable=False),
+    Column("business_day", Date, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("phone", String(20)),
+    Column("reply", Text),
+    Column("replied_at", UTCDateTime),
+    Column("replied_by", String(80)),
+    Index("ix_opinions_day", "branch", "business_day"),
+)

@@ -1,0 +1,100 @@
+"""Lobby intelligence for managers: staffing advice, day and month reports, the day chart."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from host.api.deps import ServiceDep, Supervisor
+from host.insight import charts, reports, staffing
+
+router = APIRouter(prefix="/api/v1", tags=["insight"])
+
+DayQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-13"],
+                                description="business day, YYYY-MM-DD")]
+MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])]
+
+
+class AdvicePublic(BaseModel):
+    """Advice for one service, with the numbers behind it."""
+
+    service: str
+    name_zh: str
+    name_en: str
+    arrivals_per_h: float
+    recent_per_h: float
+    history_per_h: float | None
+    mean_service_s: float
+    counters_open: float
+    p_over_now: float
+    p_over_one_more: float
+    counters_needed: int
+    open_more: int
+    message: str
+
+
+def _parse(text: str, fmt: str) -> datetime:
+    try:
+        return datetime.strptime(text, fmt)
+    except ValueError as err:
+        raise HTTPException(422, f"not a valid date: {text!r}") from err
+
+
+def _day(text: str) -> date:
+    return _parse(text, "%Y-%m-%d").date()
+
+
+@router.get("/staffing")
+async def staffing_advice(
+    service: ServiceDep, _: Supervisor,
+    target: Annotated[float, Query(gt=0, lt=1, description="allowed share waiting too long")]
+    = staffing.TARGET,
+    threshold_s: Annotated[float, Query(ge=30, le=3600)] = staffing.THRESHOLD_S,
+) -> list[AdvicePublic]:
+    """Per service: "open one more counter" or "enough", from Erlang C on the arrival rate
+    (recent, or history for the coming hour when higher) and the recent service time."""
+    now = service.clock()
+    history = await run_in_threadpool(staffing.history_rates, service.store, service.config, now)
+    advice = await service.read_async(
+        lambda engine: staffing.advise(engine, now, history, target, threshold_s))
+    return [AdvicePublic(**a.__dict__) for a in advice]
+
+
+async def _day_report(service: ServiceDep, day: str) -> dict[str, Any]:
+    return await run_in_threadpool(reports.day_report, service.store, service.config, _day(day))
+
+
+@router.get("/reports/day")
+async def day_report(service: ServiceDep, _: Supervisor, day: Annotated[DayQuery, Query(alias="date")]
+                     ) -> dict[str, Any]:
+    """Tickets by service and hour, waits (p50/p90, share over 3 min), service time per counter
+    and teller, no-shows, green channel, VIP, transfers, satisfaction."""
+    return await _day_report(service, day)
+
+
+@router.get("/reports/day.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+async def day_report_csv(service: ServiceDep, _: Supervisor,
+                         day: Annotated[DayQuery, Query(alias="date")]) -> Response:
+    body = reports.day_csv(await _day_report(service, day))
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="branchq-{day}.csv"'})
+
+
+@router.get("/reports/day/chart.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+async def day_report_chart(service: ServiceDep, _: Supervisor,
+                           day: Annotated[DayQuery, Query(alias="date")]) -> Response:
+    report = await _day_report(service, day)
+    return Response(await run_in_threadpool(charts.day_chart, report), media_type="image/png")
+
+
+@router.get("/reports/month")
+async def month_report(service: ServiceDep, _: Supervisor, month: MonthQuery) -> dict[str, Any]:
+    """The month's totals (as in the day report) and one summary row per day."""
+    first = _parse(month, "%Y-%m").date()
+    return await run_in_threadpool(reports.month_report, service.store, service.config, first)

@@ -1,0 +1,248 @@
+"""Day and month reports from the event log, the single source of the branch's statistics.
+
+The events of a period are read with SQLAlchemy Core and folded in one pass: a ticket's wait runs
+from its issue to its first call (a customer called back after a no-show waited once), a service
+time from a call to the ``done`` or transfer that ends it, credited to the counter and to the
+teller who made the call. Percentiles are nearest-rank, so every figure is a wait that happened.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+
+from host.config import BranchConfig
+from host.engine import Event
+from host.engine import events as ev
+from host.storage import Store
+from host.storage.tables import events as events_table
+
+LONG_WAIT_S = 180  # DESIGN.md section 1: past three minutes, waiting feels twice as long
+RATING_NAMES = {3: "satisfied", 2: "neutral", 1: "unsatisfied"}
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (``q`` in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(q / 100 * len(ordered)) - 1, 0)]
+
+
+def load_events(store: Store, start: datetime, end: datetime) -> list[Event]:
+    """Events of the store's branch with ``start <= at < end``, in log order."""
+    query = (
+        select(events_table)
+        .where(events_table.c.branch == store.branch, events_table.c.at >= start,
+               events_table.c.at < end)
+        .order_by(events_table.c.seq)
+    )
+    with store.engine.connect() as conn:
+        return [Event(r.kind, r.at, r.actor, r.ticket_id, r.counter, dict(r.data), int(r.seq))
+                for r in conn.execute(query)]
+
+
+def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+
+
+@dataclass
+class _Tally:
+    """Running totals of a period, filled by :func:`fold`."""
+
+    tz: tzinfo
+    issued: Counter[str] = field(default_factory=Counter)
+    by_hour: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    waits_by_hour: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    no_shows: Counter[str] = field(default_factory=Counter)
+    transfers: Counter[str] = field(default_factory=Counter)
+    green: Counter[str] = field(default_factory=Counter)
+    vip: Counter[str] = field(default_factory=Counter)
+    guidance: Counter[str] = field(default_factory=Counter)
+    service_by_counter: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    service_by_teller: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    ratings: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    ratings_by_counter: dict[int, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    equipment: list[Event] = field(default_factory=list)
+
+
+def fold(events: list[Event], tz: tzinfo) -> _Tally:
+    tally = _Tally(tz)
+    issued: dict[str, tuple[str, datetime]] = {}
+    calls: dict[str, tuple[int, str, datetime]] = {}  # ticket -> (counter, teller, called at)
+    waited: set[str] = set()
+    for e in events:
+        tid = e.ticket_id or ""
+        service = e.data.get("service", "")
+        if e.kind == ev.TICKET_ISSUED:
+            issued[tid] = (service, e.at)
+            tally.issued[service] += 1
+            tally.by_hour[e.at.astimezone(tz).hour][service] += 1
+            if e.data.get("priority") == "green":
+                tally.green[service] += 1
+            elif e.data.get("priority") == "vip" or service == "vip":
+                tally.vip[service] += 1
+        elif e.kind == ev.GUIDANCE_GIVEN:
+            tally.guidance[service] += 1
+        elif e.kind == ev.TICKET_CALLED:
+            calls[tid] = (e.counter or 0, e.actor, e.at)
+            if tid in issued and tid not in waited:
+                waited.add(tid)
+                svc, at = issued[tid]
+                wait = (e.at - at).total_seconds()
+                tally.waits[svc].append(wait)
+                tally.waits_by_hour[at.astimezone(tz).hour].append(wait)
+        elif e.kind in (ev.TICKET_DONE, ev.TICKET_TRANSFERRED):
+            if e.kind == ev.TICKET_TRANSFERRED:
+                tally.transfers[service] += 1
+            call = calls.pop(tid, None)
+            if call is not None:
+                seconds = (e.at - call[2]).total_seconds()
+                tally.service_by_counter[call[0]].append(seconds)
+                tally.service_by_teller[call[1]].append(seconds)
+        elif e.kind == ev.TICKET_NO_SHOW:
+            tally.no_shows[service] += 1
+            calls.pop(tid, None)
+        elif e.kind == ev.TICKET_RATED:
+            tally.ratings[service][e.data["score"]] += 1
+            tally.ratings_by_counter[e.counter or 0][e.data["score"]] += 1
+        elif e.kind in (ev.EQUIPMENT_CHANGED, ev.DEVICE_STATUS):
+            tally.equipment.append(e)
+    return tally
+
+
+def _waits(values: list[float]) -> dict[str, Any]:
+    return {
+        "waited": len(values),
+        "wait_p50_s": percentile(values, 50),
+        "wait_p90_s": percentile(values, 90),
+        "over_3min_share": (sum(v > LONG_WAIT_S for v in values) / len(values)) if values else None,
+    }
+
+
+def _satisfaction(counts: Counter[int]) -> dict[str, Any]:
+    rated = sum(counts.values())
+    out: dict[str, Any] = {name: counts.get(score, 0) for score, name in RATING_NAMES.items()}
+    out["rated"] = rated
+    out["satisfied_share"] = counts.get(3, 0) / rated if rated else None
+    return out
+
+
+def _service_times(values: dict[Any, list[float]]) -> dict[str, dict[str, Any]]:
+    return {
+        str(key): {"served": len(v), "mean_service_s": round(sum(v) / len(v), 1)}
+        for key, v in sorted(values.items(), key=lambda kv: str(kv[0]))
+    }
+
+
+def summarize(tally: _Tally, config: BranchConfig) -> dict[str, Any]:
+    """The report body shared by day and month reports (JSON-safe)."""
+    services = [s.key for s in config.services if s.kind == "counter"]
+    all_waits = [w for ws in tally.waits.values() for w in ws]
+    by_service = {}
+    for key in services:
+        by_service[key] = {
+            "issued": tally.issued.get(key, 0),
+            **_waits(tally.waits.get(key, [])),
+            "no_shows": tally.no_shows.get(key, 0),
+            "transfers_out": tally.transfers.get(key, 0),
+            "green": tally.green.get(key, 0),
+            "vip": tally.vip.get(key, 0),
+            "satisfaction": _satisfaction(tally.ratings.get(key, Counter())),
+        }
+    ratings: Counter[int] = Counter()
+    for counts in tally.ratings.values():
+        ratings.update(counts)
+    hours = []
+    for hour in sorted(set(tally.by_hour) | set(tally.waits_by_hour)):
+        hours.append({
+            "hour": hour,
+            "tickets": {k: tally.by_hour[hour].get(k, 0) for k in services},
+            **_waits(tally.waits_by_hour.get(hour, [])),
+        })
+    counters = _service_times(tally.service_by_counter)
+    for number, counts in tally.ratings_by_counter.items():
+        counters.setdefault(str(number), {"served": 0, "mean_service_s": None})
+        counters[str(number)]["satisfaction"] = _satisfaction(counts)
+    return {
+        "tickets": sum(tally.issued.values()),
+        **_waits(all_waits),
+        "no_shows": sum(tally.no_shows.values()),
+        "transfers": sum(tally.transfers.values()),
+        "green": sum(tally.green.values()),
+        "vip": sum(tally.vip.values()),
+        "self_service_guidance": sum(tally.guidance.values()),
+        "satisfaction": _satisfaction(ratings),
+        "services": by_service,
+        "hours": hours,
+        "counters": counters,
+        "tellers": _service_times(tally.service_by_teller),
+    }
+
+
+def day_report(store: Store, config: BranchConfig, day: date) -> dict[str, Any]:
+    tz = config.branch.tz
+    tally = fold(load_events(store, *day_bounds(day, tz)), tz)
+    return {"branch": store.branch, "day": day.isoformat(), **summarize(tally, config)}
+
+
+def month_report(store: Store, config: BranchConfig, month: date) -> dict[str, Any]:
+    """``month`` is any date in the month. Totals for the month and one summary row per day."""
+    tz = config.branch.tz
+    first = month.replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)
+    start, _ = day_bounds(first, tz)
+    end, _ = day_bounds(after, tz)
+    events = load_events(store, start, end)
+    per_day: dict[date, list[Event]] = defaultdict(list)
+    for e in events:
+        per_day[e.at.astimezone(tz).date()].append(e)
+    days = []
+    for day in sorted(per_day):
+        s = summarize(fold(per_day[day], tz), config)
+        days.append({
+            "day": day.isoformat(), "tickets": s["tickets"], "wait_p50_s": s["wait_p50_s"],
+            "wait_p90_s": s["wait_p90_s"], "over_3min_share": s["over_3min_share"],
+            "no_shows": s["no_shows"], "satisfied_share": s["satisfaction"]["satisfied_share"],
+        })
+    body = summarize(fold(events, tz), config)
+    return {"branch": store.branch, "month": first.strftime("%Y-%m"), **body, "days": days}
+
+
+def day_csv(report: dict[str, Any]) -> str:
+    """One row per service and hour (tickets, waits), for a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["day", "hour", "service", "tickets"])
+    for row in report["hours"]:
+        for service, n in row["tickets"].items():
+            writer.writerow([report["day"], row["hour"], service, n])
+    writer.writerow([])
+    writer.writerow(["day", "service", "issued", "wait_p50_s", "wait_p90_s", "over_3min_share",
+                     "no_shows", "transfers_out", "green", "vip", "satisfied", "neutral",
+                     "unsatisfied"])
+    for service, s in report["services"].items():
+        sat = s["satisfaction"]
+        writer.writerow([report["day"], service, s["issued"], _num(s["wait_p50_s"]),
+                         _num(s["wait_p90_s"]), _num(s["over_3min_share"]), s["no_shows"],
+                         s["transfers_out"], s["green"], s["vip"], sat["satisfied"],
+                         sat["neutral"], sat["unsatisfied"]])
+    writer.writerow([])
+    writer.writerow(["day", "counter_or_teller", "served", "mean_service_s"])
+    for group in ("counters", "tellers"):
+        for name, row in report[group].items():
+            writer.writerow([report["day"], name, row["served"], _num(row["mean_service_s"])])
+    return out.getvalue()
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}".rstrip("0").rstrip(".")
