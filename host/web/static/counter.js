@@ -81,6 +81,7 @@ async function act(path, body, done) {
     else {
       state.info = result.counter;
       if (result.ticket) state.ticket = result.ticket;
+      showServing();
       if (done) done(result);
     }
     await refresh();
