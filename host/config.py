@@ -37,6 +37,8 @@ class BranchInfo(_Strict):
     aging_limit_s: Annotated[int, Field(ge=60, le=4 * 3600)] = 1200
     no_show_grace_s: Annotated[int, Field(ge=0, le=4 * 3600)] = 900
     default_service_time_s: Annotated[int, Field(ge=10, le=3600)] = 240
+    # Kiosks' offline numbers are leased from here up, so online numbering starts at 001.
+    offline_numbers_from: Annotated[int, Field(ge=2, le=9000)] = 500
     # Opening hours in branch time; kiosks show a closed screen and refuse tickets outside them.
     opens_at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "00:00"
     closes_at: Annotated[str, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")] = "24:00"

@@ -18,7 +18,8 @@ async def branch_info(service: ServiceDep, _: Observer) -> BranchPublic:
         id=info.id, name_zh=info.name_zh, name_en=info.name_en, timezone=info.timezone,
         open_now=info.is_open(service.clock()), hours=info.hours,
         services=[ServicePublic(key=s.key, kind=s.kind, prefix=s.prefix, name_zh=s.name_zh,
-                                name_en=s.name_en) for s in service.config.services],
+                                name_en=s.name_en, guidance_zh=s.guidance_zh,
+                                guidance_en=s.guidance_en) for s in service.config.services],
     )
 
 

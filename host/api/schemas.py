@@ -63,6 +63,8 @@ class ServicePublic(BaseModel):
     prefix: str
     name_zh: str
     name_en: str
+    guidance_zh: str = ""
+    guidance_en: str = ""
 
 
 class BranchPublic(BaseModel):

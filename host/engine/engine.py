@@ -99,7 +99,7 @@ class QueueEngine:
             routed_from, svc = service, self.services[svc.fallback or ""]
         if svc.key == "vip" and priority is Priority.NORMAL:
             priority = Priority.VIP
-        number = self.stats[svc.key].last_number + 1
+        number = self.lease_book.next_free(self.stats[svc.key].last_number + 1)
         data: dict[str, Any] = {
             "service": svc.key,
             "number": number,
@@ -130,7 +130,8 @@ class QueueEngine:
         if svc is None or svc.kind != "counter":
             raise UnknownService(f"unknown counter service {service!r}")
         out = self._roll_day(at, actor)
-        first = self.stats[service].last_number + 1
+        first = self.lease_book.next_block_start(self.config.branch.offline_numbers_from,
+                                                 self.stats[service].last_number)
         data = {"kiosk": kiosk, "service": service, "first": first, "last": first + count - 1,
                 "day": str(self.day)}
         return out + self._emit(Event(ev.NUMBERS_LEASED, at, actor, data=data))
@@ -459,7 +460,8 @@ class QueueEngine:
             queue.add(ticket)
         stats = self.stats.get(d["service"])
         if stats is not None:
-            stats.last_number = max(stats.last_number, d["number"])
+            if d["channel"] != "offline":  # offline numbers live in leases, above the online run
+                stats.last_number = max(stats.last_number, d["number"])
             stats.issued_today += 1
 
     def _on_called(self, e: Event) -> None:
@@ -520,8 +522,6 @@ class QueueEngine:
     def _on_leased(self, e: Event) -> None:
         d = e.data
         self.lease_book.grant(Lease(d["kiosk"], d["service"], d["first"], d["last"]))
-        stats = self.stats[d["service"]]
-        stats.last_number = max(stats.last_number, d["last"])
 
     def _on_voided(self, e: Event) -> None:
         ticket = self.tickets[e.ticket_id or ""]

@@ -256,13 +256,13 @@ def test_kiosk_print_flow_retries_leases_and_offline_tickets(running_host: HostP
 
     lease = kiosk.post("/api/v1/leases", json={"kiosk": "entrance", "service": "cash", "count": 5})
     assert lease.status_code == 201
-    assert (lease.json()["first"], lease.json()["last"], lease.json()["prefix"]) == (3, 7, "A")
+    assert (lease.json()["first"], lease.json()["last"], lease.json()["prefix"]) == (500, 504, "A")
     assert teller.post("/api/v1/leases", json={"kiosk": "x", "service": "cash", "count": 5}
                        ).status_code == 403
-    offline = {"kiosk": "entrance", "service": "cash", "number": 3, "priority": "normal",
+    offline = {"kiosk": "entrance", "service": "cash", "number": 500, "priority": "normal",
                "issued_at": datetime.now(UTC).isoformat(), "client_ref": "entrance-off-3"}
     r = kiosk.post("/api/v1/tickets/offline", json=offline)
-    assert r.status_code == 201 and r.json()["number"] == "A003"
+    assert r.status_code == 201 and r.json()["number"] == "A500"
     again = kiosk.post("/api/v1/tickets/offline", json=offline)
     assert again.json()["id"] == r.json()["id"]  # accepted exactly once
     r = kiosk.post("/api/v1/tickets/offline", json={**offline, "number": 9, "client_ref": "entrance-off-9"})

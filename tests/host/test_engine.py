@@ -254,24 +254,32 @@ def test_offline_tickets_from_a_lease_merge_in_issue_time_order() -> None:
     b = Branch()
     online_1 = b.issue()  # A001
     b.tick(60)
-    b.engine.lease("entrance", "cash", 10, b.now, "kiosk:e")  # A002..A011
-    offline_at = b.now  # the kiosk issues A002 while its link is down...
+    events = b.engine.lease("entrance", "cash", 10, b.now, "kiosk:e")
+    assert (events[-1].data["first"], events[-1].data["last"]) == (500, 509)  # the offline pool
+    offline_at = b.now  # the kiosk issues A500 while its link is down...
     b.tick(30)
-    assert b.label(b.issue()) == "A012"  # ...and the host never issues leased numbers itself
+    assert b.label(b.issue()) == "A002"  # ...while online numbering goes on from A001
     b.tick(60)
-    b.engine.accept_offline(ticket_id="off1", kiosk="entrance", service="cash", number=2,
+    b.engine.accept_offline(ticket_id="off1", kiosk="entrance", service="cash", number=500,
                             priority=Priority.NORMAL, issued_at=offline_at, client_ref="e-2",
                             at=b.now, actor="kiosk:e")
-    assert b.engine.accept_offline(ticket_id="off1b", kiosk="entrance", service="cash", number=2,
+    assert b.engine.accept_offline(ticket_id="off1b", kiosk="entrance", service="cash", number=500,
                                    priority=Priority.NORMAL, issued_at=offline_at,
                                    client_ref="e-2", at=b.now, actor="kiosk:e") == []
-    assert b.engine.tickets["off1"].label == "A002"
-    assert [b.call(1), b.call(1), b.call(1)] == [b.label(online_1), "A002", "A012"]
+    assert b.engine.tickets["off1"].label == "A500"
+    assert [b.call(1), b.call(1), b.call(1)] == [b.label(online_1), "A500", "A002"]
     with pytest.raises(InvalidState, match="not leased"):
-        b.engine.accept_offline(ticket_id="x", kiosk="other", service="cash", number=3,
-                                priority=Priority.NORMAL, issued_at=offline_at, client_ref="o-3",
+        b.engine.accept_offline(ticket_id="x", kiosk="other", service="cash", number=501,
+                                priority=Priority.NORMAL, issued_at=offline_at, client_ref="o-501",
                                 at=b.now, actor="kiosk:o")
     with pytest.raises(InvalidState, match="another business day"):
-        b.engine.accept_offline(ticket_id="y", kiosk="entrance", service="cash", number=4,
+        b.engine.accept_offline(ticket_id="y", kiosk="entrance", service="cash", number=502,
                                 priority=Priority.NORMAL, issued_at=b.now - timedelta(days=1),
                                 client_ref="e-4", at=b.now, actor="kiosk:e")
+
+
+def test_online_numbering_steps_over_leased_blocks() -> None:
+    b = Branch()
+    b.engine.lease("entrance", "cash", 3, b.now, "kiosk:e")  # A500..A502
+    b.engine.stats["cash"].last_number = 499  # a very busy day
+    assert b.label(b.issue()) == "A503"
