@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kiosk.maint.options import json_option, kiosk_config_option, load_kiosk, port_option
-from kiosk.maint.report import Finding, Level, Report, Stop, json_line, reporting
+from kiosk.maint.report import Finding, Level, Report, Stop, console, json_line, reporting
 
 if TYPE_CHECKING:
     from drivers.keypad import KeypadBus, KeypadBusConfig, KeypadStatus
@@ -146,8 +146,6 @@ def _key_name(value: str) -> str:
 
 def _monitor(report: Report, bus: KeypadBus, config: KeypadBusConfig, count: int | None,
              seconds: float | None, as_json: bool) -> None:
-    from kiosk.maint.report import console
-
     out = console()
     bus.poll()  # the first poll only takes each keypad's counter as the baseline
     offline = [s for s in bus.status() if not s.online]
