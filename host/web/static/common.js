@@ -170,7 +170,7 @@ export function debounce(fn, ms) {
 
 /** A wait in whole minutes, both languages: "约 5 分钟 / about 5 min". */
 export function waitText(seconds) {
-  if (seconds === null || seconds === undefined) return bi("—", "—");
+  if (seconds === null || seconds === undefined) return bi("暂无窗口开放", "no counter open");
   if (seconds === 0) return bi("无需等候", "no wait");
   const minutes = Math.max(0, Math.round(seconds / 60));
   if (minutes < 1) return bi("不到 1 分钟", "under 1 min");
