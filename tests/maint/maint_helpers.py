@@ -36,6 +36,7 @@ def kiosk_toml(
     ledsign: str | None = None,
     keypads: str | None = None,
     touch: str = "/nonexistent/touch",
+    framebuffer: str = "/nonexistent/fb0",
     host_url: str = "http://127.0.0.1:9",
     sign_ack: bool = True,
     extra_touch: str = "rotate = 0",
@@ -58,6 +59,7 @@ offline_lease_size = 50
 [screen]
 width = 800
 height = 480
+framebuffer = "{framebuffer}"
 
 [touch]
 device = "{touch}"
