@@ -28,6 +28,8 @@ class Role(StrEnum):
     MANAGER = "manager"
     TECHNICIAN = "technician"
     ADMIN = "admin"
+    # The kiosk's caller-keypad gateway: acts only for the counters on its keypad bus.
+    KEYPAD_GATEWAY = "keypad-gateway"
 
 
 # Roles that may act for any counter (a teller acts only for the counter on its token).
@@ -40,6 +42,7 @@ class Principal:
     name: str
     role: Role
     counter: int | None
+    counters: frozenset[int] = frozenset()
 
     @property
     def actor(self) -> str:
@@ -47,8 +50,10 @@ class Principal:
         return f"{self.role.value}:{self.name}"[:80]
 
     def may_act_for(self, counter: int) -> bool:
-        return self.role in COUNTER_SUPERVISORS or (
-            self.role is Role.TELLER and self.counter == counter
+        return (
+            self.role in COUNTER_SUPERVISORS
+            or (self.role is Role.TELLER and self.counter == counter)
+            or (self.role is Role.KEYPAD_GATEWAY and counter in self.counters)
         )
 
 
@@ -83,7 +88,8 @@ class TokenVerifier:
         row = self._store.find_token(digest)
         if row is None:
             return None
-        principal = Principal(row.id, row.name, Role(row.role), row.counter)
+        principal = Principal(row.id, row.name, Role(row.role), row.counter,
+                              frozenset(row.counters))
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
@@ -91,12 +97,15 @@ class TokenVerifier:
         return principal
 
 
-def create_token(store: Store, role: Role, name: str, counter: int | None) -> str:
+def create_token(store: Store, role: Role, name: str, counter: int | None,
+                 counters: tuple[int, ...] = ()) -> str:
     """Create a credential and return the token (shown once; only its hash is stored)."""
     if role is Role.TELLER and counter is None:
         raise ValueError("a teller token needs --counter")
     if role is not Role.TELLER and counter is not None:
         raise ValueError("only a teller token is bound to a counter")
+    if (role is Role.KEYPAD_GATEWAY) != bool(counters):
+        raise ValueError("a keypad-gateway token needs --counters (and only it takes them)")
     token = new_token()
-    store.add_token(name, role.value, counter, hash_token(token), utcnow())
+    store.add_token(name, role.value, counter, hash_token(token), utcnow(), counters)
     return token

@@ -88,18 +88,21 @@ def token() -> None:
 @db_option
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--counter", type=click.IntRange(1, 999), help="Counter number (teller tokens).")
+@click.option("--counters", default="", help="Counters a keypad-gateway token acts for: 1,2,3.")
 @click.option("--name", default="", help="Who or what holds it, e.g. 'Counter 3 keypad'.")
 def token_create(config_path: str | None, db_url: str | None, role: str, counter: int | None,
-                 name: str) -> None:
+                 counters: str, name: str) -> None:
     """Create a token and print it alone on stdout.
 
     \b
-    Example:
+    Examples:
       branchq host token create --role teller --counter 3 --name "Counter 3"
+      branchq host token create --role keypad-gateway --counters 1,2,3 --name "Entrance kiosk"
     """
     store = _store(config_path, db_url)
     try:
-        value = create_token(store, Role(role), name or role, counter)
+        numbers = tuple(int(c) for c in counters.split(",") if c.strip())
+        value = create_token(store, Role(role), name or role, counter, numbers)
     except ValueError as err:
         raise click.UsageError(str(err)) from err
     click.echo(value)

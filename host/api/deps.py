@@ -53,7 +53,8 @@ def require(*roles: Role) -> object:
 
 
 Issuer = Annotated[Principal, require(Role.KIOSK, Role.MANAGER, Role.ADMIN)]
-CounterActor = Annotated[Principal, require(Role.TELLER, Role.MANAGER, Role.ADMIN)]
+CounterActor = Annotated[
+    Principal, require(Role.TELLER, Role.KEYPAD_GATEWAY, Role.MANAGER, Role.ADMIN)]
 Supervisor = Annotated[Principal, require(Role.MANAGER, Role.ADMIN)]
 EquipmentEditor = Annotated[Principal, require(Role.MANAGER, Role.TECHNICIAN, Role.ADMIN)]
 Observer = Annotated[Principal, require(*Role)]

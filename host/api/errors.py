@@ -29,7 +29,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         names = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                 413: "too_large"}
+                 409: "conflict", 413: "too_large", 422: "invalid_request"}
         response = error_response(exc.status_code, names.get(exc.status_code, "error"), exc.detail)
         if exc.headers:
             response.headers.update(exc.headers)

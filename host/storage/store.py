@@ -89,6 +89,7 @@ class TokenRow:
     name: str
     role: str
     counter: int | None
+    counters: tuple[int, ...]
     created_at: datetime
     revoked_at: datetime | None
 
@@ -194,11 +195,12 @@ class Store:
 
     # ------------------------------------------------------------------ tokens
     def add_token(self, name: str, role: str, counter: int | None, token_hash: str,
-                  created_at: datetime) -> int:
+                  created_at: datetime, counters: tuple[int, ...] = ()) -> int:
         with self._write() as conn:
             result = conn.execute(
                 insert(api_tokens).values(
                     branch=self.branch, name=name, role=role, counter=counter,
+                    counters=",".join(str(c) for c in counters),
                     token_hash=token_hash, created_at=created_at, note="",
                 )
             )
@@ -234,7 +236,9 @@ class Store:
 
 
 def _token(row: Any) -> TokenRow:
-    return TokenRow(row.id, row.name, row.role, row.counter, row.created_at, row.revoked_at)
+    counters = tuple(int(c) for c in row.counters.split(",") if c)
+    return TokenRow(row.id, row.name, row.role, row.counter, counters, row.created_at,
+                    row.revoked_at)
 
 
 class WriteTransaction:

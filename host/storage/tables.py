@@ -98,6 +98,8 @@ api_tokens = Table(
     Column("name", String(80), nullable=False),
     Column("role", String(16), nullable=False),
     Column("counter", Integer),
+    # Comma-separated counter numbers a keypad-gateway token may act for (revision 0003).
+    Column("counters", String(200), nullable=False, server_default=""),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),

@@ -57,10 +57,11 @@ class HostProcess:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=15)
 
-    def token(self, role: Role, counter: int | None = None, name: str = "") -> str:
+    def token(self, role: Role, counter: int | None = None, name: str = "",
+              counters: tuple[int, ...] = ()) -> str:
         store = Store(self.db_url, DEMO_BRANCH)
         try:
-            return create_token(store, role, name or f"test {role.value}", counter)
+            return create_token(store, role, name or f"test {role.value}", counter, counters)
         finally:
             store.close()
 

@@ -290,3 +290,13 @@ def test_a_closed_branch_refuses_kiosk_tickets(tmp_path: Path) -> None:
             assert manager.post("/api/v1/tickets", json={"service": "cash"}).status_code == 201
     finally:
         host.kill()
+
+
+def test_keypad_gateway_acts_only_for_the_counters_on_its_bus(running_host: HostProcess) -> None:
+    issue(running_host, running_host.token(Role.KIOSK))
+    gateway = running_host.token(Role.KEYPAD_GATEWAY, counters=(1, 2))
+    with running_host.client(gateway) as keypads:
+        assert keypads.post("/api/v1/counters/3/call-next").status_code == 403
+        r = keypads.post("/api/v1/counters/2/call-next")
+        assert r.status_code == 200 and r.json()["ticket"]["number"] == "A001"
+        assert keypads.post("/api/v1/tickets", json={"service": "cash"}).status_code == 403

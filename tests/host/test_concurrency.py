@@ -18,10 +18,11 @@ SERVICES = ["cash", "noncash", "wealth"]
 
 
 def _issue_many(bases: list[str], token: str, clients: int, per_client: int,
-                stop: threading.Event | None = None) -> list[dict]:  # type: ignore[type-arg]
+                stop: threading.Event | None = None,
+                acknowledged: list[dict] | None = None) -> list[dict]:  # type: ignore[type-arg]
     """Each client issues ``per_client`` tickets (round-robin over services and hosts); returns
-    the body of every 201."""
-    acknowledged: list[dict] = []  # type: ignore[type-arg]
+    the body of every 201 (also appended to ``acknowledged`` as they arrive)."""
+    acknowledged = [] if acknowledged is None else acknowledged
     lock = threading.Lock()
 
     def client(i: int) -> None:
@@ -88,11 +89,11 @@ def test_kill_9_under_load_loses_no_acknowledged_ticket(db_url: str, tmp_path: P
     token = host.token(Role.KIOSK)
     stop = threading.Event()
     result: list[dict] = []  # type: ignore[type-arg]
-    loader = threading.Thread(
-        target=lambda: result.extend(_issue_many([host.base], token, 16, 400, stop))
-    )
+    loader = threading.Thread(target=_issue_many, args=([host.base], token, 16, 400, stop, result))
     loader.start()
-    time.sleep(0.6)
+    deadline = time.monotonic() + 30
+    while len(result) < 100 and time.monotonic() < deadline:  # kill it in the middle of the load
+        time.sleep(0.01)
     host.kill(signal.SIGKILL)
     stop.set()
     loader.join()
