@@ -262,6 +262,9 @@ def lease_findings(report: Report, kiosk: KioskConfig, host_up: bool) -> None:
                        f"{'restore the host connection first' if not host_up else 'wait a minute'},"
                        f" {AGAIN}", service=service, left=left)
     report.data["lease_left"] = {row[0]: row[1] for row in table.rows}
+    if not any(f.subject == "Offline numbers" for f in report.findings):
+        report.add("Offline numbers", Level.OK, "leased for every service: "
+                   + ", ".join(f"{service} {left}" for service, left in table.rows))
 
 
 @click.command()
