@@ -1,0 +1,320 @@
+"""The kiosk process: screens on the framebuffer, taps from the touch screen, the ticket flow,
+and the device gateway (LED signs, caller keypads) — one asyncio loop owns the state; blocking
+device I/O runs in threads and hands results back to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime
+from pathlib import Path
+
+from drivers.printer.status import PrinterStatus
+from drivers.touch.gestures import Tap
+from kiosk import sdnotify
+from kiosk.config import KioskConfig
+from kiosk.devices import KioskDevices
+from kiosk.flow import Guidance, HostDeclined, IssuedTicket, KioskUnavailable, TicketFlow, printer_fault
+from kiosk.gateway import DeviceGateway
+from kiosk.hostlink import HostError, HostLink
+from kiosk.journal import Journal
+from kiosk.screens import Frame, HomeView, ScreenRenderer, ServiceTile, TicketView
+
+log = logging.getLogger("branchq.kiosk")
+
+TICKET_SCREEN_S = 8.0
+SYNC_INTERVAL_S = 3.0
+
+
+class Kiosk:
+    def __init__(self, config: KioskConfig, devices: KioskDevices, host: HostLink,
+                 keypad_host: HostLink | None = None) -> None:
+        self.config = config
+        self.devices = devices
+        self.host = host
+        state_dir = config.kiosk.state_dir
+        self.journal = Journal(state_dir / "journal.json")
+        self.heartbeat_file = state_dir / "heartbeat.json"
+        self.lease_file = state_dir / "lease.json"
+        self.flow = TicketFlow(config.kiosk.id, devices.printer, host, self.journal,
+                               config.kiosk.offline_lease_size)
+        self.gateway = DeviceGateway(config, devices, host, keypad_host, self.journal)
+        screen = config.screen
+        self.renderer = ScreenRenderer(screen.width, screen.height, screen.width_mm, screen.font_path)
+        self.lang = config.kiosk.language
+        self.frame: Frame | None = None
+        self.screen_name = "home"
+        self.screen_since = time.monotonic()
+        self.last_touch = time.monotonic()
+        self.busy = False  # a ticket is being issued: taps are ignored (no double tickets)
+        self.issued_times: deque[float] = deque()
+        self.tiles: tuple[ServiceTile, ...] = ()
+        self.notices: tuple[str, ...] = ()
+        self.printer_status: PrinterStatus | None = None
+        self.fault: KioskUnavailable | None = None
+        self.last_ticket: TicketView | None = None
+        self.guidance: Guidance | None = None
+        self.message: tuple[str, str] | None = None
+        self.loop_tick = time.monotonic()
+        self._taps: asyncio.Queue[Tap] = asyncio.Queue()
+        self._stop = asyncio.Event()
+        self.frames_rendered = 0
+
+    # -- life cycle ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.flow.restore_facts()
+        await self._sync_with_host()
+        await self.show("home")
+        touch_thread = threading.Thread(target=self._read_touch, args=(loop,), daemon=True,
+                                        name="touch")
+        touch_thread.start()
+        tasks = [
+            asyncio.create_task(self._tap_loop(), name="taps"),
+            asyncio.create_task(self._sync_loop(), name="sync"),
+            asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+            asyncio.create_task(self._screen_loop(), name="screen"),
+            asyncio.create_task(self._watchdog_loop(), name="watchdog"),
+            *self.gateway.tasks(),
+        ]
+        sdnotify.notify("READY=1\nSTATUS=kiosk ready")
+        log.info("kiosk %s ready", self.config.kiosk.id)
+        try:
+            await self._stop.wait()
+        finally:
+            sdnotify.notify("STOPPING=1")
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.gateway.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- touch --------------------------------------------------------------------------------
+    def _read_touch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Runs in a thread: blocking reads from the touch device, taps handed to the loop."""
+        while not self._stop.is_set():
+            try:
+                gestures = self.devices.touch.poll(self.devices.touch_source, 0.1)
+            except Exception as err:  # the device vanished: report, keep the kiosk up
+                log.error("touch screen: %s; retrying", err)
+                time.sleep(1)
+                continue
+            for gesture in gestures:
+                if isinstance(gesture, Tap):  # a long press (stuck finger) never issues
+                    loop.call_soon_threadsafe(self._taps.put_nowait, gesture)
+
+    async def _tap_loop(self) -> None:
+        while True:
+            tap = await self._taps.get()
+            self.last_touch = time.monotonic()
+            try:
+                await self.on_tap(tap.x, tap.y)
+            except Exception:  # one bad tap must not stop the kiosk
+                log.exception("handling a tap failed")
+
+    async def on_tap(self, x: int, y: int) -> None:
+        if self.busy or self.frame is None:
+            return
+        key = self.frame.button_at(x, y)
+        if key is None:
+            return
+        log.debug("tap %s on %s", key, self.screen_name)
+        if key == "lang":
+            self.lang = "en" if self.lang == "zh" else "zh"
+            await self.show(self.screen_name)
+        elif key == "home" or key == "cancel":
+            await self.show("home")
+        elif key == "green":
+            await self.show("green_confirm")
+        elif key.startswith("service:"):
+            await self.take_ticket(key.split(":", 1)[1], "normal")
+        elif key.startswith("green:"):
+            await self.take_ticket(key.split(":", 1)[1], "green")
+
+    # -- tickets ------------------------------------------------------------------------------
+    def _rate_limited(self) -> bool:
+        now = time.monotonic()
+        while self.issued_times and now - self.issued_times[0] > 60:
+            self.issued_times.popleft()
+        return len(self.issued_times) >= self.config.kiosk.tickets_per_minute
+
+    async def take_ticket(self, service: str, priority: str) -> None:
+        if self._rate_limited():
+            self.message = ("请稍候再取号", "Please wait a moment before the next ticket")
+            await self.show("message")
+            return
+        self.busy = True
+        try:
+            await self.show("printing")
+            result = await self.flow.issue(service, priority)
+            self.issued_times.append(time.monotonic())
+            if isinstance(result, Guidance):
+                self.guidance = result
+                await self.show("guidance")
+            else:
+                self.last_ticket = _ticket_view(result)
+                await self.show("ticket")
+        except KioskUnavailable as fault:
+            self.fault = fault
+            await self.show("out_of_service")
+        except HostDeclined as err:
+            self.message = (str(err), str(err))
+            await self.show("message")
+        finally:
+            self.busy = False
+
+    # -- screens ------------------------------------------------------------------------------
+    async def show(self, name: str) -> None:
+        frame = self._render(name)
+        self.frame, self.screen_name = frame, name
+        self.screen_since = time.monotonic()
+        await asyncio.to_thread(self.devices.framebuffer.show, frame.image)
+        self.frames_rendered += 1
+
+    def _render(self, name: str) -> Frame:
+        r, lang = self.renderer, self.lang
+        facts = self.flow.facts
+        if name == "home" and facts is not None and not facts.open_now:
+            name = "closed"
+        if name == "home":
+            view = HomeView(facts.name_zh if facts else "", facts.name_en if facts else "",
+                            self.tiles, self.notices, offline=not self.flow.host_online)
+            return r.home(view, lang)
+        if name == "green_confirm":
+            return r.green_confirm(self.tiles, lang)
+        if name == "printing":
+            return r.printing(lang)
+        if name == "ticket" and self.last_ticket is not None:
+            return r.ticket(self.last_ticket, lang)
+        if name == "guidance" and self.guidance is not None:
+            return r.guidance(self.guidance.text_zh, self.guidance.text_en, lang)
+        if name == "out_of_service" and self.fault is not None:
+            return r.out_of_service(self.fault.reason_zh, self.fault.reason_en, lang)
+        if name == "closed":
+            return r.closed(facts.hours if facts else "", lang)
+        if name == "message" and self.message is not None:
+            return r.message("message", lang, self.message, [], home_button=True)
+        return r.home(HomeView("", "", self.tiles), lang)
+
+    async def _screen_loop(self) -> None:
+        """Idle timeout back home; leave out-of-service when the printer recovers."""
+        while True:
+            await asyncio.sleep(0.5)
+            self.loop_tick = time.monotonic()
+            idle = time.monotonic() - max(self.last_touch, self.screen_since)
+            if self.busy:
+                continue
+            if self.screen_name in ("ticket", "guidance") and idle > TICKET_SCREEN_S:
+                await self.show("home")
+            elif self.screen_name in ("green_confirm", "message") and \
+                    idle > self.config.kiosk.idle_timeout_s:
+                await self.show("home")
+            elif self.screen_name == "out_of_service" and self.printer_status is not None \
+                    and printer_fault(self.printer_status) is None:
+                await self.show("home")
+
+    # -- host ---------------------------------------------------------------------------------
+    async def _sync_with_host(self) -> None:
+        """Branch facts, queue figures, notices, leases, and the journal's unsettled tickets."""
+        try:
+            facts = await self.flow.refresh_facts()
+            queues = {q["service"]: q for q in await self.host.queues()}
+            self.notices = tuple(n["text_zh"] if self.lang == "zh" else n["text_en"]
+                                 for n in await self.host.notices())
+            await self.flow.settle()
+            await self.flow.top_up_leases()
+        except HostError as err:
+            if self.flow.host_online:
+                log.warning("host unreachable: %s", err)
+            self.flow.host_online = False
+            facts, queues = self.flow.facts, {}
+        if facts is not None:
+            self.tiles = tuple(
+                ServiceTile(key, svc["name_zh"], svc["name_en"], svc["kind"],
+                            queues.get(key, {}).get("waiting"),
+                            queues.get(key, {}).get("estimated_wait_s"))
+                for key, svc in facts.services.items()
+            )
+        self._write_lease_file()
+
+    async def _sync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(SYNC_INTERVAL_S)
+            was_online = self.flow.host_online
+            await self._sync_with_host()
+            if self.screen_name in ("home", "closed") and not self.busy:
+                await self.show("home")  # fresh figures, or the offline banner
+            if was_online != self.flow.host_online:
+                log.info("host link %s", "restored" if self.flow.host_online else "lost")
+
+    def _write_lease_file(self) -> None:
+        """``lease.json`` for the technicians' ``branchq maint health``."""
+        data = {k: {"day": b.day, "next": b.next, "end": b.last + 1}
+                for k, b in self.journal.data.leases.items()}
+        _atomic_write(self.lease_file, data)
+
+    # -- health -------------------------------------------------------------------------------
+    def device_reports(self) -> list[dict[str, str]]:
+        reports = []
+        status = self.printer_status
+        if status is not None:
+            fault = printer_fault(status)
+            level = "fault" if fault else ("warning" if status.paper_near_end else "ok")
+            detail = fault.reason_en if fault else ("paper near end" if status.paper_near_end else "")
+            reports.append({"device": "printer", "status": level, "detail": detail})
+        reports.extend(self.gateway.device_reports())
+        return reports
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            try:
+                self.printer_status = await asyncio.to_thread(self.devices.printer.status)
+            except Exception:  # a driver bug must not stop the heartbeat
+                log.exception("printer status failed")
+            reports = self.device_reports()
+            today = self.flow.facts.today(datetime.now(UTC)) if self.flow.facts else ""
+            left = self.journal.numbers_left(today)
+            _atomic_write(self.heartbeat_file, {
+                "at": datetime.now(UTC).isoformat(), "devices": reports,
+                "host_online": self.flow.host_online, "offline_numbers_left": left,
+                "unsettled": len(self.journal.unsettled()),
+            })
+            try:
+                await self.host.heartbeat(self.config.kiosk.id, reports, left)
+            except HostError as err:
+                log.debug("heartbeat not delivered: %s", err)
+            await asyncio.sleep(self.config.kiosk.heartbeat_s)
+
+    async def _watchdog_loop(self) -> None:
+        """Ping systemd's watchdog only while the screen loop keeps ticking: a stalled kiosk
+        stops pinging and systemd restarts it."""
+        interval = sdnotify.watchdog_interval_s()
+        if interval is None:
+            return
+        while True:
+            await asyncio.sleep(interval)
+            if time.monotonic() - self.loop_tick < 2 * interval:
+                sdnotify.notify("WATCHDOG=1")
+            else:
+                log.error("screen loop stalled: not pinging the watchdog")
+
+
+def _ticket_view(t: IssuedTicket) -> TicketView:
+    return TicketView(t.number, t.service_zh, t.service_en, t.people_ahead, t.wait_s, t.priority,
+                      t.offline)
+
+
+def _atomic_write(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+

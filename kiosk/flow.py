@@ -1,0 +1,322 @@
+"""The ticket flow: printer check -> host issues -> print -> host told printed.
+
+Also its offline twin (a number from the kiosk's lease, reported when the host is back) and the
+settlement of every ticket the journal still holds, so no number is lost, duplicated or left as
+a ghost: a print that fails is voided at the host; a print interrupted by a crash is reprinted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from drivers.printer.content import GuidanceSlip, Priority, TicketContent
+from drivers.printer.driver import TicketPrinter
+from drivers.printer.errors import PrinterError
+from drivers.printer.status import PrinterStatus
+from kiosk.hostlink import HostLink, HostRefused, HostUnreachable
+from kiosk.journal import Journal, LeaseBlock, PendingTicket
+
+log = logging.getLogger("branchq.kiosk.flow")
+
+_PRIORITY_MARK = {"green": Priority.GREEN_CHANNEL, "vip": Priority.VIP}
+
+
+class KioskUnavailable(Exception):
+    """No ticket can be issued now; ``reason_zh``/``reason_en`` go on the screen."""
+
+    def __init__(self, reason_zh: str, reason_en: str) -> None:
+        super().__init__(reason_en)
+        self.reason_zh, self.reason_en = reason_zh, reason_en
+
+
+class HostDeclined(Exception):
+    """The host said no (closed, unknown service...): show its reason, no out-of-service."""
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    number: str
+    service: str
+    service_zh: str
+    service_en: str
+    priority: str
+    people_ahead: int | None
+    wait_s: int | None
+    offline: bool
+
+
+@dataclass(frozen=True)
+class Guidance:
+    text_zh: str
+    text_en: str
+
+
+@dataclass
+class BranchFacts:
+    """What the kiosk knows of the branch (kept in the journal for offline starts)."""
+
+    name_zh: str
+    name_en: str
+    timezone: str
+    services: dict[str, dict[str, str]]  # key -> {kind, prefix, name_zh, name_en}
+    open_now: bool = True
+    hours: str = ""
+
+    def today(self, now: datetime) -> str:
+        return now.astimezone(ZoneInfo(self.timezone)).date().isoformat()
+
+
+def printer_fault(status: PrinterStatus) -> KioskUnavailable | None:
+    if status.ok:
+        return None
+    if status.paper_out:
+        return KioskUnavailable("打印纸用完", "The ticket printer is out of paper")
+    if status.cover_open:
+        return KioskUnavailable("打印机盖未关", "The ticket printer cover is open")
+    if status.offline:
+        return KioskUnavailable("打印机无响应", "The ticket printer does not answer")
+    return KioskUnavailable("打印机故障", f"Ticket printer fault: {status.description}")
+
+
+class TicketFlow:
+    def __init__(self, kiosk_id: str, printer: TicketPrinter, host: HostLink, journal: Journal,
+                 lease_size: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.kiosk_id = kiosk_id
+        self.printer = printer
+        self.host = host
+        self.journal = journal
+        self.lease_size = lease_size
+        self.clock = clock
+        self.facts: BranchFacts | None = None
+        self.host_online = False
+        self._settle_lock = asyncio.Lock()
+
+    # -- the customer's tap ---------------------------------------------------------------
+    async def issue(self, service: str, priority: str = "normal") -> IssuedTicket | Guidance:
+        """Issue and print one ticket, or raise KioskUnavailable / HostDeclined."""
+        status = await asyncio.to_thread(self.printer.status)
+        fault = printer_fault(status)
+        if fault is not None:
+            raise fault  # checked before any number is committed to the customer
+        ref = self.journal.next_ref(self.kiosk_id)
+        pending = PendingTicket(ref, "online", service, priority, "requested",
+                                self.clock().isoformat())
+        self.journal.add(pending)
+        try:
+            answer = await self.host.issue(service, priority, ref)
+            self.host_online = True
+        except HostRefused as err:
+            self.journal.update(pending, state="voided")
+            raise HostDeclined(err.detail) from err
+        except HostUnreachable as err:
+            log.warning("host unreachable, issuing offline: %s", err)
+            self.host_online = False
+            if not err.maybe_applied:
+                self.journal.update(pending, state="voided")  # never reached the host
+            # Otherwise it may have: the entry stays "requested" and any ticket the host made
+            # for it is voided once the host is back.
+            return await self._issue_offline(service, priority)
+        if answer.get("route") == "self_service":
+            self.journal.update(pending, state="reported")
+            await self._print_guidance(answer["guidance_zh"], answer["guidance_en"])
+            return Guidance(answer["guidance_zh"], answer["guidance_en"])
+        self.journal.update(pending, state="issued", ticket_id=answer["id"], label=answer["number"])
+        await self._print_online(pending, answer)
+        return IssuedTicket(answer["number"], answer["service"], answer["service_name_zh"],
+                            answer["service_name_en"], answer["priority"], answer["people_ahead"],
+                            answer["estimated_wait_s"], offline=False)
+
+    async def _print_online(self, pending: PendingTicket, answer: dict[str, object],
+                            reprint: bool = False) -> None:
+        content = self._content(
+            number=str(answer["number"]), service=str(answer["service"]),
+            priority=str(answer["priority"]), status_url=str(answer["status_url"]),
+            people_ahead=answer.get("people_ahead"),  # type: ignore[arg-type]
+            wait_s=answer.get("estimated_wait_s"),  # type: ignore[arg-type]
+            reprint=reprint,
+        )
+        try:
+            await asyncio.to_thread(self.printer.print_ticket, content)
+        except PrinterError as err:
+            self.journal.update(pending, state="failed")
+            await self._void(pending, f"print failed: {err}")
+            raise printer_fault_from(err) from err
+        self.journal.update(pending, state="printed", confirm_pending=True)
+        await self._confirm(pending)
+
+    async def _confirm(self, pending: PendingTicket) -> None:
+        try:
+            await self.host.printed(pending.ticket_id or "")
+        except HostUnreachable:
+            return  # the settle loop retries; the ticket is in the customer's hand
+        except HostRefused as err:
+            log.error("host refused the print confirmation of %s: %s", pending.label, err)
+        self.journal.update(pending, confirm_pending=False)
+
+    async def _void(self, pending: PendingTicket, reason: str) -> None:
+        try:
+            await self.host.void(pending.ticket_id or "", reason)
+        except HostUnreachable:
+            return  # stays "failed" in the journal: voided when the host is back
+        except HostRefused as err:
+            log.warning("void of %s refused: %s", pending.label, err)
+        self.journal.update(pending, state="voided")
+
+    async def _issue_offline(self, service: str, priority: str) -> IssuedTicket | Guidance:
+        facts = self.facts
+        if facts is None or service not in facts.services:
+            raise KioskUnavailable("网络中断", "The kiosk cannot reach the branch server")
+        svc = facts.services[service]
+        if svc["kind"] == "self_service":
+            await self._print_guidance(svc.get("guidance_zh", ""), svc.get("guidance_en", ""))
+            return Guidance(svc.get("guidance_zh", ""), svc.get("guidance_en", ""))
+        now = self.clock()
+        taken = self.journal.take_offline_number(service, facts.today(now))
+        if taken is None:
+            raise KioskUnavailable("网络中断，离线号码已用完", "Network down and no offline numbers left")
+        number, prefix = taken
+        label = f"{prefix}{number:03d}"
+        ref = f"{self.kiosk_id}-off-{facts.today(now)}-{service}-{number}"
+        pending = PendingTicket(ref, "offline", service, priority, "issued", now.isoformat(),
+                                number=number, label=label)
+        self.journal.add(pending)  # on disk before the paper leaves the printer
+        await self._print_offline(pending)
+        return IssuedTicket(label, service, svc["name_zh"], svc["name_en"], priority, None, None,
+                            offline=True)
+
+    async def _print_offline(self, pending: PendingTicket, reprint: bool = False) -> None:
+        content = self._content(number=pending.label or "", service=pending.service,
+                                priority=pending.priority, status_url="", people_ahead=None,
+                                wait_s=None, reprint=reprint)
+        try:
+            await asyncio.to_thread(self.printer.print_ticket, content)
+        except PrinterError as err:
+            # The leased number is simply never used: no host ever counted it.
+            self.journal.update(pending, state="voided")
+            raise printer_fault_from(err) from err
+        self.journal.update(pending, state="printed")
+
+    async def _print_guidance(self, text_zh: str, text_en: str) -> None:
+        facts = self.facts
+        slip = GuidanceSlip(
+            branch_name=facts.name_zh if facts else "", title_zh="请到自助服务区",
+            title_en="Please go to the self-service area", issued_at=self._local_now(),
+            lines=tuple(t for t in (text_zh, text_en) if t),
+        )
+        try:
+            await asyncio.to_thread(self.printer.print_guidance_slip, slip)
+        except PrinterError as err:
+            raise printer_fault_from(err) from err
+
+    def _content(self, *, number: str, service: str, priority: str, status_url: str,
+                 people_ahead: int | None, wait_s: int | None, reprint: bool) -> TicketContent:
+        facts = self.facts
+        svc = facts.services.get(service, {}) if facts else {}
+        footer = "补打 Reprint" if reprint else "请留意叫号 Please watch the display"
+        return TicketContent(
+            branch_name=f"{facts.name_zh} {facts.name_en}" if facts else "",
+            service_name_zh=svc.get("name_zh", service), service_name_en=svc.get("name_en", service),
+            number=number, issued_at=self._local_now(), status_url=status_url,
+            priority=_PRIORITY_MARK.get(priority, Priority.NONE), people_ahead=people_ahead,
+            estimated_wait_min=None if wait_s is None else max(0, round(wait_s / 60)),
+            footer=footer,
+        )
+
+    def _local_now(self) -> datetime:
+        now = self.clock()
+        return now.astimezone(ZoneInfo(self.facts.timezone)) if self.facts else now
+
+    # -- keeping in step with the host ----------------------------------------------------
+    async def refresh_facts(self) -> BranchFacts:
+        info = await self.host.branch()
+        self.host_online = True
+        fields = ("kind", "prefix", "name_zh", "name_en", "guidance_zh", "guidance_en")
+        services = {s["key"]: {f: s.get(f, "") for f in fields} for s in info["services"]}
+        self.facts = BranchFacts(info["name_zh"], info["name_en"], info["timezone"], services,
+                                 info["open_now"], info["hours"])
+        self.journal.data.branch = {
+            "name_zh": info["name_zh"], "name_en": info["name_en"], "timezone": info["timezone"],
+            "services": services, "hours": info["hours"]}
+        self.journal.save()
+        return self.facts
+
+    def restore_facts(self) -> None:
+        """Branch facts saved by an earlier run: lets a kiosk start while the host is down."""
+        saved = self.journal.data.branch
+        if saved and self.facts is None:
+            self.facts = BranchFacts(saved["name_zh"], saved["name_en"], saved["timezone"],
+                                     saved["services"], True, saved.get("hours", ""))
+
+    async def top_up_leases(self) -> None:
+        """Keep at least half a lease of numbers for every counter service, for today."""
+        if self.facts is None or self.lease_size == 0:
+            return
+        today = self.facts.today(self.clock())
+        left = self.journal.numbers_left(today)
+        for key, svc in self.facts.services.items():
+            if svc["kind"] != "counter" or left.get(key, 0) >= self.lease_size // 2:
+                continue
+            lease = await self.host.lease(self.kiosk_id, key, self.lease_size)
+            self.journal.set_lease(key, LeaseBlock(lease["day"], lease["prefix"], lease["first"],
+                                                   lease["last"]))
+
+    async def settle(self) -> int:
+        """Settle what the journal holds with the host; returns how many are still unsettled."""
+        async with self._settle_lock:
+            for pending in self.journal.unsettled():
+                try:
+                    await self._settle_one(pending)
+                except HostUnreachable:
+                    self.host_online = False
+                    break
+                except PrinterError as err:
+                    log.error("reprint of %s failed: %s", pending.label, err)
+            return len(self.journal.unsettled())
+
+    async def _settle_one(self, pending: PendingTicket) -> None:
+        if pending.mode == "online":
+            if pending.state == "requested":
+                # We never learnt what the host did with it: make sure it leaves no ghost.
+                answer = await self.host.issue(pending.service, pending.priority, pending.client_ref)
+                if answer.get("route") != "self_service":
+                    self.journal.update(pending, ticket_id=answer["id"], label=answer["number"],
+                                        state="failed")
+                    await self._void(pending, "the kiosk could not finish this ticket")
+                else:
+                    self.journal.update(pending, state="reported")
+            elif pending.state == "failed":
+                await self._void(pending, "print failed")
+            elif pending.state == "issued":
+                # Killed mid-print: the customer may be holding nothing. Reprint, then confirm.
+                answer = {"number": pending.label, "service": pending.service,
+                          "priority": pending.priority, "status_url": "", "people_ahead": None,
+                          "estimated_wait_s": None}
+                await self._print_online(pending, answer, reprint=True)
+            elif pending.confirm_pending:
+                await self._confirm(pending)
+            return
+        if pending.state == "issued":
+            await self._print_offline(pending, reprint=True)
+        if pending.state == "printed":
+            try:
+                await self.host.offline_ticket(self.kiosk_id, pending.service, pending.number or 0,
+                                               pending.priority, pending.issued_at, pending.client_ref)
+            except HostRefused as err:
+                log.error("host refused offline ticket %s: %s", pending.label, err.detail)
+            self.journal.update(pending, state="reported")
+
+
+def printer_fault_from(err: PrinterError) -> KioskUnavailable:
+    name = type(err).__name__
+    if name == "PaperOut":
+        return KioskUnavailable("打印纸用完", "The ticket printer is out of paper")
+    if name == "CoverOpen":
+        return KioskUnavailable("打印机盖未关", "The ticket printer cover is open")
+    if name == "PrinterOffline":
+        return KioskUnavailable("打印机无响应", "The ticket printer does not answer")
+    return KioskUnavailable("打印机故障", f"Ticket printer fault: {err}")

@@ -1,0 +1,143 @@
+"""The kiosk's durable memory: offline number leases and every ticket not yet settled with the host.
+
+Written atomically (temporary file, fsync, rename, fsync of the folder) before the kiosk acts on
+it, so a kiosk killed at any instant restarts knowing which numbers it holds, which tickets it
+issued offline and must report, and which print it was in the middle of.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+TicketState = Literal["requested", "issued", "printed", "failed", "voided", "reported"]
+
+
+@dataclass
+class LeaseBlock:
+    """Numbers ``next..last`` of one service, leased for one business day."""
+
+    day: str
+    prefix: str
+    next: int
+    last: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.last - self.next + 1)
+
+
+@dataclass
+class PendingTicket:
+    """A ticket between the tap and its settlement with the host.
+
+    ``online`` tickets: requested -> issued (host answered) -> printed (host told) or voided.
+    ``offline`` tickets: issued from a lease -> printed -> reported (host accepted it).
+    """
+
+    client_ref: str
+    mode: Literal["online", "offline"]
+    service: str
+    priority: str
+    state: TicketState
+    issued_at: str
+    ticket_id: str | None = None
+    number: int | None = None
+    label: str | None = None
+    # Online: the host was told "printed" but has not answered yet (retry on restart).
+    confirm_pending: bool = False
+
+    @property
+    def settled(self) -> bool:
+        if self.state in ("voided", "reported"):
+            return True
+        return self.mode == "online" and self.state == "printed" and not self.confirm_pending
+
+
+@dataclass
+class JournalData:
+    leases: dict[str, LeaseBlock] = field(default_factory=dict)
+    pending: list[PendingTicket] = field(default_factory=list)
+    sequence: int = 0  # for unique client references across restarts
+    branch: dict[str, Any] = field(default_factory=dict)  # branch facts for an offline start
+    last_event_seq: int = 0  # the host event stream resumes after this
+
+
+class Journal:
+    """Load, change and save the journal; every change is on disk when the call returns."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self.data = self._load()
+
+    def _load(self) -> JournalData:
+        try:
+            raw: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return JournalData()
+        return JournalData(
+            leases={k: LeaseBlock(**v) for k, v in raw.get("leases", {}).items()},
+            pending=[PendingTicket(**p) for p in raw.get("pending", [])],
+            sequence=int(raw.get("sequence", 0)),
+            branch=raw.get("branch", {}),
+            last_event_seq=int(raw.get("last_event_seq", 0)),
+        )
+
+    def save(self) -> None:
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            payload = json.dumps(asdict(self.data), ensure_ascii=False, indent=1)
+            with open(tmp, "w", encoding="utf-8") as out:
+                out.write(payload)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def next_ref(self, kiosk: str) -> str:
+        """A client reference unique to this kiosk forever (saved before it is used)."""
+        self.data.sequence += 1
+        self.save()
+        return f"{kiosk}-{self.data.sequence:08d}"
+
+    def add(self, ticket: PendingTicket) -> None:
+        self.data.pending.append(ticket)
+        self.save()
+
+    def update(self, ticket: PendingTicket, **changes: Any) -> None:
+        """Change a pending ticket; once settled with the host it leaves the journal."""
+        for key, value in changes.items():
+            setattr(ticket, key, value)
+        if ticket.settled:
+            self.data.pending = [t for t in self.data.pending if t is not ticket]
+        self.save()
+
+    def unsettled(self) -> list[PendingTicket]:
+        return list(self.data.pending)
+
+    def take_offline_number(self, service: str, day: str) -> tuple[int, str] | None:
+        """The next leased number for ``service`` today (saved as used), or None."""
+        block = self.data.leases.get(service)
+        if block is None or block.day != day or block.left == 0:
+            return None
+        number = block.next
+        block.next += 1
+        self.save()
+        return number, block.prefix
+
+    def set_lease(self, service: str, block: LeaseBlock) -> None:
+        self.data.leases[service] = block
+        self.save()
+
+    def numbers_left(self, day: str) -> dict[str, int]:
+        return {k: b.left for k, b in self.data.leases.items() if b.day == day}

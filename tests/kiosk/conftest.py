@@ -1,0 +1,42 @@
+"""A real host on SQLite and a real simulated kiosk talking to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from host.auth import Role
+from tests.host.hostproc import HostProcess
+from tests.kiosk.kioskproc import KioskProcess
+
+
+@dataclass
+class Branch:
+    host: HostProcess
+    kiosk: KioskProcess
+    tmp: Path
+
+    def restart_kiosk(self) -> KioskProcess:
+        self.kiosk.kill()
+        self.kiosk = KioskProcess(self.kiosk.host_url, self.kiosk.token_file, self.kiosk.state_dir,
+                                  self.tmp / "kiosk2.log", self.kiosk.keypad_token_file).start()
+        return self.kiosk
+
+
+@pytest.fixture
+def branch(tmp_path: Path) -> Iterator[Branch]:
+    host = HostProcess(f"sqlite:///{tmp_path / 'branchq.db'}", tmp_path / "host.log").start()
+    token_file = tmp_path / "kiosk.token"
+    token_file.write_text(host.token(Role.KIOSK, name="entrance kiosk"))
+    keypad_file = tmp_path / "keypad.token"
+    keypad_file.write_text(host.token(Role.KEYPAD_GATEWAY, name="entrance keypads",
+                                      counters=(1, 2, 3)))
+    kiosk = KioskProcess(host.base, token_file, tmp_path / "state", tmp_path / "kiosk.log",
+                         keypad_file).start()
+    b = Branch(host, kiosk, tmp_path)
+    yield b
+    b.kiosk.kill()
+    b.host.kill()

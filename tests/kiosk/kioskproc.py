@@ -1,0 +1,87 @@
+"""Start the real kiosk process (``branchq kiosk run --simulate``) against a real host.
+
+The kiosk's devices are virtual twins on ptys, a pipe and a file, inside the kiosk process; the
+test reaches them through the kiosk's preview API on 127.0.0.1: taps go through the virtual touch
+panel and the touch driver, the printer's paper and the LED signs' text are read back from the
+twins that decoded the bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.pg import free_port
+
+
+@dataclass
+class KioskProcess:
+    host_url: str
+    token_file: Path
+    state_dir: Path
+    log_path: Path
+    keypad_token_file: Path | None = None
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def preview(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> KioskProcess:
+        args = [sys.executable, "-c", "from host.cli import main; main()", "kiosk", "run",
+                "--simulate", "--host-url", self.host_url, "--state-dir", str(self.state_dir),
+                "--token-file", str(self.token_file), "--preview-port", str(self.port)]
+        if self.keypad_token_file:
+            args += ["--keypad-token-file", str(self.keypad_token_file)]
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+        self.wait_for(lambda s: s["screen"] in ("home", "closed", "out_of_service"), timeout,
+                      "kiosk did not show its home screen")
+        return self
+
+    def state(self) -> dict[str, Any]:
+        result: dict[str, Any] = httpx.get(f"{self.preview}/state", timeout=5).json()
+        return result
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10,
+                 what: str = "condition") -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        last: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"kiosk exited:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                last = self.state()
+                if predicate(last):
+                    return last
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"{what}; last state {last}\n{self.log_path.read_text()[-2000:]}")
+
+    def tap_button(self, key: str) -> None:
+        state = self.wait_for(lambda s: any(b["key"] == key for b in s["buttons"]), 10,
+                              f"no button {key!r} on screen")
+        x0, y0, x1, y1 = next(b["box"] for b in state["buttons"] if b["key"] == key)
+        self.tap((x0 + x1) // 2, (y0 + y1) // 2)
+
+    def tap(self, x: int, y: int) -> None:
+        httpx.post(f"{self.preview}/tap", json={"x": x, "y": y}, timeout=5).raise_for_status()
+
+    def sim(self, path: str, body: dict[str, Any] | None = None) -> None:
+        httpx.post(f"{self.preview}/sim/{path}", json=body, timeout=5).raise_for_status()
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=15)
