@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from host import sdnotify
 from host.api import (
     branch,
     counters,
@@ -29,6 +31,18 @@ from host.storage import Store
 from host.web import pages
 
 
+async def _watchdog(service: BranchService) -> None:
+    """Ping systemd's watchdog from the event loop while the writer thread is alive: a hung
+    loop or a dead writer stops the pings and systemd restarts the host."""
+    interval = sdnotify.watchdog_interval_s()
+    if interval is None:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        if service.writer_alive():
+            sdnotify.notify("WATCHDOG=1")
+
+
 def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     """Build the app; the database is migrated and the engine rebuilt when it starts."""
     store = Store(db_url, config.branch.id)
@@ -41,9 +55,13 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
         # garbage collector's scans, which otherwise stall requests for milliseconds.
         gc.collect()
         gc.freeze()
+        watchdog = asyncio.create_task(_watchdog(service))
+        sdnotify.notify("READY=1\nSTATUS=serving")
         try:
             yield
         finally:
+            sdnotify.notify("STOPPING=1")
+            watchdog.cancel()
             service.stop()
             store.close()
 

@@ -95,6 +95,9 @@ class BranchService:
             self._thread.join(timeout=10)
             self._thread = None
 
+    def writer_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def _housekeeping(self) -> None:
         while not self._stopping.wait(CHECKPOINT_INTERVAL_S):
             self.store.checkpoint()

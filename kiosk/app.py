@@ -16,7 +16,7 @@ from pathlib import Path
 
 from drivers.printer.status import PrinterStatus
 from drivers.touch.gestures import Tap
-from kiosk import sdnotify
+from host import sdnotify
 from kiosk.config import KioskConfig
 from kiosk.devices import KioskDevices
 from kiosk.flow import Guidance, HostDeclined, IssuedTicket, KioskUnavailable, TicketFlow, printer_fault
