@@ -76,13 +76,16 @@ def _existing_sqlite(url: str) -> Path:
 def _sqlite_copy(source: Path, target: Path) -> None:
     """A consistent copy of ``source`` into ``target`` (online backup API), single file."""
     try:
-        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
-                closing(sqlite3.connect(target)) as dst:
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)) as src, \
+                closing(sqlite3.connect(target, timeout=30)) as dst:
             src.backup(dst)
             dst.execute("PRAGMA journal_mode=DELETE")
     except sqlite3.Error as err:
+        action = ("another program has the database open: stop the host (`sudo systemctl stop "
+                  "branchq-host`) and any sqlite3 shell, then try again" if "locked" in str(err)
+                  else "check the disk space (`df -h`) and the file permissions")
         raise Stop(Finding("Database", Level.FAULT, f"copying {source} to {target} failed: {err}",
-                           "check the disk space (`df -h`) and the file permissions")) from err
+                           action)) from err
 
 
 def _sqlite_integrity(path: Path) -> list[str]:
