@@ -6,8 +6,8 @@ the lobby dashboard see them, else from the kiosk's heartbeat file), disk space,
 offset to the host, and the offline numbers left in the kiosk's lease.
 
 Files the kiosk writes in its ``state_dir``: ``heartbeat.json`` ``{"at": ISO 8601, "devices":
-{name: {"status", "detail"} | status}}`` and ``lease.json`` ``{service: {"next", "end"}}``
-(numbers left = end - next).
+[{"device", "status", "detail"}] (or {name: {...}}), "unsettled": n}`` and ``lease.json``
+``{service: {"day", "next", "end"}}`` (numbers left = end - next, only on that day).
 """
 
 from __future__ import annotations
@@ -182,7 +182,14 @@ def heartbeat_findings(report: Report, kiosk: KioskConfig, now: datetime) -> dic
     else:
         report.add("Kiosk heartbeat", Level.OK, f"last one {max(0, int(age))} s ago",
                    age_s=round(age))
+    unsettled = data.get("unsettled")
+    if isinstance(unsettled, int) and unsettled:
+        report.add("Kiosk heartbeat", Level.INFO,
+                   f"{unsettled} ticket(s) not yet settled with the host (issued offline or "
+                   "printing)", "the kiosk reports them as soon as the host answers")
     devices = data.get("devices", {})
+    if isinstance(devices, list):  # [{"device", "status", "detail"}], as sent to the host
+        return {str(d.get("device")): d for d in devices if isinstance(d, dict)}
     return devices if isinstance(devices, dict) else {}
 
 

@@ -34,7 +34,8 @@ def _kiosk_state(tmp_path: Path, host_url: str, token: str, beat_age_s: float = 
     at = datetime.now(UTC) - timedelta(seconds=beat_age_s)
     state = tmp_path / "state"
     (state / "heartbeat.json").write_text(json.dumps(
-        {"at": at.isoformat(), "devices": {"printer": {"status": "ok", "detail": ""}}}))
+        {"at": at.isoformat(), "devices": [{"device": "printer", "status": "ok", "detail": ""}],
+         "host_online": True, "unsettled": 0}))
     (state / "lease.json").write_text(json.dumps({"cash": {"next": 5, "end": 50},
                                                   "noncash": {"next": 20, "end": 50}}))
     return str(config)
