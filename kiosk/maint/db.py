@@ -119,7 +119,10 @@ def _default_out(url: str, out: Path | None, prefix: str = "branchq") -> Path:
     name = f"{prefix}-{_stamp()}.{'db' if _is_sqlite(url) else 'pgdump'}"
     if out is None:
         return Path(name)
-    return out / name if out.is_dir() else out
+    if out.is_dir() or str(out).endswith("/"):
+        out.mkdir(parents=True, exist_ok=True)
+        return out / name
+    return out
 
 
 @db.command()
