@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -74,7 +73,9 @@ def run(config_path: str | None, db_url: str | None, bind: str, port: int) -> No
 
     config, url = _load(config_path, db_url)
     app = create_app(config, url)  # type: ignore[arg-type]
-    uvicorn.run(app, host=bind, port=port, log_config=None, access_log=False)
+    # Hall screens hold WebSockets open for the whole day: do not wait for them to leave.
+    uvicorn.run(app, host=bind, port=port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=5)
 
 
 @host.group()
@@ -144,38 +145,67 @@ def token_revoke(config_path: str | None, db_url: str | None, token_id: int) -> 
 
 @click.command()
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def demo(port: int) -> None:
-    """Run the demo: host on 127.0.0.1 with the example branch and SQLite under ./var/.
+@click.option("--kiosk-port", default=8001, show_default=True, type=click.IntRange(1, 65535),
+              help="The simulated kiosk's preview page.")
+@click.option("--no-kiosk", is_flag=True, help="Run the host only.")
+def demo(port: int, kiosk_port: int, no_kiosk: bool) -> None:
+    """Run the demo: the host with the example branch (SQLite under ./var/) and a simulated kiosk
+    with virtual printer, touch screen, LED signs and keypads, all on 127.0.0.1.
 
     \b
     Example:
-      branchq demo --port 8000
+      branchq demo --port 8000 --kiosk-port 8001
     """
+    import subprocess
+
     import uvicorn
 
     from host.app import create_app
 
     config = load_config(None)
-    url = default_sqlite_url(Path("var"))
+    var = Path("var").resolve()
+    url = default_sqlite_url(var)
     store = Store(url, config.branch.id)
     store.migrate()
     tokens = {
-        role: create_token(store, role, f"demo {role.value}", 1 if role is Role.TELLER else None)
-        for role in (Role.KIOSK, Role.DISPLAY, Role.TELLER, Role.MANAGER, Role.TECHNICIAN)
+        role: create_token(store, role, f"demo {role.value}", 1 if role is Role.TELLER else None,
+                           (1, 2, 3) if role is Role.KEYPAD_GATEWAY else ())
+        for role in (Role.KIOSK, Role.KEYPAD_GATEWAY, Role.DISPLAY, Role.TELLER, Role.MANAGER,
+                     Role.TECHNICIAN)
     }
     store.close()
+    secrets_dir = var / "demo"
+    secrets_dir.mkdir(parents=True, exist_ok=True)
+    for role in (Role.KIOSK, Role.KEYPAD_GATEWAY):
+        path = secrets_dir / f"{role.value}.token"
+        path.write_text(tokens[role])
+        path.chmod(0o600)
     base = f"http://127.0.0.1:{port}"
     lines = [
         f"branchq demo: {config.branch.name_en}",
-        f"  API docs        {base}/docs",
-        f"  health          {base}/healthz",
+        f"  kiosk (simulated)  http://127.0.0.1:{kiosk_port}/   <- click the screen to take a ticket"
+        if not no_kiosk else "",
+        f"  hall display       {base}/hall#token={tokens[Role.DISPLAY]}",
+        f"  counter 1 console  {base}/counter#token={tokens[Role.TELLER]}&counter=1",
+        f"  lobby dashboard    {base}/lobby#token={tokens[Role.MANAGER]}",
+        f"  API docs           {base}/docs",
         "  demo credentials (Authorization: Bearer TOKEN), new at every start:",
-        *(f"    {role.value:10s} {value}" for role, value in tokens.items()),
-        f"  try: curl -s -X POST {base}/api/v1/tickets -H 'Authorization: Bearer "
-        f"{tokens[Role.KIOSK]}' -H 'Content-Type: application/json' -d '{{\"service\":\"cash\"}}'",
+        *(f"    {role.value:15s} {value}" for role, value in tokens.items()),
     ]
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write("\n".join(line for line in lines if line) + "\n")
     sys.stdout.flush()
-    os.environ.setdefault("BRANCHQ_DEMO", "1")
-    uvicorn.run(create_app(config, url), host="127.0.0.1", port=port, log_config=None,
-                access_log=False)
+    kiosk = None
+    if not no_kiosk:
+        kiosk = subprocess.Popen([
+            sys.executable, "-c", "from host.cli import main; main()", "kiosk", "run", "--simulate",
+            "--host-url", base, "--state-dir", str(var / "kiosk"),
+            "--token-file", str(secrets_dir / "kiosk.token"),
+            "--keypad-token-file", str(secrets_dir / "keypad-gateway.token"),
+            "--preview-port", str(kiosk_port)])
+    try:
+        uvicorn.run(create_app(config, url), host="127.0.0.1", port=port, log_config=None,
+                    access_log=False, timeout_graceful_shutdown=5)
+    finally:
+        if kiosk is not None:
+            kiosk.terminate()
+            kiosk.wait(timeout=15)
