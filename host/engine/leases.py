@@ -1,8 +1,9 @@
 """Blocks of numbers leased to kiosks, so a kiosk can keep issuing while the host is unreachable.
 
 A lease reserves ``first..last`` of one service for one kiosk and one business day; the engine
-never issues those numbers itself (online numbering steps over them). When the kiosk is back online it reports each number it used,
-and the engine accepts a number only from that kiosk's own lease, once.
+never issues those numbers itself (online numbering steps over them). When the kiosk is back
+online it reports each number it used, and the engine accepts a number only from that kiosk's
+own lease, once.
 """
 
 from __future__ import annotations
