@@ -39,7 +39,7 @@ DISK_FAULT_BYTES = 200 * 1024 * 1024
 CLOCK_WARN_S, CLOCK_FAULT_S = 5.0, 30.0
 #: The command that examines each device the kiosk reports.
 DEVICE_COMMANDS = {"printer": "branchq maint printer status", "ledsign": "branchq maint display test",
-                   "keypads": "branchq maint keypad scan", "touch": "branchq maint touch monitor",
+                   "keypad": "branchq maint keypad scan", "touch": "branchq maint touch monitor",
                    "screen": "branchq maint devices", "cardreader": "branchq maint devices"}
 
 
@@ -221,7 +221,7 @@ def device_findings(report: Report, states: dict[str, tuple[str, str]], source: 
     table = report.table("Devices", ["Device", "Status", "Detail", "Source"])
     for name, (status, detail) in sorted(states.items()):
         table.rows.append([name, status, detail, source])
-        command = DEVICE_COMMANDS.get(name, "branchq maint devices")
+        command = DEVICE_COMMANDS.get(name.split("-")[0], "branchq maint devices")
         subject = f"Device {name}"
         if status in ("fault", "offline"):
             report.add(subject, Level.FAULT, f"{status}{': ' + detail if detail else ''}",

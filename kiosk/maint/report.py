@@ -13,9 +13,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_OK = 0
 EXIT_FAULT = 1
@@ -109,7 +112,7 @@ class Report:
         }
 
 
-def console() -> Any:
+def console() -> Console:
     """A rich console on stdout; no colour codes when stdout is not a terminal."""
     from rich.console import Console
 
