@@ -22,6 +22,7 @@ from host.api import (
     opinions,
     queues,
     tickets,
+    vip,
     voice,
 )
 from host.auth import TokenVerifier
@@ -74,7 +75,7 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     app.state.service = service
     app.state.verifier = TokenVerifier(store)
     errors.install(app)
-    for module in (branch, tickets, counters, queues, notices, devices, events, health):
+    for module in (branch, tickets, counters, queues, notices, devices, vip, events, health):
         app.include_router(module.router)
     app.include_router(voice.router)
     app.include_router(insight.router)

@@ -28,6 +28,7 @@ from kiosk.screens import Frame, HomeView, ScreenRenderer, ServiceTile, TicketVi
 log = logging.getLogger("branchq.kiosk")
 
 TICKET_SCREEN_S = 8.0
+VIP_WINDOW_S = 60.0  # a recognised VIP swipe applies to a ticket taken within this time
 SYNC_INTERVAL_S = 3.0
 
 
@@ -62,6 +63,8 @@ class Kiosk:
         self.message: tuple[str, str] | None = None
         self.loop_tick = time.monotonic()
         self._taps: asyncio.Queue[Tap] = asyncio.Queue()
+        self.vip_card: str | None = None  # digest of a recognised VIP card, for the next ticket
+        self.vip_until = 0.0
         self._stop = asyncio.Event()
         self.frames_rendered = 0
 
@@ -74,6 +77,9 @@ class Kiosk:
         touch_thread = threading.Thread(target=self._read_touch, args=(loop,), daemon=True,
                                         name="touch")
         touch_thread.start()
+        if self.devices.cardreader is not None:
+            threading.Thread(target=self._read_cards, args=(loop,), daemon=True,
+                             name="cardreader").start()
         tasks = [
             asyncio.create_task(self._tap_loop(), name="taps"),
             asyncio.create_task(self._sync_loop(), name="sync"),
@@ -109,6 +115,32 @@ class Kiosk:
             for gesture in gestures:
                 if isinstance(gesture, Tap):  # a long press (stuck finger) never issues
                     loop.call_soon_threadsafe(self._taps.put_nowait, gesture)
+
+    def _read_cards(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Runs in a thread: card swipes become digests (the number never leaves the driver)."""
+        reader, source = self.devices.cardreader, self.devices.card_source
+        while reader is not None and source is not None and not self._stop.is_set():
+            try:
+                reads = reader.poll(source, 0.1)
+            except Exception as err:  # reader unplugged: report, keep the kiosk up
+                log.error("card reader: %s; retrying", err)
+                time.sleep(1)
+                continue
+            for read in reads:
+                if read.kind == "card" and read.digest:
+                    asyncio.run_coroutine_threadsafe(self.on_card(read.digest), loop)
+
+    async def on_card(self, digest: str) -> None:
+        """A swipe anywhere: if the host knows the card as VIP, the next ticket is VIP."""
+        try:
+            recognised = await self.host.is_vip_card(digest)
+        except HostError as err:
+            log.warning("VIP card check failed: %s", err)
+            return
+        if recognised:
+            self.vip_card, self.vip_until = digest, time.monotonic() + VIP_WINDOW_S
+            if self.screen_name == "home" and not self.busy:
+                await self.show("home")
 
     async def _tap_loop(self) -> None:
         while True:
@@ -150,10 +182,14 @@ class Kiosk:
             self.message = ("请稍候再取号", "Please wait a moment before the next ticket")
             await self.show("message")
             return
+        vip_card = self.vip_card if time.monotonic() < self.vip_until else None
+        self.vip_card = None
+        if vip_card is not None and priority == "normal":
+            priority = "vip"
         self.busy = True
         try:
             await self.show("printing")
-            result = await self.flow.issue(service, priority)
+            result = await self.flow.issue(service, priority, vip_card)
             self.issued_times.append(time.monotonic())
             if isinstance(result, Guidance):
                 self.guidance = result
@@ -185,7 +221,9 @@ class Kiosk:
             name = "closed"
         if name == "home":
             view = HomeView(facts.name_zh if facts else "", facts.name_en if facts else "",
-                            self.tiles, self.notices, offline=not self.flow.host_online)
+                            self.tiles, self.notices, offline=not self.flow.host_online,
+                            vip_armed=self.vip_card is not None
+                            and time.monotonic() < self.vip_until)
             return r.home(view, lang)
         if name == "green_confirm":
             return r.green_confirm(self.tiles, lang)

@@ -7,11 +7,13 @@ decided here.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from drivers.cardreader.reader import CardReader
 from drivers.evdev_records import EventSource
 from drivers.framebuffer import Framebuffer
 from drivers.keypad.bus import KeypadBus
@@ -31,11 +33,14 @@ class KioskDevices:
     touch_source: EventSource
     sign: LedSign | None
     keypads: KeypadBus | None
+    cardreader: CardReader | None = None
+    card_source: EventSource | None = None
     # Simulation only: the virtual twins, for the preview page and the tests' fault injection.
     virtual: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
         for closer in (self.printer.close, self.touch_source.close,
+                       self.card_source.close if self.card_source else None,
                        self.sign.close if self.sign else None,
                        self.keypads.close if self.keypads else None):
             if closer is None:
@@ -54,25 +59,30 @@ class KioskDevices:
                     break
 
 
-def open_devices(config: KioskConfig) -> KioskDevices:
+def open_devices(config: KioskConfig, card_key: bytes | None) -> KioskDevices:
     """Open the real hardware named in the config."""
     touch, source = TouchScreen.open(config.touch)
+    reader = card_source = None
+    if config.cardreader is not None and card_key is not None:
+        reader, card_source = CardReader.open(card_key, config.cardreader)
     return KioskDevices(
         printer=TicketPrinter(config.printer),
         framebuffer=Framebuffer(str(config.screen.framebuffer), str(config.screen.sysfs)),
         touch=touch, touch_source=source,
         sign=LedSign(config.ledsign) if config.ledsign else None,
         keypads=KeypadBus(config.keypads) if config.keypads else None,
+        cardreader=reader, card_source=card_source,
     )
 
 
 def open_virtual_devices(
-    config: KioskConfig, workdir: Path | None = None
+    config: KioskConfig, workdir: Path | None = None, card_key: bytes | None = None
 ) -> tuple[KioskDevices, KioskConfig]:
     """Start virtual twins on ptys, a pipe and a file, and open the real drivers on them.
 
     Returns the devices and the config rewritten to point at the twins (the same driver code
     paths as on the Pi: only the paths differ)."""
+    from drivers.cardreader.virtual import VirtualScanner
     from drivers.framebuffer.virtual import VirtualFramebuffer
     from drivers.keypad.virtual import VirtualKeypadBus
     from drivers.ledsign.virtual import VirtualSign
@@ -114,9 +124,13 @@ def open_virtual_devices(
         virtual["keypads"] = vkeys
         keypad_config = replace(config.keypads, port=vkeys.port, parity="N")
         keypads = KeypadBus(keypad_config)
+    scanner = VirtualScanner()
+    virtual["cardreader"] = scanner
     devices = KioskDevices(
         printer=TicketPrinter(printer_config), framebuffer=vfb.framebuffer(), touch=touch,
         touch_source=vtouch.source(), sign=sign, keypads=keypads, virtual=virtual,
+        cardreader=CardReader(card_key or os.urandom(32), config.cardreader),
+        card_source=scanner.source(),
     )
     sim_config = replace(config, printer=printer_config, ledsign=sign_config or config.ledsign,
                          keypads=keypad_config or config.keypads)

@@ -97,7 +97,8 @@ class TicketFlow:
         self._settle_lock = asyncio.Lock()
 
     # -- the customer's tap ---------------------------------------------------------------
-    async def issue(self, service: str, priority: str = "normal") -> IssuedTicket | Guidance:
+    async def issue(self, service: str, priority: str = "normal",
+                    vip_card: str | None = None) -> IssuedTicket | Guidance:
         """Issue and print one ticket, or raise KioskUnavailable / HostDeclined."""
         status = await asyncio.to_thread(self.printer.status)
         fault = printer_fault(status)
@@ -108,7 +109,7 @@ class TicketFlow:
                                 self.clock().isoformat())
         self.journal.add(pending)
         try:
-            answer = await self.host.issue(service, priority, ref)
+            answer = await self.host.issue(service, priority, ref, vip_card)
             self.host_online = True
         except HostRefused as err:
             self.journal.update(pending, state="voided")

@@ -112,6 +112,10 @@ class HostLink:
         await self._call("POST", "/api/v1/devices/heartbeat", {
             "kiosk": kiosk, "devices": devices, "offline_numbers_left": numbers_left})
 
+    async def is_vip_card(self, digest: str) -> bool:
+        result = await self._call("POST", "/api/v1/vip-cards/check", {"digest": digest})
+        return bool(result["vip"])
+
     async def counters(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = await self._call("GET", "/api/v1/counters")
         return result

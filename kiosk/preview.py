@@ -30,6 +30,10 @@ class PrinterFaults(BaseModel):
     silent: bool = False
 
 
+class CardSwipe(BaseModel):
+    pan: Annotated[str, Field(pattern=r"^[0-9]{12,19}$")]
+
+
 class KeypadPress(BaseModel):
     unit: Annotated[int, Field(ge=1, le=247)]
     key: Literal["call_next", "recall", "no_show", "transfer", "done", "pause_resume",
@@ -91,6 +95,11 @@ def create_preview(kiosk: Kiosk) -> FastAPI:
     @app.post("/sim/paper/tear", status_code=204)
     def tear() -> Response:
         virtual["printer"].tear_off()
+        return Response(status_code=204)
+
+    @app.post("/sim/card", status_code=204)
+    def swipe(body: CardSwipe) -> Response:
+        virtual["cardreader"].swipe(body.pan)
         return Response(status_code=204)
 
     @app.post("/sim/keypad", status_code=204)

@@ -123,11 +123,16 @@ class CardReader:
 
     def _classify(self, line: str) -> CardRead:
         if looks_like_magstripe(line):
-            digest = hmac.new(self._key, card_number(line).encode(), hashlib.sha256).hexdigest()
+            digest = card_digest(self._key, card_number(line))
             wire.debug("card reader: card swipe, %d characters", len(line))
             return CardRead("card", digest=digest)
         wire.debug("card reader: text scan, %d characters", len(line))
         return CardRead("text", text=line)
+
+
+def card_digest(branch_key: bytes, number: str) -> str:
+    """HMAC-SHA256 of a card number with the branch key: what leaves the kiosk instead of it."""
+    return hmac.new(branch_key, number.encode(), hashlib.sha256).hexdigest()
 
 
 def find_card_reader(config: CardReaderConfig) -> InputDevice:

@@ -16,6 +16,8 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+CardDigest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
+                                  description="HMAC-SHA256 of the card number with the branch key")]
 ClientRef = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -27,6 +29,16 @@ class TicketCreate(_In):
     client_ref: ClientRef | None = None
     # The kiosk prints first and confirms with POST .../printed; until then it is not called.
     await_print: bool = False
+    # A kiosk asks for a VIP ticket only with a recognised VIP card.
+    vip_card: CardDigest | None = None
+
+
+class VipCard(_In):
+    digest: CardDigest
+
+
+class VipCheck(BaseModel):
+    vip: bool
 
 
 class VoidRequest(_In):

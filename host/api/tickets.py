@@ -34,7 +34,9 @@ async def issue_ticket(
     """Issue a ticket. A self-service choice answers with guidance to the ATM area instead,
     unless every ATM is out of service."""
     if principal.role is Role.KIOSK and (body.priority is Priority.VIP or body.service == "vip"):
-        raise HTTPException(403, "VIP tickets are issued by the lobby manager")
+        card = body.vip_card
+        if card is None or not await service.read_async(lambda e: card in e.vip_cards):
+            raise HTTPException(403, "VIP tickets need a recognised VIP card or the lobby manager")
     ticket_id = secrets.token_urlsafe(16)  # the status URL's secret: 128 random bits
 
     channel = "kiosk" if principal.role is Role.KIOSK else "manager"

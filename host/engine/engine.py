@@ -61,6 +61,7 @@ class QueueEngine:
         self.client_refs: dict[str, str] = {}  # today's client references -> ticket id
         self.labels: set[str] = set()  # today's issued labels
         self.lease_book = LeaseBook()
+        self.vip_cards: set[str] = set()  # HMAC digests of VIP card numbers
         self.devices: dict[tuple[str, str], DeviceState] = {}
         self.seq = 0  # seq of the last applied event that came from the log
 
@@ -277,6 +278,16 @@ class QueueEngine:
         if notice_id not in self.notices:
             raise NotFound(f"no notice {notice_id!r}")
         return self._emit(Event(ev.NOTICE_CLEARED, at, actor, data={"id": notice_id}))
+
+    def enroll_vip_card(self, digest: str, at: datetime, actor: str) -> list[Event]:
+        if digest in self.vip_cards:
+            raise InvalidState("this card is already enrolled")
+        return self._emit(Event(ev.VIP_CARD_ENROLLED, at, actor, data={"digest": digest}))
+
+    def remove_vip_card(self, digest: str, at: datetime, actor: str) -> list[Event]:
+        if digest not in self.vip_cards:
+            raise NotFound("no such VIP card")
+        return self._emit(Event(ev.VIP_CARD_REMOVED, at, actor, data={"digest": digest}))
 
     def report_devices(self, kiosk: str, reports: list[tuple[str, str, str]], at: datetime,
                        actor: str) -> list[Event]:
@@ -550,6 +561,12 @@ class QueueEngine:
     def _on_notice_cleared(self, e: Event) -> None:
         self.notices.pop(e.data["id"], None)
 
+    def _on_vip_enrolled(self, e: Event) -> None:
+        self.vip_cards.add(e.data["digest"])
+
+    def _on_vip_removed(self, e: Event) -> None:
+        self.vip_cards.discard(e.data["digest"])
+
     def _on_device_status(self, e: Event) -> None:
         d = e.data
         self.devices[(d["kiosk"], d["device"])] = DeviceState(
@@ -576,5 +593,7 @@ _HANDLERS = {
     ev.NOTICE_POSTED: QueueEngine._on_notice_posted,
     ev.NOTICE_CLEARED: QueueEngine._on_notice_cleared,
     ev.DEVICE_STATUS: QueueEngine._on_device_status,
+    ev.VIP_CARD_ENROLLED: QueueEngine._on_vip_enrolled,
+    ev.VIP_CARD_REMOVED: QueueEngine._on_vip_removed,
 }
 

@@ -29,6 +29,8 @@ COUNTER_RESUMED = "counter_resumed"
 EQUIPMENT_CHANGED = "equipment_changed"
 NOTICE_POSTED = "notice_posted"
 NOTICE_CLEARED = "notice_cleared"
+VIP_CARD_ENROLLED = "vip_card_enrolled"  # data: the card's HMAC digest, never its number
+VIP_CARD_REMOVED = "vip_card_removed"
 DEVICE_STATUS = "device_status"  # a kiosk device (printer, LED sign, keypad...) changed state
 
 

@@ -203,7 +203,9 @@ def restore(file: Path, yes: bool, db_url: str | None, as_json: bool) -> None:
                                "old data in memory", "stop it first: `sudo systemctl stop "
                                "branchq-host`, then run the restore again"))
         _check_backup_file(url, file)
-        saved = _default_out(url, sqlite_path(url).parent if _is_sqlite(url) else None,
+        # The safety copy goes next to the database file (SQLite) or next to the backup being
+        # restored (PostgreSQL), never into whatever folder the technician happens to be in.
+        saved = _default_out(url, sqlite_path(url).parent if _is_sqlite(url) else file.parent,
                              "branchq-before-restore")
         if not yes:
             click.confirm(f"Replace {display_db_url(url)} with {file}? The current data is first "

@@ -300,3 +300,23 @@ def test_keypad_gateway_acts_only_for_the_counters_on_its_bus(running_host: Host
         r = keypads.post("/api/v1/counters/2/call-next")
         assert r.status_code == 200 and r.json()["ticket"]["number"] == "A001"
         assert keypads.post("/api/v1/tickets", json={"service": "cash"}).status_code == 403
+
+
+def test_vip_cards_let_a_kiosk_issue_vip_tickets(running_host: HostProcess) -> None:
+    digest = "ab" * 32
+    kiosk = running_host.client(running_host.token(Role.KIOSK))
+    manager = running_host.client(running_host.token(Role.MANAGER))
+    assert kiosk.post("/api/v1/vip-cards/check", json={"digest": digest}).json() == {"vip": False}
+    r = kiosk.post("/api/v1/tickets", json={"service": "vip", "vip_card": digest})
+    assert r.status_code == 403
+    assert kiosk.post("/api/v1/vip-cards", json={"digest": digest}).status_code == 403
+    assert manager.post("/api/v1/vip-cards", json={"digest": digest}).status_code == 201
+    assert manager.post("/api/v1/vip-cards", json={"digest": "1234"}).status_code == 422
+    assert kiosk.post("/api/v1/vip-cards/check", json={"digest": digest}).json() == {"vip": True}
+    r = kiosk.post("/api/v1/tickets", json={"service": "cash", "priority": "vip", "vip_card": digest})
+    assert r.status_code == 201 and r.json()["priority"] == "vip"
+    assert manager.delete(f"/api/v1/vip-cards/{digest}").status_code == 204
+    r = kiosk.post("/api/v1/tickets", json={"service": "vip", "vip_card": digest})
+    assert r.status_code == 403
+    kiosk.close()
+    manager.close()

@@ -19,11 +19,17 @@ class Branch:
     kiosk: KioskProcess
     tmp: Path
 
-    def restart_kiosk(self) -> KioskProcess:
+    def restart_kiosk(self, card_key_file: Path | None = None) -> KioskProcess:
         self.kiosk.kill()
         self.kiosk = KioskProcess(self.kiosk.host_url, self.kiosk.token_file, self.kiosk.state_dir,
-                                  self.tmp / "kiosk2.log", self.kiosk.keypad_token_file).start()
+                                  self.tmp / "kiosk2.log", self.kiosk.keypad_token_file,
+                                  card_key_file=card_key_file).start()
         return self.kiosk
+
+    def restart_kiosk_with_card_key(self, key: bytes) -> KioskProcess:
+        path = self.tmp / "card.key"
+        path.write_bytes(key)
+        return self.restart_kiosk(path)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ class KioskProcess:
     state_dir: Path
     log_path: Path
     keypad_token_file: Path | None = None
+    card_key_file: Path | None = None
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -43,6 +44,8 @@ class KioskProcess:
                 "--token-file", str(self.token_file), "--preview-port", str(self.port)]
         if self.keypad_token_file:
             args += ["--keypad-token-file", str(self.keypad_token_file)]
+        if self.card_key_file:
+            args += ["--card-key-file", str(self.card_key_file)]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
         self.wait_for(lambda s: s["screen"] in ("home", "closed", "out_of_service"), timeout,

@@ -126,3 +126,25 @@ def test_kill_9_right_after_a_tap_never_leaves_a_ghost_or_a_duplicate(branch: Br
     numbers = [t["number"] for t in tickets]
     assert len(numbers) == len(set(numbers))
     assert all(t["status"] in ("waiting", "voided") for t in tickets)  # no "printing" ghost
+
+
+def test_a_vip_card_swipe_makes_the_next_ticket_vip(branch: Branch) -> None:
+    from drivers.cardreader.reader import card_digest
+
+    # The kiosk hashes card numbers with the branch key; the manager enrols the digest.
+    kiosk = branch.restart_kiosk_with_card_key(b"k" * 32)
+    with branch.host.client(branch.host.token(Role.MANAGER)) as manager:
+        digest = card_digest(b"k" * 32, "4111111111111111")
+        assert manager.post("/api/v1/vip-cards", json={"digest": digest}).status_code == 201
+    kiosk.sim("card", {"pan": "4111111111111111"})
+    time.sleep(0.5)
+    kiosk.tap_button("service:cash")
+    kiosk.wait_for(lambda s: s["screen"] == "ticket")
+    [ticket] = host_tickets(branch.host)
+    assert ticket["priority"] == "vip"
+    kiosk.tap_button("home")
+    kiosk.sim("card", {"pan": "5500005555555559"})  # not enrolled: nothing changes
+    time.sleep(0.5)
+    kiosk.tap_button("service:cash")
+    kiosk.wait_for(lambda s: s["screen"] == "ticket" and "A002" in s["paper"])
+    assert {t["number"]: t["priority"] for t in host_tickets(branch.host)}["A002"] == "normal"
