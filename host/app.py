@@ -83,3 +83,14 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     app.include_router(pages.router)
     app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
     return app
+
+
+def app_from_env() -> FastAPI:
+    """App factory for several uvicorn workers (``branchq host run --workers N``): each worker
+    process builds its own app from ``BRANCHQ_CONFIG`` and ``BRANCHQ_DB_URL``."""
+    import os
+
+    from host.config import load_config
+
+    return create_app(load_config(os.environ.get("BRANCHQ_CONFIG") or None),
+                      os.environ["BRANCHQ_DB_URL"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -60,18 +61,31 @@ def host() -> None:
 @db_option
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def run(config_path: str | None, db_url: str | None, bind: str, port: int) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (PostgreSQL only: they share events via LISTEN/NOTIFY).")
+def run(config_path: str | None, db_url: str | None, bind: str, port: int, workers: int) -> None:
     """Run the host service.
 
     \b
-    Example:
+    Examples:
       branchq host run --host 0.0.0.0 --port 8000
+      branchq host run --db postgresql://branchq@/branchq --workers 4
     """
     import uvicorn
 
     from host.app import create_app
 
     config, url = _load(config_path, db_url)
+    if workers > 1:
+        if not url.startswith("postgresql"):
+            raise click.UsageError("several workers need PostgreSQL (--db postgresql://...); "
+                                   "a SQLite branch runs one host process")
+        os.environ["BRANCHQ_DB_URL"] = url
+        if config_path:
+            os.environ["BRANCHQ_CONFIG"] = config_path
+        uvicorn.run("host.app:app_from_env", factory=True, workers=workers, host=bind, port=port,
+                    log_config=None, access_log=False, timeout_graceful_shutdown=5)
+        return
     app = create_app(config, url)  # type: ignore[arg-type]
     # Hall screens hold WebSockets open for the whole day: do not wait for them to leave.
     uvicorn.run(app, host=bind, port=port, log_config=None, access_log=False,

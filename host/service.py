@@ -78,6 +78,7 @@ class BranchService:
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None  # where subscribers live (PostgreSQL)
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> None:
@@ -87,6 +88,9 @@ class BranchService:
         self._thread = threading.Thread(target=self._writer, name="branchq-writer", daemon=True)
         self._thread.start()
         threading.Thread(target=self._housekeeping, name="branchq-housekeeping", daemon=True).start()
+        if self.store.shared:
+            self._loop = asyncio.get_running_loop()
+            threading.Thread(target=self._listen, name="branchq-listen", daemon=True).start()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -94,6 +98,33 @@ class BranchService:
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
+
+    def _listen(self) -> None:
+        """PostgreSQL only: events committed by *other* host processes (workers, or hosts behind
+        a proxy) are applied here and published to this process's WebSocket subscribers."""
+        while not self._stopping.is_set():
+            try:
+                for payload in self.store.listen(timeout=1.0):
+                    if self._stopping.is_set():
+                        return
+                    if payload == "connected" or payload.startswith(f"{self.store.branch}:"):
+                        self._apply_foreign()  # also catches up after a reconnect
+            except (StorageError, SQLAlchemyError) as err:
+                log.warning("event notifications: %s; listening again in 1 s", err)
+            self._stopping.wait(1.0)
+
+    def _apply_foreign(self) -> None:
+        """Apply events other host processes committed and publish them to our subscribers
+        (raises SQLAlchemyError when the database cannot be read)."""
+        fresh = self.store.load_events(self.engine.seq)
+        applied = []
+        with self._lock:
+            for e in fresh:
+                if e.seq > self.engine.seq:
+                    self.engine.apply(e)
+                    applied.append(e)
+        if applied and self._loop is not None:
+            self._loop.call_soon_threadsafe(self.hub.publish, applied)
 
     def writer_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -150,12 +181,14 @@ class BranchService:
     def _commit(self, batch: list[_Pending]) -> None:
         results: list[list[Event] | BaseException] = []
         stored: list[Event] = []
+        foreign: list[Event] = []
         try:
             with self.store.write_transaction() as tx:
                 # The engine lock covers only in-memory work, never the database round trips,
                 # so reads are not held up by an fsync.
                 with self._lock:
-                    self.engine.replay(tx.events_since(self.engine.seq))
+                    foreign = tx.events_since(self.engine.seq)  # other host processes' events
+                    self.engine.replay(foreign)
                     new: list[Event] = []
                     for item in batch:
                         try:
@@ -181,9 +214,8 @@ class BranchService:
             if isinstance(result, list):
                 result = [next(by_identity) for _ in result]
             item.loop.call_soon_threadsafe(_resolve, item.future, result)
-        if stored:
-            loop = batch[0].loop
-            loop.call_soon_threadsafe(self.hub.publish, stored)
+        if stored or foreign:
+            batch[0].loop.call_soon_threadsafe(self.hub.publish, foreign + stored)
 
     def _rebuild_after_failure(self) -> None:
         try:
@@ -206,11 +238,8 @@ class BranchService:
         """
         if self.store.shared:
             try:
-                last = self.store.last_seq()
-                if last > self.engine.seq:
-                    fresh = self.store.load_events(self.engine.seq)
-                    with self._lock:
-                        self.engine.replay(e for e in fresh if e.seq > self.engine.seq)
+                if self.store.last_seq() > self.engine.seq:
+                    self._apply_foreign()
             except SQLAlchemyError as err:
                 # Serve what this process knows rather than fail a read; writes report the fault.
                 log.warning("catch-up read failed, serving local state: %s", err)

@@ -74,6 +74,13 @@ async def event_stream(
             if e is None:
                 await ws.close(code=4408, reason="too slow; reconnect with after=SEQ")
                 return
+            if e.seq > last + 1:
+                # Another host process's events can arrive around ours: fill any gap from the
+                # database so the client always sees every seq, in order.
+                for missed_event in await run_in_threadpool(service.store.load_events, last, None):
+                    if missed_event.seq < e.seq:
+                        await ws.send_json(event_json(missed_event, principal))
+                        last = missed_event.seq
             if e.seq > last:
                 await ws.send_json(event_json(e, principal))
                 last = e.seq

@@ -149,12 +149,14 @@ class QueueEngine:
         svc = self.services.get(service)
         if svc is None or svc.kind != "counter":
             raise UnknownService(f"unknown counter service {service!r}")
-        out = self._roll_day(at, actor)
-        if client_ref in self.client_refs:
-            return out
-        if issued_at.astimezone(self.tz).date() != self.day or issued_at > at:
+        # Every check comes before the day rolls over: a refused command changes nothing.
+        today = at.astimezone(self.tz).date()
+        same_day = self.day == today
+        if same_day and client_ref in self.client_refs:
+            return []
+        if issued_at.astimezone(self.tz).date() != today or issued_at > at:
             raise InvalidState("an offline ticket from another business day cannot join today's queue")
-        if not self.lease_book.covers(kiosk, service, number):
+        if not same_day or not self.lease_book.covers(kiosk, service, number):
             raise InvalidState(f"number {number} of {service} is not leased to kiosk {kiosk!r} today")
         label = format_number(svc.prefix, number)
         if label in self.labels:
@@ -164,7 +166,7 @@ class QueueEngine:
             "channel": "offline", "client_ref": client_ref, "issued_at": issued_at.isoformat(),
             "kiosk": kiosk,
         }
-        return out + self._emit(Event(ev.TICKET_ISSUED, at, actor, ticket_id, data=data))
+        return self._emit(Event(ev.TICKET_ISSUED, at, actor, ticket_id, data=data))
 
     def call_next(self, counter: int, at: datetime, actor: str) -> list[Event]:
         """Finish the counter's current customer (if any) and call the next; [] tail if none."""

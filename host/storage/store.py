@@ -41,6 +41,7 @@ from host.storage.tables import api_tokens, branch_state, events, tickets
 log = logging.getLogger("branchq.storage")
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+NOTIFY_CHANNEL = "branchq_events"
 _PG_MIGRATION_LOCK = 0x6272_7100  # "brq\0": one migrator at a time across host processes
 
 
@@ -146,6 +147,23 @@ class Store:
                 yield WriteTransaction(self, conn, last_seq)
         except SQLAlchemyError as err:
             raise StorageError(str(err).splitlines()[0]) from err
+
+    def listen(self, timeout: float) -> Iterator[str]:
+        """Yield the payload (``branch:seq``) of every commit notification, on a dedicated
+        PostgreSQL connection; returns when the connection breaks (the caller reconnects)."""
+        import psycopg
+
+        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                yield "connected"
+                while True:
+                    for note in conn.notifies(timeout=timeout):
+                        yield note.payload
+                    yield ""  # a heartbeat, so the caller can check whether to stop
+        except psycopg.Error as err:
+            raise StorageError(f"event notifications: {err}") from err
 
     def checkpoint(self) -> None:
         """Copy the SQLite WAL into the database file without blocking writers (no-op on
@@ -300,6 +318,9 @@ class WriteTransaction:
             update(branch_state).where(branch_state.c.branch == branch)
             .values(last_seq=self.last_seq)
         )
+        if self.store.shared:
+            # Delivered to every listening host process when (and only if) this commits.
+            self.conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, f"{branch}:{self.last_seq}")))
         return rows.events
 
 
