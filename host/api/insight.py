@@ -7,34 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 from host.api.deps import ServiceDep, Supervisor
 from host.insight import charts, reports, staffing
+from host.insight.staffing import Advice
 
 router = APIRouter(prefix="/api/v1", tags=["insight"])
 
 DayQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-13"],
                                 description="business day, YYYY-MM-DD")]
 MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])]
-
-
-class AdvicePublic(BaseModel):
-    """Advice for one service, with the numbers behind it."""
-
-    service: str
-    name_zh: str
-    name_en: str
-    arrivals_per_h: float
-    recent_per_h: float
-    history_per_h: float | None
-    mean_service_s: float
-    counters_open: float
-    p_over_now: float
-    p_over_one_more: float
-    counters_needed: int
-    open_more: int
-    message: str
 
 
 def _parse(text: str, fmt: str) -> datetime:
@@ -54,14 +36,13 @@ async def staffing_advice(
     target: Annotated[float, Query(gt=0, lt=1, description="allowed share waiting too long")]
     = staffing.TARGET,
     threshold_s: Annotated[float, Query(ge=30, le=3600)] = staffing.THRESHOLD_S,
-) -> list[AdvicePublic]:
+) -> list[Advice]:
     """Per service: "open one more counter" or "enough", from Erlang C on the arrival rate
     (recent, or history for the coming hour when higher) and the recent service time."""
     now = service.clock()
     history = await run_in_threadpool(staffing.history_rates, service.store, service.config, now)
-    advice = await service.read_async(
+    return await service.read_async(  # dataclasses: FastAPI serialises them as they are
         lambda engine: staffing.advise(engine, now, history, target, threshold_s))
-    return [AdvicePublic(**a.__dict__) for a in advice]
 
 
 async def _day_report(service: ServiceDep, day: str) -> dict[str, Any]:
