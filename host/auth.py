@@ -14,8 +14,10 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from host.service import utcnow
-from host.storage import Store
+from host.storage import StorageError, Store
 
 TOKEN_PREFIX = "bq_"
 CACHE_SECONDS = 5.0
@@ -85,7 +87,10 @@ class TokenVerifier:
             return None
         digest = hash_token(token)
         now = time.monotonic()
-        row = self._store.find_token(digest)
+        try:
+            row = self._store.find_token(digest)
+        except SQLAlchemyError as err:
+            raise StorageError("cannot check the credential: the database is unreachable") from err
         if row is None:
             return None
         principal = Principal(row.id, row.name, Role(row.role), row.counter,

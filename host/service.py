@@ -79,6 +79,7 @@ class BranchService:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None  # where subscribers live (PostgreSQL)
+        self._dirty = False  # memory may hold a batch that never committed
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> None:
@@ -179,6 +180,13 @@ class BranchService:
                 log.exception("writer batch failed")
 
     def _commit(self, batch: list[_Pending]) -> None:
+        if self._dirty:
+            self._rebuild_after_failure()
+            if self._dirty:  # never apply a command to a state the database does not hold
+                down = StorageError("the database is not reachable")
+                for item in batch:
+                    item.loop.call_soon_threadsafe(_resolve, item.future, down)
+                return
         results: list[list[Event] | BaseException] = []
         stored: list[Event] = []
         foreign: list[Event] = []
@@ -218,14 +226,14 @@ class BranchService:
             batch[0].loop.call_soon_threadsafe(self.hub.publish, foreign + stored)
 
     def _rebuild_after_failure(self) -> None:
+        """The batch did not commit, but the engine applied it: rebuild from the log. With the
+        database unreachable, keep serving reads from memory and rebuild before the next batch."""
         try:
             self._rebuild()
-        except StorageError as err:
-            # The database is unreachable: keep a fresh engine that will catch up from the log
-            # at the next successful transaction.
-            log.error("database unreachable, engine reset: %s", err)
-            with self._lock:
-                self.engine = QueueEngine(self.config)
+            self._dirty = False
+        except (StorageError, SQLAlchemyError) as err:
+            log.error("database unreachable; rebuilding when it is back: %s", err)
+            self._dirty = True
 
     # ------------------------------------------------------------------ reads
     def read(self, query: Callable[[QueueEngine], T]) -> T:

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from host.auth import Principal, Role, TokenVerifier
 from host.engine import Event
 from host.service import BranchService
+from host.storage import StorageError
 
 log = logging.getLogger("branchq.api.events")
 router = APIRouter(tags=["events"])
@@ -53,7 +54,11 @@ async def event_stream(
     service: BranchService = ws.app.state.service
     verifier: TokenVerifier = ws.app.state.verifier
     token = _presented_token(ws)
-    principal = await run_in_threadpool(verifier.verify, token) if token else None
+    try:
+        principal = await run_in_threadpool(verifier.verify, token) if token else None
+    except StorageError:
+        await ws.close(code=1013, reason="database unreachable; try again later")
+        return
     offered = ws.headers.get("sec-websocket-protocol", "")
     await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     if principal is None:

@@ -408,7 +408,9 @@ class QueueEngine:
 
     def _roll_day(self, at: datetime, actor: str) -> list[Event]:
         day = at.astimezone(self.tz).date()
-        if self.day == day:
+        if self.day is not None and day <= self.day:
+            # Never back: a clock stepped backwards over midnight must not restart numbering
+            # (the day's numbers were already handed out).
             return []
         return self._emit(Event(ev.DAY_OPENED, at, actor, data={"day": day.isoformat()}))
 

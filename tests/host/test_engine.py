@@ -283,3 +283,13 @@ def test_online_numbering_steps_over_leased_blocks() -> None:
     b.engine.lease("entrance", "cash", 3, b.now, "kiosk:e")  # A500..A502
     b.engine.stats["cash"].last_number = 499  # a very busy day
     assert b.label(b.issue()) == "A503"
+
+
+def test_a_clock_stepping_back_over_midnight_never_restarts_numbering() -> None:
+    b = Branch()
+    b.tick(15 * 3600 + 60)  # 00:01 the next day in Shanghai
+    assert b.label(b.issue()) == "A001"
+    b.tick(-120)  # NTP steps the clock back to 23:59 of the day before
+    assert b.label(b.issue()) == "A002"  # same business day: no reset, no duplicate A001
+    b.tick(3600)
+    assert b.label(b.issue()) == "A003"
