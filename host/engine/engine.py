@@ -29,6 +29,7 @@ from host.engine.model import (
 )
 from host.engine.ordering import call_key
 from host.engine.queues import ServiceQueue
+from host.engine.tally import DayTally
 
 
 def format_number(prefix: str, number: int) -> str:
@@ -62,6 +63,7 @@ class QueueEngine:
         self.labels: set[str] = set()  # today's issued labels
         self.lease_book = LeaseBook()
         self.vip_cards: set[str] = set()  # HMAC digests of VIP card numbers
+        self.tally = DayTally()
         self.devices: dict[tuple[str, str], DeviceState] = {}
         self.seq = 0  # seq of the last applied event that came from the log
 
@@ -341,7 +343,7 @@ class QueueEngine:
         counter is open for the service."""
         # The model lives with the other lobby-intelligence code (imported here, not at the top,
         # so that this method stays the engine's only tie to it); see host/insight/estimate.py.
-        from host.insight.estimate import CounterView, QueueView, projected_wait, today_rates
+        from host.insight.estimate import MAX_STEPS, CounterView, QueueView, projected_wait
 
         # "Now" as far as the engine knows: its newest ticket or call (the estimate is taken
         # when a ticket is issued, and must not depend on a wall clock to stay replayable).
@@ -361,20 +363,37 @@ class QueueEngine:
             if not c.paused
         ]
         limit = self.aging_limit.total_seconds()
+        # The projection looks at most MAX_STEPS tickets into each queue (and ``ahead`` into
+        # this one): only that many oldest are read, from the already ordered buckets.
         queues = {
-            key: QueueView(sorted(
-                limit - (now - (t.queue_since or t.issued_at)).total_seconds() if now else limit
-                for t in q
-            ))
+            key: QueueView(
+                [limit - (now - since).total_seconds() if now else limit
+                 for since in q.oldest_first(MAX_STEPS + (ahead + 1 if key == service else 0))],
+                count=len(q),
+            )
             for key, q in self.queues.items()
         }
         wait = projected_wait(
             service, ahead, queues, counters,
             {key: self.mean_service_time(key) for key in self.stats},
             {key: tuple(st.recent) for key, st in self.stats.items()},
-            today_rates(self.tickets.values(), now), limit,
+            self._today_rates(now), limit,
         )
         return None if wait is None else math.ceil(wait)
+
+    def _today_rates(self, now: datetime | None) -> Any:
+        """:class:`host.insight.estimate.TodayRates` from the running tally (no ticket scan)."""
+        from host.insight.estimate import DEFAULT_NO_SHOW_COST_S, GREEN_WINDOW, TodayRates
+
+        tally = self.tally
+        costs = tally.no_show_cost.values()
+        green = tally.green_since(now - GREEN_WINDOW) if now else {}
+        window = GREEN_WINDOW.total_seconds()
+        return TodayRates(
+            {s: tally.gone.get(s, 0) / n for s, n in tally.called.items() if n},
+            sum(costs) / len(costs) if costs else DEFAULT_NO_SHOW_COST_S,
+            {s: n / window for s, n in green.items()},
+        )
 
     def self_service_available(self) -> bool:
         atms = [e for e in self.equipment.values() if e.kind in ("atm", "self_service")]
@@ -438,6 +457,7 @@ class QueueEngine:
         # Yesterday's tickets leave memory (the database keeps them, open ones marked expired);
         # numbering restarts.
         self.tickets = {}
+        self.tally = DayTally()
         self.client_refs = {}
         self.labels = set()
         self.lease_book.clear()
@@ -468,6 +488,7 @@ class QueueEngine:
         )
         ticket = self.tickets[e.ticket_id or ""]
         self.labels.add(ticket.label)
+        self.tally.issued(ticket)
         if "client_ref" in d:
             self.client_refs[d["client_ref"]] = ticket.id
         queue = self.queues.get(d["service"])
@@ -482,6 +503,7 @@ class QueueEngine:
     def _on_called(self, e: Event) -> None:
         ticket = self.tickets[e.ticket_id or ""]
         self.queues[ticket.service].remove(ticket)
+        self.tally.before_call(ticket)
         ticket.status = TicketStatus.CALLED
         ticket.counter = e.counter
         ticket.called_at = e.at
@@ -511,6 +533,7 @@ class QueueEngine:
             stats.recent.append((e.at - ticket.called_at).total_seconds())
 
     def _on_no_show(self, e: Event) -> None:
+        self.tally.no_show(self.tickets[e.ticket_id or ""], e.at)
         self._release(e, TicketStatus.NO_SHOW).no_show_at = e.at
 
     def _on_reinstated(self, e: Event) -> None:
@@ -524,6 +547,7 @@ class QueueEngine:
         ticket = self._release(e, TicketStatus.WAITING)
         ticket.finished_at = None
         ticket.transferred_from = ticket.service
+        self.tally.moved(ticket, ticket.service, e.data["to"])
         ticket.service = e.data["to"]
         ticket.front_since = e.at
         ticket.counter = None

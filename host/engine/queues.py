@@ -8,9 +8,11 @@ bucket heads, and "people ahead" is a binary search per bucket, not a scan of th
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, insort
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import islice
 
 from host.engine.model import CounterState, Priority, Ticket
 from host.engine.ordering import call_key
@@ -55,6 +57,13 @@ class ServiceQueue:
         for bucket in self.buckets.values():
             if bucket:
                 yield bucket[0]
+
+    def oldest_first(self, k: int) -> list[datetime]:
+        """When the ``k`` longest-waiting tickets started waiting, oldest first (front tickets
+        keep their original time), without reading the rest of the queue."""
+        front = sorted(t.queue_since or t.issued_at for t in self.front)
+        buckets = [(t.queue_since or t.issued_at for t in b) for b in self.buckets.values()]
+        return list(islice(heapq.merge(front, *buckets), k))
 
     def oldest_since(self) -> datetime | None:
         """When the longest-waiting ticket started waiting (front tickets keep their old time)."""

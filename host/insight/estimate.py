@@ -84,9 +84,15 @@ def residual(durations: Sequence[float], mean_s: float, elapsed_s: float) -> flo
 @dataclass(frozen=True)
 class QueueView:
     """The waiting tickets of one service, oldest first, as the seconds from now until each
-    reaches the aging limit (zero or less: already aged, called before any priority)."""
+    reaches the aging limit (zero or less: already aged, called before any priority).
+    ``aging_in_s`` may hold only the oldest tickets; ``count`` is then the whole queue."""
 
     aging_in_s: Sequence[float]
+    count: int | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.aging_in_s) if self.count is None else self.count
 
 
 def projected_wait(
@@ -130,7 +136,7 @@ def _project(
         p = rates.no_show_share.get(service, 0.0)
         return (1 - p) * service_s[service] + p * rates.no_show_cost_s
 
-    remaining = {s: len(q.aging_in_s) for s, q in queues.items()}
+    remaining = {s: q.size for s, q in queues.items()}
     remaining[target] = ahead
     taken = dict.fromkeys(remaining, 0)
     mine = queues[target].aging_in_s if target in queues else ()

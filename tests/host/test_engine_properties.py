@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -206,3 +207,17 @@ def test_indexed_queues_agree_with_a_full_scan(steps: list[tuple]) -> None:  # t
         brute = sum(1 for o in waiting if o.service == t.service
                     and call_key(o, view, b.now, engine.aging_limit) < key)
         assert engine.people_ahead(t, b.now) == brute
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(step, max_size=150))
+def test_the_running_tally_equals_counting_todays_tickets(steps: list[tuple]) -> None:  # type: ignore[type-arg]
+    from host.insight.estimate import today_rates
+
+    b, _ = run(steps)
+    fast = b.engine._today_rates(b.now)
+    slow = today_rates(b.engine.tickets.values(), b.now)
+    assert fast.no_show_share == pytest.approx(slow.no_show_share)
+    assert fast.green_per_s == pytest.approx(slow.green_per_s)
+    # A no-show that came back and was served counts its first no-show, not a negative time.
+    assert fast.no_show_cost_s >= 0
