@@ -34,7 +34,9 @@ def ticket_public(engine: QueueEngine, ticket: Ticket, now: datetime) -> TicketP
         priority=ticket.priority,
         status=ticket.status.value,
         people_ahead=ahead,
-        estimated_wait_s=engine.estimate_wait(ticket.service, ahead) if waiting else 0,
+        estimated_wait_s=engine.estimate_wait(ticket.service, ahead,
+                                              ticket.queue_since or ticket.issued_at)
+        if waiting else 0,
         issued_at=ticket.issued_at,
         called_at=ticket.called_at,
         counter=ticket.counter,

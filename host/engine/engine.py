@@ -338,9 +338,10 @@ class QueueEngine:
             if service in c.services and not c.paused
         )
 
-    def estimate_wait(self, service: str, ahead: int) -> int | None:
+    def estimate_wait(self, service: str, ahead: int, since: datetime | None = None) -> int | None:
         """Seconds until a customer with ``ahead`` people before them is called; None if no
-        counter is open for the service."""
+        counter is open for the service. ``since``: when that customer's ticket started waiting
+        (None: a ticket about to be issued)."""
         # The model lives with the other lobby-intelligence code (imported here, not at the top,
         # so that this method stays the engine's only tie to it); see host/insight/estimate.py.
         from host.insight.estimate import MAX_STEPS, CounterView, QueueView, projected_wait
@@ -363,12 +364,12 @@ class QueueEngine:
             if not c.paused
         ]
         limit = self.aging_limit.total_seconds()
-        # The projection looks at most MAX_STEPS tickets into each queue (and ``ahead`` into
-        # this one): only that many oldest are read, from the already ordered buckets.
+        # The projection looks at most MAX_STEPS tickets into each queue: only that many oldest
+        # are read, from the already ordered buckets.
         queues = {
             key: QueueView(
                 [limit - (now - since).total_seconds() if now else limit
-                 for since in q.oldest_first(MAX_STEPS + (ahead + 1 if key == service else 0))],
+                 for since in q.oldest_first(MAX_STEPS)],
                 count=len(q),
             )
             for key, q in self.queues.items()
@@ -378,6 +379,8 @@ class QueueEngine:
             {key: self.mean_service_time(key) for key in self.stats},
             {key: tuple(st.recent) for key, st in self.stats.items()},
             self._today_rates(now), limit,
+            my_aging_s=limit if since is None or now is None
+            else limit - (now - since).total_seconds(),
         )
         return None if wait is None else math.ceil(wait)
 

@@ -104,19 +104,24 @@ def projected_wait(
     recent: Mapping[str, Sequence[float]],
     rates: TodayRates,
     aging_limit_s: float,
+    my_aging_s: float | None = None,
 ) -> float | None:
     """Seconds until the ticket of ``target`` with ``ahead`` tickets before it is called; None
     when no open counter serves ``target``.
 
     Other services' queues count because they compete for shared counters; ``service_s`` is
     the recent mean service time per service and ``recent`` the durations it comes from.
+    ``my_aging_s``: when the ticket itself reaches the aging limit (default: read from its place
+    in the queue, or a full limit for a ticket not yet issued).
     """
     if not any(target in c.services for c in counters):
         return None
-    args = (queues, counters, service_s, recent, rates, aging_limit_s)
-    first = _project(target, ahead, *args)
     mine = queues[target].aging_in_s if target in queues else ()
-    my_aging = mine[ahead] if ahead < len(mine) else aging_limit_s
+    if my_aging_s is None:
+        my_aging_s = mine[ahead] if ahead < len(mine) else aging_limit_s
+    my_aging = my_aging_s
+    args = (queues, counters, service_s, recent, rates, aging_limit_s, my_aging)
+    first = _project(target, ahead, *args)
     # Green tickets issued while this one waits (and has not aged) are called before it.
     overtaking = round(rates.green_per_s.get(target, 0.0) * min(first, max(my_aging, 0.0)))
     return _project(target, ahead + overtaking, *args) if overtaking else first
@@ -131,6 +136,7 @@ def _project(
     recent: Mapping[str, Sequence[float]],
     rates: TodayRates,
     aging_limit_s: float,
+    my_aging: float,
 ) -> float:
     def cost(service: str) -> float:
         p = rates.no_show_share.get(service, 0.0)
@@ -139,8 +145,6 @@ def _project(
     remaining = {s: q.size for s, q in queues.items()}
     remaining[target] = ahead
     taken = dict.fromkeys(remaining, 0)
-    mine = queues[target].aging_in_s if target in queues else ()
-    my_aging = mine[ahead] if ahead < len(mine) else aging_limit_s
 
     def aging_at(service: str) -> float:
         ages = queues[service].aging_in_s if service in queues else ()
