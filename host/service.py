@@ -108,8 +108,12 @@ class BranchService:
                 for payload in self.store.listen(timeout=1.0):
                     if self._stopping.is_set():
                         return
-                    if payload == "connected" or payload.startswith(f"{self.store.branch}:"):
-                        self._apply_foreign()  # also catches up after a reconnect
+                    if payload == "connected":
+                        self._apply_foreign()  # catch up with what was missed while away
+                    elif payload.startswith(f"{self.store.branch}:"):
+                        seq = int(payload.rpartition(":")[2])
+                        if seq > self.engine.seq:  # not our own commit, not yet seen
+                            self._apply_foreign()
             except (StorageError, SQLAlchemyError) as err:
                 log.warning("event notifications: %s; listening again in 1 s", err)
             self._stopping.wait(1.0)
