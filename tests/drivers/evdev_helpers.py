@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from evdev import InputEvent, ecodes
 
 from drivers.evdev_records import Capture, parse_evemu, parse_evtest
+from tests.device_fixtures import fixture_dir
 
-_CANDIDATES = [
-    Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "evdev",
-    Path("/work/shared/fixtures/evdev"),
-]
-EVDEV_FIXTURES = next((p for p in _CANDIDATES if p.is_dir()), _CANDIDATES[-1])
+EVDEV_FIXTURES = fixture_dir("evdev")
 
 
 def fixture_text(name: str) -> str:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from drivers.keypad import KeypadBus, KeypadBusConfig, KeypadConfig, VirtualKeypadBus
+from tests.device_fixtures import fixture_dir
 
-FIXTURES = Path("/work/shared/fixtures/modbus")
+FIXTURES = fixture_dir("modbus")
 UNITS = (1, 2, 3)
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from drivers.ledsign import Role, SignAddress, SignConfig, VirtualSign
+from tests.device_fixtures import fixture_dir
 
-FIXTURES = Path("/work/shared/fixtures/alpha")
+FIXTURES = fixture_dir("alpha")
 HALL = "01"
 COUNTER_3 = "03"
 COUNTER_5 = "05"

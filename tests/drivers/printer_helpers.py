@@ -6,14 +6,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from drivers.printer import PrinterConfig, Priority, TicketContent, TicketPrinter
 from drivers.printer.virtual_port import VirtualPrinterPort
 from drivers.printer.virtual_printer import VirtualPrinter
+from tests.device_fixtures import fixture_dir
 
-FIXTURES = Path("/work/shared/fixtures/escpos")
+FIXTURES = fixture_dir("escpos")
 
 SERVICE_ZH = "现金业务"
 
