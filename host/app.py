@@ -18,6 +18,8 @@ from host.api import (
     events,
     health,
     insight,
+    limits,
+    me,
     notices,
     opinions,
     queues,
@@ -75,7 +77,8 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     app.state.service = service
     app.state.verifier = TokenVerifier(store)
     errors.install(app)
-    for module in (branch, tickets, counters, queues, notices, devices, vip, events, health):
+    app.add_middleware(limits.RequestLimits, limits=limits.Limits.from_env())
+    for module in (branch, me, tickets, counters, queues, notices, devices, vip, events, health):
         app.include_router(module.router)
     app.include_router(voice.router)
     app.include_router(insight.router)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Response
 
 from host.api import views
 from host.api.deps import CounterActor, Observer, ServiceDep
+from host.api.events import PUBLIC_SCREENS
 from host.api.schemas import (
     CallTicketRequest,
     CounterActionResult,
@@ -26,10 +27,17 @@ CounterNo = Annotated[int, Path(ge=1, le=999)]
 
 
 @router.get("")
-async def list_counters(service: ServiceDep, _: Observer) -> list[CounterPublic]:
-    return await service.read_async(
+async def list_counters(service: ServiceDep, principal: Observer) -> list[CounterPublic]:
+    """Every counter and whom it serves; screens in public view get no ticket ids (each one is
+    the key to a customer's status page)."""
+    counters = await service.read_async(
         lambda engine: [views.counter_public(engine, c) for c in engine.counters.values()]
     )
+    if principal.role in PUBLIC_SCREENS:
+        for c in counters:
+            if c.serving is not None:
+                c.serving.ticket_id = None
+    return counters
 
 
 async def _act(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from host.auth import Principal, Role, TokenVerifier
 from host.engine import Event
@@ -18,8 +19,9 @@ router = APIRouter(tags=["events"])
 
 SUBPROTOCOL = "branchq"
 _CATCH_UP_CHUNK = 1000
-# Roles whose screens are in public view get no ticket ids (the status page key) and no actors.
-_PUBLIC_SCREENS = frozenset({Role.DISPLAY, Role.KIOSK})
+# Roles whose screens and signs are in public view (hall screens; the lobby kiosk and the LED signs
+# its keypad gateway drives) get no ticket ids (the status page key) and no actors.
+PUBLIC_SCREENS = frozenset({Role.DISPLAY, Role.KIOSK, Role.KEYPAD_GATEWAY})
 
 
 def event_json(event: Event, principal: Principal) -> dict[str, Any]:
@@ -27,13 +29,13 @@ def event_json(event: Event, principal: Principal) -> dict[str, Any]:
         "seq": event.seq, "kind": event.kind, "at": event.at.isoformat(),
         "counter": event.counter, "data": event.data,
     }
-    if principal.role not in _PUBLIC_SCREENS:
+    if principal.role not in PUBLIC_SCREENS:
         body["ticket_id"] = event.ticket_id
         body["actor"] = event.actor
     return body
 
 
-def _presented_token(ws: WebSocket) -> str | None:
+def presented_token(ws: HTTPConnection) -> str | None:
     """The token from ``Authorization: Bearer`` or, for browsers that cannot set headers, from
     the subprotocol list ``["branchq", TOKEN]`` (kept out of URLs so it never reaches a log)."""
     header = ws.headers.get("authorization", "")
@@ -53,7 +55,7 @@ async def event_stream(
     """Send every event with ``seq > after``, then each new one as it commits."""
     service: BranchService = ws.app.state.service
     verifier: TokenVerifier = ws.app.state.verifier
-    token = _presented_token(ws)
+    token = presented_token(ws)
     try:
         principal = await run_in_threadpool(verifier.verify, token) if token else None
     except StorageError:

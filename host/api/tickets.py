@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated
 
@@ -23,7 +24,8 @@ from host.engine.events import GUIDANCE_GIVEN, TICKET_ISSUED
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
-TicketId = Annotated[str, Path(min_length=8, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+ID_PATTERN = r"^[A-Za-z0-9_-]{8,40}$"
+TicketId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
 @router.post("", status_code=201,
@@ -115,9 +117,12 @@ async def list_tickets(
     return await service.read_async(view)
 
 
-@router.get("/{ticket_id}")
-async def ticket_status(ticket_id: TicketId, service: ServiceDep) -> TicketPublic:
-    """Live status of one ticket. No credential: the unguessable id is the key."""
+@router.get("/{ticket_id}", responses={404: {"description": "no such ticket"}})
+async def ticket_status(ticket_id: str, service: ServiceDep) -> TicketPublic:
+    """Live status of one ticket. No credential: the unguessable id is the key. A malformed id
+    gets the very 404 of an unknown one, so the answer tells a guesser nothing."""
+    if not re.fullmatch(ID_PATTERN, ticket_id):
+        raise NotFound("no such ticket")
     return await _public(service, ticket_id)
 
 
