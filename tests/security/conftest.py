@@ -11,15 +11,16 @@ from host.storage import Store
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 
 
-def start_host(tmp_path: Path) -> HostProcess:
-    url = f"sqlite:///{tmp_path / 'branchq.db'}"
+def start_host(folder: Path) -> HostProcess:
+    url = f"sqlite:///{folder / 'branchq.db'}"
     Store(url, DEMO_BRANCH).migrate()  # so tokens can be created before the host starts
-    return HostProcess(url, tmp_path / "host.log").start()
+    return HostProcess(url, folder / "host.log").start()
 
 
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostProcess]:
-    """A fresh host per test: rate-limit counters live in the host process."""
-    running = start_host(tmp_path)
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    """One host per test module (a start costs seconds); tests that count requests against a
+    rate limit start their own."""
+    running = start_host(tmp_path_factory.mktemp("host"))
     yield running
     running.kill()
