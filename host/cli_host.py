@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -157,6 +158,15 @@ def token_revoke(config_path: str | None, db_url: str | None, token_id: int) -> 
     click.echo(f"revoked token {token_id}")
 
 
+def _die_with_parent() -> None:
+    """In the demo's kiosk child: get SIGTERM when the demo process ends, however it ends
+    (uvicorn re-raises SIGTERM after its shutdown, so no ``finally`` of ours would run)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @click.command()
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--kiosk-port", default=8001, show_default=True, type=click.IntRange(1, 65535),
@@ -215,7 +225,7 @@ def demo(port: int, kiosk_port: int, no_kiosk: bool) -> None:
             "--host-url", base, "--state-dir", str(var / "kiosk"),
             "--token-file", str(secrets_dir / "kiosk.token"),
             "--keypad-token-file", str(secrets_dir / "keypad-gateway.token"),
-            "--preview-port", str(kiosk_port)])
+            "--preview-port", str(kiosk_port)], preexec_fn=_die_with_parent)
     try:
         uvicorn.run(create_app(config, url), host="127.0.0.1", port=port, log_config=None,
                     access_log=False, timeout_graceful_shutdown=5)

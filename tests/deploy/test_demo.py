@@ -48,3 +48,13 @@ def test_demo_runs_host_and_simulated_kiosk(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+    # the simulated kiosk ends with the demo: nothing is left listening on its port
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{kiosk_port}/state", timeout=0.5)
+        except httpx.HTTPError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the demo's kiosk outlived the demo")
