@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from host.auth import Role
 from host.storage import Store
-from tests.host.hostproc import DEMO_BRANCH, HostProcess
+from tests.host.hostproc import DEMO_BRANCH, LOAD_TEST_ENV, HostProcess
 from tests.pg import free_port, start_private_server
 
 COUNTERS = [1, 2, 3, 4, 6]
@@ -46,8 +47,8 @@ async def _paced(rate: float, seconds: float, action: object) -> list[float]:
     return latencies
 
 
-async def run_load(base: str, kiosk: str, manager: str, display: str, rate: float,
-                   seconds: float, displays: int, kiosks: int) -> dict[str, list[float]]:
+async def run_load(base: str, kiosk_tokens: list[str], manager: str, display: str, rate: float,
+                   seconds: float, displays: int) -> dict[str, list[float]]:
     pressed_at: dict[str, float] = {}  # label -> when the teller's call request was sent
     shown_at: list[tuple[str, float]] = []  # (label, when a display received the call)
     ws_base = base.replace("http://", "ws://") + "/api/v1/events"
@@ -68,9 +69,10 @@ async def run_load(base: str, kiosk: str, manager: str, display: str, rate: floa
     readies = [asyncio.Event() for _ in range(displays)]
     listeners = [asyncio.create_task(listen(r, stop)) for r in readies]
     await asyncio.gather(*(r.wait() for r in readies))
+    kiosks = len(kiosk_tokens)  # each kiosk has its own credential, as in a branch
     kiosk_clients = [httpx.AsyncClient(base_url=base, timeout=30,
-                                       headers={"Authorization": f"Bearer {kiosk}"})
-                     for _ in range(kiosks)]
+                                       headers={"Authorization": f"Bearer {token}"})
+                     for token in kiosk_tokens]
     counter_client = httpx.AsyncClient(base_url=base, timeout=30,
                                        headers={"Authorization": f"Bearer {manager}"})
 
@@ -115,7 +117,7 @@ def _report(label: str, results: dict[str, list[float]], seconds: float) -> None
 def bench(label: str, url: str, workers: int, args: argparse.Namespace, tmp: Path) -> None:
     Store(url, DEMO_BRANCH).migrate()
     port = free_port()
-    host = HostProcess(url, tmp / f"{label}.log", port=port)
+    host = HostProcess(url, tmp / f"{label}.log", port=port, env=LOAD_TEST_ENV)
     if workers == 1:
         host.start()
         proc = None
@@ -123,7 +125,8 @@ def bench(label: str, url: str, workers: int, args: argparse.Namespace, tmp: Pat
         proc = subprocess.Popen(
             [sys.executable, "-c", "from host.cli import main; main()", "host", "run", "--db", url,
              "--port", str(port), "--workers", str(workers)],
-            stdout=(tmp / f"{label}.log").open("w"), stderr=subprocess.STDOUT)
+            stdout=(tmp / f"{label}.log").open("w"), stderr=subprocess.STDOUT,
+            env={**os.environ, **LOAD_TEST_ENV})
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -132,9 +135,10 @@ def bench(label: str, url: str, workers: int, args: argparse.Namespace, tmp: Pat
             except httpx.HTTPError:
                 time.sleep(0.3)
     try:
+        kiosk_tokens = [host.token(Role.KIOSK, name=f"kiosk {i}") for i in range(args.kiosks)]
         results = asyncio.run(run_load(
-            host.base, host.token(Role.KIOSK), host.token(Role.MANAGER), host.token(Role.DISPLAY),
-            args.rate, args.seconds, args.displays, args.kiosks))
+            host.base, kiosk_tokens, host.token(Role.MANAGER), host.token(Role.DISPLAY),
+            args.rate, args.seconds, args.displays))
         _report(f"{label} ({args.rate:.0f} tickets/s, {args.displays} displays, "
                 f"{args.kiosks} kiosks)", results, args.seconds)
     finally:

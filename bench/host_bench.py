@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from host.auth import Role
 from host.storage import Store
-from tests.host.hostproc import DEMO_BRANCH, HostProcess
+from tests.host.hostproc import DEMO_BRANCH, LOAD_TEST_ENV, HostProcess
 from tests.pg import start_private_server
 
 SERVICES = ["cash", "noncash", "wealth"]
@@ -124,7 +124,7 @@ def _call(i: int, j: int) -> tuple[str, dict[str, str] | None]:
 
 def bench(label: str, db_url: str, requests: int, rate: float, workdir: Path) -> None:
     Store(db_url, DEMO_BRANCH).migrate()
-    host = HostProcess(db_url, workdir / f"{label}.log").start()
+    host = HostProcess(db_url, workdir / f"{label}.log", env=LOAD_TEST_ENV).start()
     try:
         tokens = {"issue": host.token(Role.KIOSK), "call-next": host.token(Role.MANAGER)}
         print(f"{label}:")

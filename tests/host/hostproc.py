@@ -27,6 +27,7 @@ class HostProcess:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     config_path: str | None = None
+    env: dict[str, str] = field(default_factory=dict)  # e.g. limits for a load test
 
     @property
     def base(self) -> str:
@@ -39,7 +40,7 @@ class HostProcess:
             args += ["--config", self.config_path]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "BRANCHQ_LOG": "INFO"})
+                                     env={**os.environ, "BRANCHQ_LOG": "INFO", **self.env})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -68,3 +69,7 @@ class HostProcess:
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.base, headers=headers, timeout=10)
+
+
+# A load test plays many kiosks with one credential: lift the per-kiosk ticket rate limit.
+LOAD_TEST_ENV = {"BRANCHQ_KIOSK_TICKETS_PER_MINUTE": "0"}

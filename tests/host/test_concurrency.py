@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from host.auth import Role
-from tests.host.hostproc import HostProcess
+from tests.host.hostproc import LOAD_TEST_ENV, HostProcess
 from tests.pg import PgServer
 
 SERVICES = ["cash", "noncash", "wealth"]
@@ -58,9 +58,12 @@ def _assert_distinct_and_gap_free(tickets: list[dict]) -> None:  # type: ignore[
         assert sorted(numbers) == list(range(1, len(numbers) + 1)), service
 
 
-def test_sixteen_clients_get_1600_distinct_gap_free_numbers(running_host: HostProcess) -> None:
-    token = running_host.token(Role.KIOSK)
-    tickets = _issue_many([running_host.base], token, clients=16, per_client=100)
+def test_sixteen_clients_get_1600_distinct_gap_free_numbers(db_url: str, tmp_path: Path) -> None:
+    host = HostProcess(db_url, tmp_path / "host.log", env=LOAD_TEST_ENV).start()
+    try:
+        tickets = _issue_many([host.base], host.token(Role.KIOSK), clients=16, per_client=100)
+    finally:
+        host.kill()
     assert len(tickets) == 1600
     assert len({t["id"] for t in tickets}) == 1600
     _assert_distinct_and_gap_free(tickets)
@@ -68,8 +71,8 @@ def test_sixteen_clients_get_1600_distinct_gap_free_numbers(running_host: HostPr
 
 def test_two_host_processes_on_one_postgres_database(pg_server: PgServer, tmp_path: Path) -> None:
     url = pg_server.create_database("two_hosts")
-    a = HostProcess(url, tmp_path / "a.log").start()
-    b = HostProcess(url, tmp_path / "b.log").start()
+    a = HostProcess(url, tmp_path / "a.log", env=LOAD_TEST_ENV).start()
+    b = HostProcess(url, tmp_path / "b.log", env=LOAD_TEST_ENV).start()
     try:
         token = a.token(Role.KIOSK)
         tickets = _issue_many([a.base, b.base], token, clients=16, per_client=100)
@@ -85,7 +88,7 @@ def test_two_host_processes_on_one_postgres_database(pg_server: PgServer, tmp_pa
 
 
 def test_kill_9_under_load_loses_no_acknowledged_ticket(db_url: str, tmp_path: Path) -> None:
-    host = HostProcess(db_url, tmp_path / "host.log").start()
+    host = HostProcess(db_url, tmp_path / "host.log", env=LOAD_TEST_ENV).start()
     token = host.token(Role.KIOSK)
     stop = threading.Event()
     result: list[dict] = []  # type: ignore[type-arg]
@@ -98,7 +101,8 @@ def test_kill_9_under_load_loses_no_acknowledged_ticket(db_url: str, tmp_path: P
     stop.set()
     loader.join()
     assert result, "no ticket was acknowledged before the kill"
-    restarted = HostProcess(db_url, tmp_path / "host2.log", port=host.port).start()
+    restarted = HostProcess(db_url, tmp_path / "host2.log", port=host.port,
+                            env=LOAD_TEST_ENV).start()
     try:
         with restarted.client() as c:
             for ticket in result:
