@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -33,6 +35,29 @@ def event_json(event: Event, principal: Principal) -> dict[str, Any]:
         body["ticket_id"] = event.ticket_id
         body["actor"] = event.actor
     return body
+
+
+class _EncodedEvents:
+    """Each event is encoded once per audience (public screens, staff), not once per
+    subscriber: a hall of a hundred displays then costs one ``json.dumps`` per event."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._texts: OrderedDict[tuple[int, bool], str] = OrderedDict()
+        self._size = size
+
+    def text(self, event: Event, principal: Principal) -> str:
+        key = (event.seq, principal.role in PUBLIC_SCREENS)
+        text = self._texts.get(key)
+        if text is None:
+            text = json.dumps(event_json(event, principal), ensure_ascii=False,
+                              separators=(",", ":"))
+            self._texts[key] = text
+            if len(self._texts) > self._size:
+                self._texts.popitem(last=False)
+        return text
+
+
+_encoded = _EncodedEvents()
 
 
 def presented_token(ws: HTTPConnection) -> str | None:
@@ -72,7 +97,7 @@ async def event_stream(
         while True:  # catch up from the database, in chunks
             missed = await run_in_threadpool(service.store.load_events, last, _CATCH_UP_CHUNK)
             for e in missed:
-                await ws.send_json(event_json(e, principal))
+                await ws.send_text(_encoded.text(e, principal))
                 last = e.seq
             if len(missed) < _CATCH_UP_CHUNK:
                 break
@@ -86,10 +111,10 @@ async def event_stream(
                 # database so the client always sees every seq, in order.
                 for missed_event in await run_in_threadpool(service.store.load_events, last, None):
                     if missed_event.seq < e.seq:
-                        await ws.send_json(event_json(missed_event, principal))
+                        await ws.send_text(_encoded.text(missed_event, principal))
                         last = missed_event.seq
             if e.seq > last:
-                await ws.send_json(event_json(e, principal))
+                await ws.send_text(_encoded.text(e, principal))
                 last = e.seq
     except WebSocketDisconnect:
         pass
