@@ -20,17 +20,21 @@ from host.storage.opinions import Opinion, OpinionBook
 router = APIRouter(prefix="/api/v1/opinions", tags=["opinions"])
 
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{4,18}[0-9]$", examples=["138 0013 8000"])]
+# Stored in plain text columns: no control characters but line breaks and tabs (PostgreSQL
+# refuses NUL in text outright).
+Text = Annotated[str, Field(min_length=1, max_length=2000,
+                            pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
 
 
 class OpinionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    text: Text
     phone: Phone | None = None
 
 
 class ReplyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reply: Annotated[str, Field(min_length=1, max_length=2000)]
+    reply: Text
 
 
 class OpinionPublic(BaseModel):
@@ -111,8 +115,11 @@ async def summary(service: ServiceDep, _: Supervisor, month: MonthQuery = None
                                 **book.summary(entries, today).__dict__)
 
 
+OpinionId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the column is a 32-bit integer
+
+
 @router.post("/{opinion_id}/reply")
-async def reply(opinion_id: Annotated[int, Path(ge=1)], body: ReplyCreate, service: ServiceDep,
+async def reply(opinion_id: OpinionId, body: ReplyCreate, service: ServiceDep,
                 principal: Supervisor) -> OpinionPublic:
     book = _book(service)
     now = service.clock()

@@ -1,0 +1,89 @@
+"""Who may call what: the role matrix the security tests hold the host to.
+
+Counter actions are made for counter 1: "teller" and "gateway" are bound to it, "teller-other"
+and "gateway-other" to other counters.
+"""
+
+from __future__ import annotations
+
+from host.auth import Role
+
+CREDENTIALS: dict[str, tuple[Role, int | None, tuple[int, ...]]] = {
+    "kiosk": (Role.KIOSK, None, ()),
+    "display": (Role.DISPLAY, None, ()),
+    "teller": (Role.TELLER, 1, ()),
+    "teller-other": (Role.TELLER, 2, ()),
+    "gateway": (Role.KEYPAD_GATEWAY, None, (1, 2)),
+    "gateway-other": (Role.KEYPAD_GATEWAY, None, (3, 4)),
+    "technician": (Role.TECHNICIAN, None, ()),
+    "manager": (Role.MANAGER, None, ()),
+    "admin": (Role.ADMIN, None, ()),
+}
+
+PUBLIC = frozenset({"public"})  # no credential needed
+ANY = frozenset(CREDENTIALS)
+SUPERVISOR = frozenset({"manager", "admin"})
+ISSUER = SUPERVISOR | {"kiosk"}
+KIOSK = frozenset({"kiosk"})
+COUNTER_1 = SUPERVISOR | {"teller", "gateway"}
+STAFF = SUPERVISOR | {"teller", "teller-other"}
+MONITOR = SUPERVISOR | {"technician"}
+LISTENER = STAFF | {"display"}
+
+MATRIX: dict[str, frozenset[str]] = {
+    "GET /openapi.json": PUBLIC,
+    "GET /docs": PUBLIC,
+    "GET /docs/oauth2-redirect": PUBLIC,
+    "GET /redoc": PUBLIC,
+    "GET /healthz": PUBLIC,
+    "GET /hall": PUBLIC,
+    "GET /counter": PUBLIC,
+    "GET /lobby": PUBLIC,
+    "GET /t/{ticket_id}": PUBLIC,
+    "GET /static/{path}": PUBLIC,
+    "GET /api/v1/tickets/{ticket_id}": PUBLIC,
+    "GET /metrics": MONITOR,
+    "WS /api/v1/events": ANY,
+    "GET /api/v1/branch": ANY,
+    "GET /api/v1/me": ANY,
+    "GET /api/v1/counters": ANY,
+    "GET /api/v1/queues": ANY,
+    "GET /api/v1/equipment": ANY,
+    "GET /api/v1/notices": ANY,
+    "GET /api/v1/devices": ANY,
+    "POST /api/v1/leases": KIOSK,
+    "POST /api/v1/tickets/offline": KIOSK,
+    "POST /api/v1/devices/heartbeat": KIOSK,
+    "POST /api/v1/vip-cards/check": KIOSK,
+    "POST /api/v1/tickets": ISSUER,
+    "POST /api/v1/tickets/{ticket_id}/printed": ISSUER,
+    "POST /api/v1/tickets/{ticket_id}/void": ISSUER,
+    "GET /api/v1/tickets": STAFF,
+    "POST /api/v1/tickets/{ticket_id}/reinstate": SUPERVISOR,
+    **{f"POST /api/v1/counters/{{n}}/{action}": COUNTER_1 for action in (
+        "call-next", "call", "recall", "no-show", "done", "transfer", "rating", "pause", "resume")},
+    "PUT /api/v1/equipment/{equipment_id}": MONITOR,
+    "POST /api/v1/notices": SUPERVISOR,
+    "DELETE /api/v1/notices/{notice_id}": SUPERVISOR,
+    "POST /api/v1/vip-cards": SUPERVISOR,
+    "DELETE /api/v1/vip-cards/{digest}": SUPERVISOR,
+    "GET /api/v1/voice/call": LISTENER,
+    "GET /api/v1/staffing": SUPERVISOR,
+    "GET /api/v1/reports/day": SUPERVISOR,
+    "GET /api/v1/reports/day.csv": SUPERVISOR,
+    "GET /api/v1/reports/day/chart.png": SUPERVISOR,
+    "GET /api/v1/reports/month": SUPERVISOR,
+    "GET /api/v1/opinions": SUPERVISOR,
+    "POST /api/v1/opinions": SUPERVISOR,
+    "GET /api/v1/opinions/summary": SUPERVISOR,
+    "POST /api/v1/opinions/{opinion_id}/reply": SUPERVISOR,
+}
+
+
+def credential_for(endpoint: str) -> str | None:
+    """The credential a fuzzer calls ``endpoint`` with: the manager wherever a manager may go, else
+    the one role that may (None for public endpoints), so every request reaches the handler."""
+    allowed = MATRIX[endpoint]
+    if allowed is PUBLIC:
+        return None
+    return "manager" if "manager" in allowed else min(allowed)
