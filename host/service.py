@@ -85,6 +85,7 @@ class BranchService:
     def start(self) -> None:
         self.store.migrate()
         self._rebuild()
+        self.hub.start_after(self.engine.seq)
         self._stopping.clear()
         self._thread = threading.Thread(target=self._writer, name="branchq-writer", daemon=True)
         self._thread.start()
