@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from starlette.requests import HTTPConnection
+from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from host.api.errors import error_response
@@ -123,8 +123,10 @@ class RequestLimits:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.limits = limits or Limits()
-        self._issues = TokenBuckets(self.limits.kiosk_tickets_per_minute or 1, clock)
-        self._failures = FailureWindow(self.limits.login_failures or 1, self.limits.window_s, clock)
+        per_minute, failures = self.limits.kiosk_tickets_per_minute, self.limits.login_failures
+        self._issues = TokenBuckets(per_minute, clock) if per_minute else None
+        self._failures = (FailureWindow(failures, self.limits.window_s, clock)
+                          if failures else None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -139,7 +141,10 @@ class RequestLimits:
                 await _reply(scope, receive, send, *refusal)
             return
         if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
-            body = await self._read_body(receive)
+            try:
+                body = await self._read_body(receive)
+            except ClientDisconnect:
+                return  # nothing half-received reaches a route
             if body is None:
                 await _reply(scope, receive, send, 413, "too_large",
                              f"the request body is over {self.limits.body_bytes} bytes")
@@ -155,15 +160,13 @@ class RequestLimits:
         length = _content_length(scope)
         if length is not None and length > self.limits.body_bytes:
             return 413, "too_large", f"the request body is over {self.limits.body_bytes} bytes", None
-        if token is not None and self.limits.login_failures:
+        if token is not None and self._failures is not None:
             wait = self._failures.wait_s(_client(scope))
             # A blocked address may still use a token verified moments ago (a device behind the
             # same proxy as the attacker); any other token would cost a database lookup.
             if wait > 0 and self._verifier(scope).cached(token) is None:
                 return 429, "rate_limited", "too many unknown tokens from this address", wait
-        if (self.limits.kiosk_tickets_per_minute and token is not None
-                and scope["type"] == "http" and scope["method"] == "POST"
-                and scope["path"] == _TICKETS_PATH):
+        if self._issues is not None and token is not None and _issuing(scope):
             wait = self._issues.wait_s(hash_token(token))
             if wait > 0:
                 return (429, "rate_limited",
@@ -172,13 +175,14 @@ class RequestLimits:
         return None
 
     async def _read_body(self, receive: Receive) -> bytes | None:
-        """The whole body, or None as soon as it passes the limit (chunked uploads too)."""
+        """The whole body, or None as soon as it passes the limit (chunked uploads too);
+        ClientDisconnect when the client leaves before it is complete."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return b"".join(chunks)  # the client went away; the app will see that
+                raise ClientDisconnect
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limits.body_bytes:
@@ -190,19 +194,19 @@ class RequestLimits:
     def _watch(self, scope: Scope, token: str, send: Send) -> Send:
         """Count the outcome: a 401 (or WebSocket close 4401) for a presented token is a failed
         login; a kiosk's successful ticket takes one from its bucket."""
-        issuing = scope["type"] == "http" and scope["method"] == "POST" and scope[
-            "path"] == _TICKETS_PATH
+        issuing = _issuing(scope)
 
         async def watched(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if status == 401:
+                if status == 401 and self._failures is not None:
                     self._failures.record(_client(scope))
-                elif issuing and 200 <= status < 300:
+                elif issuing and self._issues is not None and 200 <= status < 300:
                     principal = self._verifier(scope).cached(token)
                     if principal is not None and principal.role is Role.KIOSK:
                         self._issues.take(hash_token(token))
-            elif message["type"] == "websocket.close" and message.get("code") == 4401:
+            elif (message["type"] == "websocket.close" and message.get("code") == 4401
+                  and self._failures is not None):
                 self._failures.record(_client(scope))
             await send(message)
 
@@ -212,6 +216,10 @@ class RequestLimits:
     def _verifier(scope: Scope) -> TokenVerifier:
         verifier: TokenVerifier = scope["app"].state.verifier
         return verifier
+
+
+def _issuing(scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == _TICKETS_PATH
 
 
 def _client(scope: Scope) -> str:
