@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from host.engine import EngineError, InvalidState, NotFound, UnknownService
-from host.storage import StorageError
+from host.storage import StorageError, StorageRefused
 
 log = logging.getLogger("branchq.api")
 
@@ -49,6 +49,12 @@ def install(app: FastAPI) -> None:
             if isinstance(exc, kind):
                 return error_response(status, name, str(exc))
         return error_response(409, "conflict", str(exc))
+
+    @app.exception_handler(StorageRefused)
+    async def _refused(_: Request, exc: StorageRefused) -> JSONResponse:
+        log.error("the database refused a write: %s", exc)
+        return error_response(422, "refused_by_database",
+                              "the database refused this data; correct the request")
 
     @app.exception_handler(StorageError)
     async def _storage(_: Request, exc: StorageError) -> JSONResponse:

@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from host.engine.events import DAY_OPENED, TICKET_ISSUED, Event
 from host.engine.model import Ticket, TicketStatus
@@ -47,6 +47,11 @@ _PG_MIGRATION_LOCK = 0x6272_7100  # "brq\0": one migrator at a time across host 
 
 class StorageError(Exception):
     """The database could not be reached or refused a write; nothing was acknowledged."""
+
+
+class StorageRefused(StorageError):
+    """The database was reached but refused the data (a value it cannot store, a constraint):
+    retrying the same request will not help, unlike an outage."""
 
 
 def default_sqlite_url(var_dir: Path = Path("var")) -> str:
@@ -145,6 +150,8 @@ class Store:
                     query = query.with_for_update()
                 last_seq = conn.execute(query).scalar_one()
                 yield WriteTransaction(self, conn, last_seq)
+        except (DataError, IntegrityError) as err:
+            raise StorageRefused(str(err.orig).splitlines()[0]) from err
         except SQLAlchemyError as err:
             raise StorageError(str(err).splitlines()[0]) from err
 
