@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 
 from host.auth import Role
@@ -148,3 +149,31 @@ def test_a_vip_card_swipe_makes_the_next_ticket_vip(branch: Branch) -> None:
     kiosk.tap_button("service:cash")
     kiosk.wait_for(lambda s: s["screen"] == "ticket" and "A002" in s["paper"])
     assert {t["number"]: t["priority"] for t in host_tickets(branch.host)}["A002"] == "normal"
+
+
+def test_a_network_stall_mid_request_leaves_no_ghost_and_no_duplicate(branch: Branch) -> None:
+    """The host stops answering (SIGSTOP: connections hang, as when the network is cut) while
+    a ticket request is in flight. The kiosk times out, issues from its lease, and when the host
+    answers again the request it sent meanwhile is settled: that ticket is voided, the offline
+    one is merged, and every number appears once."""
+    kiosk = branch.kiosk
+    kiosk.tap_button("service:cash")
+    kiosk.wait_for(lambda s: "A001" in s["paper"])
+    kiosk.tap_button("home")
+    kiosk.sim("paper/tear")
+    assert branch.host.proc is not None
+    branch.host.proc.send_signal(signal.SIGSTOP)
+    try:
+        kiosk.tap_button("service:cash")
+        state = kiosk.wait_for(lambda s: s["screen"] == "ticket" and s["paper"], 30,
+                               "no offline ticket during the stall")
+        assert any(line.startswith("A5") for line in state["paper"])
+    finally:
+        branch.host.proc.send_signal(signal.SIGCONT)
+    kiosk.wait_for(lambda s: s["unsettled"] == 0 and s["host_online"], 30, "not settled")
+    tickets = host_tickets(branch.host)
+    numbers = [t["number"] for t in tickets]
+    assert len(numbers) == len(set(numbers))
+    assert {t["status"] for t in tickets} <= {"waiting", "voided"}  # no "printing" ghost
+    assert [t["number"] for t in tickets if t["status"] == "waiting"][:1] == ["A001"]
+    assert any(t["number"].startswith("A5") and t["status"] == "waiting" for t in tickets)
