@@ -12,6 +12,7 @@ import logging
 import os
 import select
 import socket
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -64,7 +65,7 @@ def _log_read(data: bytes) -> None:
         wire_log.debug("< %s", data.hex(" "))
 
 
-class _EscposTransport:
+class _EscposTransport(ABC):
     """Shared open/close/write over one python-escpos backend object."""
 
     can_read = True
@@ -73,10 +74,11 @@ class _EscposTransport:
     def __init__(self) -> None:
         self._printer: Any = None
 
+    @abstractmethod
     def _make_backend(self) -> Any:
-        raise NotImplementedError
+        """The python-escpos backend object (Serial, Usb, Network, File), not yet opened."""
 
-    def _after_open(self) -> None:
+    def _after_open(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Hook for settings python-escpos does not expose."""
 
     @property
@@ -137,8 +139,9 @@ class _EscposTransport:
     def _write(self, device: Any, data: bytes) -> None:
         self._printer._raw(data)
 
+    @abstractmethod
     def _read(self, device: Any, timeout_s: float) -> bytes:
-        raise NotImplementedError
+        """Bytes the printer sent within ``timeout_s`` (b"" when it sent nothing)."""
 
     def _is_link_error(self, err: Exception) -> bool:
         return isinstance(err, OSError)

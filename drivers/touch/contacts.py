@@ -17,6 +17,7 @@ state is kept here. Two safety rules, both for a kiosk where a phantom tap print
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -60,7 +61,7 @@ class InputDeviceState:
         return key in self._device.active_keys()
 
 
-class _FrameDecoder:
+class _FrameDecoder(ABC):
     """SYN handling shared by both decoders: frames, SYN_DROPPED, re-sync."""
 
     def __init__(self, state: DeviceState | None) -> None:
@@ -89,14 +90,17 @@ class _FrameDecoder:
         self._next_id += 1
         return self._next_id
 
+    @abstractmethod
     def _on_event(self, event: InputEvent) -> None:
-        raise NotImplementedError
+        """Take one non-SYN event into the frame being built."""
 
+    @abstractmethod
     def _end_frame(self) -> dict[int, RawPoint | None]:
-        raise NotImplementedError
+        """The contacts of the frame a SYN_REPORT ends (None: touching, no position yet)."""
 
+    @abstractmethod
     def _resync(self) -> None:
-        raise NotImplementedError
+        """After SYN_DROPPED: rebuild state from the device, or forget it."""
 
 
 @dataclass
