@@ -23,11 +23,13 @@ class ConfigError(Exception):
     """The configuration file is missing, unreadable or invalid; the message says where."""
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A configuration section: unknown keys refused (a typo must not pass silently), frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class BranchInfo(_Strict):
+class BranchInfo(StrictModel):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")] = "main"
     name_zh: Annotated[str, Field(min_length=1, max_length=60)]
     name_en: Annotated[str, Field(min_length=1, max_length=60)]
@@ -69,7 +71,7 @@ class BranchInfo(_Strict):
         return self.opens_at <= local.strftime("%H:%M") < self.closes_at
 
 
-class ServiceConfig(_Strict):
+class ServiceConfig(StrictModel):
     key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
     prefix: Annotated[str, Field(pattern=r"^[A-Z]$")] = ""
     name_zh: Annotated[str, Field(min_length=1, max_length=40)]
@@ -89,7 +91,7 @@ class ServiceConfig(_Strict):
         return self
 
 
-class CounterConfig(_Strict):
+class CounterConfig(StrictModel):
     number: Annotated[int, Field(ge=1, le=999)]
     name_zh: str = ""
     name_en: str = ""
@@ -97,14 +99,14 @@ class CounterConfig(_Strict):
     vip: bool = False
 
 
-class EquipmentConfig(_Strict):
+class EquipmentConfig(StrictModel):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
     kind: Literal["atm", "self_service", "kiosk", "display"] = "atm"
     name_zh: str = ""
     name_en: str = ""
 
 
-class BranchConfig(_Strict):
+class BranchConfig(StrictModel):
     branch: BranchInfo
     services: Annotated[list[ServiceConfig], Field(min_length=1)]
     counters: Annotated[list[CounterConfig], Field(min_length=1)]

@@ -13,13 +13,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from drivers.cardreader.reader import CardReaderConfig
 from drivers.keypad.config import KeypadBusConfig
 from drivers.ledsign.config import SignConfig
 from drivers.printer.config import PrinterConfig
 from drivers.touch.config import TouchConfig
+from host.config import StrictModel
 
 DEFAULT_PATH = Path("/etc/branchq/kiosk.toml")
 
@@ -28,11 +29,7 @@ class KioskConfigError(Exception):
     """The kiosk configuration is missing or invalid; the message names section and key."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class KioskSettings(_Strict):
+class KioskSettings(StrictModel):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$")] = "entrance"
     host_url: str = "http://127.0.0.1:8000"
     # The kiosk's credential (role "kiosk"), one line in a root-only file; never in this file.
@@ -50,7 +47,7 @@ class KioskSettings(_Strict):
     offline_lease_size: Annotated[int, Field(ge=0, le=500)] = 50
 
 
-class ScreenSettings(_Strict):
+class ScreenSettings(StrictModel):
     width: Annotated[int, Field(ge=320, le=3840)] = 800
     height: Annotated[int, Field(ge=240, le=3840)] = 480
     # Physical width of the visible area, for touch targets of at least 15 mm.

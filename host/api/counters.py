@@ -80,21 +80,6 @@ async def call_ticket(
                        lambda e, now: e.call_ticket(n, body.ticket_id, now, principal.actor)))[1]
 
 
-@router.post("/{n}/recall")
-async def recall(n: CounterNo, service: ServiceDep, principal: CounterActor) -> CounterActionResult:
-    return (await _act(service, principal, n, lambda e, now: e.recall(n, now, principal.actor)))[1]
-
-
-@router.post("/{n}/no-show")
-async def no_show(n: CounterNo, service: ServiceDep, principal: CounterActor) -> CounterActionResult:
-    return (await _act(service, principal, n, lambda e, now: e.no_show(n, now, principal.actor)))[1]
-
-
-@router.post("/{n}/done")
-async def done(n: CounterNo, service: ServiceDep, principal: CounterActor) -> CounterActionResult:
-    return (await _act(service, principal, n, lambda e, now: e.done(n, now, principal.actor)))[1]
-
-
 @router.post("/{n}/transfer")
 async def transfer(
     n: CounterNo, body: TransferRequest, service: ServiceDep, principal: CounterActor
@@ -113,11 +98,24 @@ async def rating(
                        lambda e, now: e.rate(n, body.score, now, principal.actor)))[1]
 
 
-@router.post("/{n}/pause")
-async def pause(n: CounterNo, service: ServiceDep, principal: CounterActor) -> CounterActionResult:
-    return (await _act(service, principal, n, lambda e, now: e.pause(n, now, principal.actor)))[1]
+def _simple_action(path: str, method: str, doc: str) -> None:
+    """Register ``POST /{n}/<path>``: an engine counter command that takes no request body."""
+
+    async def action(n: CounterNo, service: ServiceDep, principal: CounterActor
+                     ) -> CounterActionResult:
+        return (await _act(service, principal, n,
+                           lambda e, now: getattr(e, method)(n, now, principal.actor)))[1]
+
+    action.__name__ = action.__qualname__ = method  # the OpenAPI operation id
+    action.__doc__ = doc
+    router.post(f"/{{n}}/{path}")(action)
 
 
-@router.post("/{n}/resume")
-async def resume(n: CounterNo, service: ServiceDep, principal: CounterActor) -> CounterActionResult:
-    return (await _act(service, principal, n, lambda e, now: e.resume(n, now, principal.actor)))[1]
+for _path, _method, _doc in (
+    ("recall", "recall", "Call the current customer again (counted)."),
+    ("no-show", "no_show", "The called customer did not come: reinstatable within the grace period."),
+    ("done", "done", "The current customer is served."),
+    ("pause", "pause", "Stop calling at this counter."),
+    ("resume", "resume", "Call at this counter again."),
+):
+    _simple_action(_path, _method, _doc)

@@ -119,25 +119,31 @@ def projected_wait(
     mine = queues[target].aging_in_s if target in queues else ()
     if my_aging_s is None:
         my_aging_s = mine[ahead] if ahead < len(mine) else aging_limit_s
-    my_aging = my_aging_s
-    args = (queues, counters, service_s, recent, rates, aging_limit_s, my_aging)
-    first = _project(target, ahead, *args)
+    branch = _Branch(queues, counters, service_s, recent, rates, aging_limit_s, my_aging_s)
+    first = _project(target, ahead, branch)
     # Green tickets issued while this one waits (and has not aged) are called before it.
-    overtaking = round(rates.green_per_s.get(target, 0.0) * min(first, max(my_aging, 0.0)))
-    return _project(target, ahead + overtaking, *args) if overtaking else first
+    overtaking = round(rates.green_per_s.get(target, 0.0) * min(first, max(my_aging_s, 0.0)))
+    return _project(target, ahead + overtaking, branch) if overtaking else first
 
 
-def _project(
-    target: str,
-    ahead: int,
-    queues: Mapping[str, QueueView],
-    counters: Sequence[CounterView],
-    service_s: Mapping[str, float],
-    recent: Mapping[str, Sequence[float]],
-    rates: TodayRates,
-    aging_limit_s: float,
-    my_aging: float,
-) -> float:
+@dataclass(frozen=True)
+class _Branch:
+    """Everything a projection reads besides the ticket being estimated."""
+
+    queues: Mapping[str, QueueView]
+    counters: Sequence[CounterView]
+    service_s: Mapping[str, float]
+    recent: Mapping[str, Sequence[float]]
+    rates: TodayRates
+    aging_limit_s: float
+    my_aging: float
+
+
+def _project(target: str, ahead: int, branch: _Branch) -> float:
+    queues, counters, service_s = branch.queues, branch.counters, branch.service_s
+    recent, rates, aging_limit_s, my_aging = (branch.recent, branch.rates, branch.aging_limit_s,
+                                              branch.my_aging)
+
     def cost(service: str) -> float:
         p = rates.no_show_share.get(service, 0.0)
         return (1 - p) * service_s[service] + p * rates.no_show_cost_s
