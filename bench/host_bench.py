@@ -145,10 +145,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--db", choices=("all", "sqlite", "postgresql"), default="all",
+                        help="which databases to measure")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        bench("SQLite", f"sqlite:///{workdir / 'bench.db'}", args.requests, args.rate, workdir)
+        if args.db in ("all", "sqlite"):
+            bench("SQLite", f"sqlite:///{workdir / 'bench.db'}", args.requests, args.rate, workdir)
+        if args.db == "sqlite":
+            return
         pg = start_private_server()
         if pg is None:
             print("PostgreSQL: skipped (server binaries not installed)")

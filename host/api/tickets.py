@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -21,6 +20,7 @@ from host.api.schemas import (
 from host.auth import Role
 from host.engine import InvalidState, NotFound, Priority, QueueEngine, TicketStatus
 from host.engine.events import GUIDANCE_GIVEN, TICKET_ISSUED
+from host.ticket_ids import new_ticket_id
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
@@ -39,7 +39,7 @@ async def issue_ticket(
         card = body.vip_card
         if card is None or not await service.read_async(lambda e: card in e.vip_cards):
             raise HTTPException(403, "VIP tickets need a recognised VIP card or the lobby manager")
-    ticket_id = secrets.token_urlsafe(16)  # the status URL's secret: 128 random bits
+    ticket_id = new_ticket_id()  # the status URL's secret: 128 random bits
 
     channel = "kiosk" if principal.role is Role.KIOSK else "manager"
     if principal.role is Role.KIOSK and not service.config.branch.is_open(service.clock()):
@@ -71,7 +71,7 @@ async def issue_ticket(
 async def offline_ticket(body: OfflineTicketCreate, service: ServiceDep,
                          principal: KioskDep) -> TicketPublic:
     """A ticket the kiosk issued from its lease while the host was unreachable; accepted once."""
-    new_id = secrets.token_urlsafe(16)
+    new_id = new_ticket_id()
     await service.execute(lambda engine, now: engine.accept_offline(
         ticket_id=new_id, kiosk=body.kiosk, service=body.service, number=body.number,
         priority=body.priority, issued_at=body.issued_at, client_ref=body.client_ref, at=now,

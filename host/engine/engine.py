@@ -37,6 +37,9 @@ def format_number(prefix: str, number: int) -> str:
     return f"{prefix}{number:03d}"
 
 
+PACE_FRESH = timedelta(seconds=1)  # how long a wait-estimate Pace may be reused
+
+
 class QueueEngine:
     """State of one branch's queues, changed only by events."""
 
@@ -66,6 +69,10 @@ class QueueEngine:
         self.tally = DayTally()
         self.devices: dict[tuple[str, str], DeviceState] = {}
         self.seq = 0  # seq of the last applied event that came from the log
+        # Wait-estimate memo (see _fresh_pace): service -> (shape, found at, Pace). ``_shape``
+        # changes with every event except a ticket issued, which only lengthens a queue's tail.
+        self._shape = 0
+        self._paces: dict[str, tuple[int, datetime, Any]] = {}
 
     # ------------------------------------------------------------------ commands
     def issue(
@@ -344,7 +351,13 @@ class QueueEngine:
         (None: a ticket about to be issued)."""
         # The model lives with the other lobby-intelligence code (imported here, not at the top,
         # so that this method stays the engine's only tie to it); see host/insight/estimate.py.
-        from host.insight.estimate import MAX_STEPS, CounterView, QueueView, projected_wait
+        from host.insight.estimate import (
+            MAX_STEPS,
+            AgingTimes,
+            CounterView,
+            QueueView,
+            projected_wait,
+        )
 
         # "Now" as far as the engine knows: its newest ticket or call (the estimate is taken
         # when a ticket is issued, and must not depend on a wall clock to stay replayable).
@@ -353,6 +366,12 @@ class QueueEngine:
         known += [self.tickets[c.current].called_at or newest.issued_at
                   for c in self.counters.values() if c.current and newest]
         now = max(known, default=None)
+        limit = self.aging_limit.total_seconds()
+        my_aging = limit if since is None or now is None else limit - (now - since).total_seconds()
+        rates = self._today_rates(now)
+        pace = self._fresh_pace(service, ahead, now)
+        if pace is not None:
+            return math.ceil(pace.wait(ahead, rates.green_per_s.get(service, 0.0), my_aging))
         counters = [
             CounterView(
                 c.services,
@@ -363,26 +382,37 @@ class QueueEngine:
             for c in self.counters.values()
             if not c.paused
         ]
-        limit = self.aging_limit.total_seconds()
         # The projection looks at most MAX_STEPS tickets into each queue: only that many oldest
-        # are read, from the already ordered buckets.
-        queues = {
-            key: QueueView(
-                [limit - (now - since).total_seconds() if now else limit
-                 for since in q.oldest_first(MAX_STEPS)],
-                count=len(q),
-            )
-            for key, q in self.queues.items()
-        }
-        wait = projected_wait(
+        # are read, from the already ordered buckets, and each only when the projection gets there.
+        queues = {key: QueueView(AgingTimes(q.oldest_first(MAX_STEPS), now, limit), count=len(q))
+                  for key, q in self.queues.items()}
+        projected = projected_wait(
             service, ahead, queues, counters,
             {key: self.mean_service_time(key) for key in self.stats},
             {key: tuple(st.recent) for key, st in self.stats.items()},
-            self._today_rates(now), limit,
-            my_aging_s=limit if since is None or now is None
-            else limit - (now - since).total_seconds(),
+            rates, limit, my_aging_s=my_aging,
         )
-        return None if wait is None else math.ceil(wait)
+        if projected is None:
+            return None
+        wait, found = projected
+        if found is not None and now is not None:
+            self._paces[service] = (self._shape, now, found)
+        return math.ceil(wait)
+
+    def _fresh_pace(self, service: str, ahead: int, now: datetime | None) -> Any:
+        """The :class:`host.insight.estimate.Pace` of ``service`` if nothing but new tickets
+        happened since it was found, less than PACE_FRESH ago: then a long queue's estimate is
+        one multiplication instead of a projection (on a busy day the one for every ticket
+        issued). Within that second the counters' elapsed service times it assumed go stale,
+        by less than the estimate's own rounding."""
+        memo = self._paces.get(service)
+        if memo is None or now is None:
+            return None
+        shape, found_at, pace = memo
+        if (shape != self._shape or now - found_at >= PACE_FRESH or ahead < pace.min_ahead
+                or any(len(self.queues[s]) != n for s, n in pace.emptied.items())):
+            return None
+        return pace
 
     def _today_rates(self, now: datetime | None) -> Any:
         """:class:`host.insight.estimate.TodayRates` from the running tally (no ticket scan)."""
@@ -408,6 +438,8 @@ class QueueEngine:
         handler = _HANDLERS.get(event.kind)
         if handler is not None:
             handler(self, event)
+        if event.kind != ev.TICKET_ISSUED:
+            self._shape += 1
         if event.seq:
             self.seq = event.seq
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, insort
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import islice
 
@@ -58,12 +58,14 @@ class ServiceQueue:
             if bucket:
                 yield bucket[0]
 
-    def oldest_first(self, k: int) -> list[datetime]:
-        """When the ``k`` longest-waiting tickets started waiting, oldest first (front tickets
-        keep their original time), without reading the rest of the queue."""
-        front = sorted(t.queue_since or t.issued_at for t in self.front)
-        buckets = [(t.queue_since or t.issued_at for t in b) for b in self.buckets.values()]
-        return list(islice(heapq.merge(front, *buckets), k))
+    def oldest_first(self, k: int) -> Sequence[Ticket]:
+        """The ``k`` longest-waiting tickets, oldest first (front tickets keep their original
+        time), without reading the rest of the queue."""
+        filled = [b for b in self.buckets.values() if b]
+        if not self.front and len(filled) <= 1:
+            return filled[0][:k] if filled else []  # the usual case: a slice, no merge
+        front = sorted(self.front, key=_since)
+        return list(islice(heapq.merge(front, *filled, key=_since), k))
 
     def oldest_since(self) -> datetime | None:
         """When the longest-waiting ticket started waiting (front tickets keep their old time)."""

@@ -21,6 +21,7 @@ import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import overload
 
 from host.engine.model import Priority, Ticket
 
@@ -81,6 +82,30 @@ def residual(durations: Sequence[float], mean_s: float, elapsed_s: float) -> flo
     return sum(tail) / len(tail) if tail else 0.1 * mean_s
 
 
+class AgingTimes(Sequence[float]):
+    """Seconds from ``now`` until each of ``tickets`` (oldest first) reaches the aging limit,
+    worked out only for the tickets a projection reaches (usually a few of each queue)."""
+
+    def __init__(self, tickets: Sequence[Ticket], now: datetime | None, limit_s: float) -> None:
+        self._tickets, self._now, self._limit_s = tickets, now, limit_s
+
+    def __len__(self) -> int:
+        return len(self._tickets)
+
+    @overload
+    def __getitem__(self, i: int) -> float: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[float]: ...
+
+    def __getitem__(self, i: int | slice) -> float | Sequence[float]:
+        if type(i) is slice:
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if self._now is None:
+            return self._limit_s
+        t = self._tickets[i]
+        return self._limit_s - (self._now - (t.queue_since or t.issued_at)).total_seconds()
+
+
 @dataclass(frozen=True)
 class QueueView:
     """The waiting tickets of one service, oldest first, as the seconds from now until each
@@ -95,6 +120,31 @@ class QueueView:
         return len(self.aging_in_s) if self.count is None else self.count
 
 
+@dataclass(frozen=True)
+class Pace:
+    """What a projection learned when it played MAX_STEPS calls without emptying the target's
+    queue: how fast that queue moves. For the same branch with a longer target queue the
+    projection would make exactly the same calls, so the wait is ``seconds_per_call x (ahead +
+    1)`` for any ``ahead >= min_ahead``, while the queues it emptied (``emptied``: service ->
+    size) keep their size. The engine keeps one per service while only tickets are issued."""
+
+    seconds_per_call: float
+    min_ahead: int
+    emptied: Mapping[str, int]
+
+    def wait(self, ahead: int, green_per_s: float, my_aging_s: float) -> float:
+        return _with_overtaking(lambda a: self.seconds_per_call * (a + 1), ahead, green_per_s,
+                                my_aging_s)
+
+
+def _with_overtaking(project: Callable[[int], float], ahead: int, green_per_s: float,
+                     my_aging_s: float) -> float:
+    """Green tickets issued while this one waits (and has not aged) are called before it."""
+    first = project(ahead)
+    overtaking = round(green_per_s * min(first, max(my_aging_s, 0.0)))
+    return project(ahead + overtaking) if overtaking else first
+
+
 def projected_wait(
     target: str,
     ahead: int,
@@ -105,9 +155,10 @@ def projected_wait(
     rates: TodayRates,
     aging_limit_s: float,
     my_aging_s: float | None = None,
-) -> float | None:
-    """Seconds until the ticket of ``target`` with ``ahead`` tickets before it is called; None
-    when no open counter serves ``target``.
+) -> tuple[float, Pace | None] | None:
+    """Seconds until the ticket of ``target`` with ``ahead`` tickets before it is called, and
+    the :class:`Pace` found on the way when the target's queue is long; None when no open
+    counter serves ``target``.
 
     Other services' queues count because they compete for shared counters; ``service_s`` is
     the recent mean service time per service and ``recent`` the durations it comes from.
@@ -120,10 +171,15 @@ def projected_wait(
     if my_aging_s is None:
         my_aging_s = mine[ahead] if ahead < len(mine) else aging_limit_s
     branch = _Branch(queues, counters, service_s, recent, rates, aging_limit_s, my_aging_s)
-    first = _project(target, ahead, branch)
-    # Green tickets issued while this one waits (and has not aged) are called before it.
-    overtaking = round(rates.green_per_s.get(target, 0.0) * min(first, max(my_aging_s, 0.0)))
-    return _project(target, ahead + overtaking, branch) if overtaking else first
+    paces: list[Pace | None] = []
+
+    def project(a: int) -> float:
+        wait, pace = _project(target, a, branch)
+        paces.append(pace)
+        return wait
+
+    wait = _with_overtaking(project, ahead, rates.green_per_s.get(target, 0.0), my_aging_s)
+    return wait, paces[0]
 
 
 @dataclass(frozen=True)
@@ -139,27 +195,28 @@ class _Branch:
     my_aging: float
 
 
-def _project(target: str, ahead: int, branch: _Branch) -> float:
-    queues, counters, service_s = branch.queues, branch.counters, branch.service_s
-    recent, rates, aging_limit_s, my_aging = (branch.recent, branch.rates, branch.aging_limit_s,
-                                              branch.my_aging)
+def _project(target: str, ahead: int, branch: _Branch) -> tuple[float, Pace | None]:
+    """Play the open counters forward until one calls the ticket being estimated (or, past
+    MAX_STEPS calls, extrapolate at the pace so far).
 
-    def cost(service: str) -> float:
-        p = rates.no_show_share.get(service, 0.0)
-        return (1 - p) * service_s[service] + p * rates.no_show_cost_s
-
-    remaining = {s: q.size for s, q in queues.items()}
+    The hot loop of every ticket issue: plain locals and per-service dictionaries, no closures.
+    """
+    rates, limit, my_aging = branch.rates, branch.aging_limit_s, branch.my_aging
+    cost = {s: (1 - rates.no_show_share.get(s, 0.0)) * mean
+            + rates.no_show_share.get(s, 0.0) * rates.no_show_cost_s
+            for s, mean in branch.service_s.items()}
+    remaining = {s: q.size for s, q in branch.queues.items()}
     remaining[target] = ahead
+    ages = {s: q.aging_in_s for s, q in branch.queues.items()}
+    known = {s: len(a) for s, a in ages.items()}
     taken = dict.fromkeys(remaining, 0)
+    # When the next ticket of each service reaches the aging limit (aged tickets go first).
+    head = {s: ages[s][0] if known.get(s) else limit for s in remaining}
 
-    def aging_at(service: str) -> float:
-        ages = queues[service].aging_in_s if service in queues else ()
-        i = taken[service]
-        return ages[i] if i < len(ages) else aging_limit_s
-
+    counters = branch.counters
     free = [
-        (residual(recent.get(c.serving, ()), service_s[c.serving], c.elapsed_s)
-         if c.serving in service_s else 0.0, i)
+        (residual(branch.recent.get(c.serving, ()), branch.service_s[c.serving], c.elapsed_s)
+         if c.serving in branch.service_s else 0.0, i)
         for i, c in enumerate(counters)
     ]
     heapq.heapify(free)
@@ -167,34 +224,47 @@ def _project(target: str, ahead: int, branch: _Branch) -> float:
     target_calls = 0
     while free:
         at, i = heapq.heappop(free)
-        choice = _pick(counters[i].services, remaining, aging_at, at, target, my_aging)
+        choice = _pick(counters[i].services, remaining, head, at, target, my_aging)
         if choice == "":
-            return at
+            return at, None
         if choice is None:
             continue  # nothing left that this counter takes, and it does not serve the target
         remaining[choice] -= 1
-        taken[choice] += 1
-        target_calls += choice == target
+        n = taken[choice] = taken[choice] + 1
+        head[choice] = ages[choice][n] if n < known.get(choice, 0) else limit
+        if choice == target:
+            target_calls += 1
         steps += 1
         if steps >= MAX_STEPS and target_calls:
-            return at + (remaining[target] + 1) * at / target_calls
-        heapq.heappush(free, (at + cost(choice), i))
+            pace = None
+            if remaining[target] > 0:
+                emptied = {s: branch.queues[s].size if s in branch.queues else 0
+                           for s, left in remaining.items() if left == 0}
+                pace = Pace(at / target_calls, ahead, emptied)
+            return at + (remaining[target] + 1) * at / target_calls, pace
+        heapq.heappush(free, (at + cost[choice], i))
     raise AssertionError("a counter serving the target always reaches it")
 
 
-def _pick(services: Sequence[str], remaining: Mapping[str, int], aging_at: Callable[[str], float],
+def _pick(services: Sequence[str], remaining: Mapping[str, int], head: Mapping[str, float],
           at: float, target: str, my_aging: float) -> str | None:
     """What a counter that frees at ``at`` takes: "" for the ticket being estimated, a service
     for the next ticket of that service, None for nothing. Aged tickets first (oldest first),
     then the counter's services in order of preference (DESIGN.md section 4)."""
-    aged = [(aging_at(s), s) for s in services if remaining.get(s, 0) > 0 and aging_at(s) <= at]
-    if target in services and remaining.get(target, 0) == 0 and my_aging <= at:
-        aged.append((my_aging, ""))
-    if aged:
-        return min(aged)[1]
+    best: tuple[float, str] | None = None
+    first: str | None = None
     for service in services:
         if remaining.get(service, 0) > 0:
-            return service
-        if service == target:
-            return ""
-    return None
+            aging = head[service]
+            if aging <= at and (best is None or (aging, service) < best):
+                best = (aging, service)
+            if first is None:
+                first = service
+        elif service == target and first is None:
+            first = ""
+    if target in services and remaining.get(target, 0) == 0 and my_aging <= at and (
+            best is None or (my_aging, "") < best):
+        return ""
+    if best is not None:
+        return best[1]
+    return first
