@@ -100,10 +100,24 @@ async def _load(port: int, token: str, clients: int, total: int, request: Reques
     return latencies, time.perf_counter() - start
 
 
-def _row(name: str, mode: str, clients: int, lat: list[float], wall: float) -> str:
+def _row(name: str, mode: str, clients: int, lat: list[float], wall: float, steal: float) -> str:
     q = statistics.quantiles(lat, n=100)
     return (f"  {name:9s} {mode:11s} clients={clients:2d} {len(lat) / wall:6.0f} req/s  "
-            f"p50 {q[49] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms  n={len(lat)}")
+            f"p50 {q[49] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms  n={len(lat)}  "
+            f"steal {steal:3.0%}")
+
+
+def _cpu_times() -> list[int]:
+    """The machine's CPU time counters (``/proc/stat``: user nice system idle iowait irq
+    softirq steal ...)."""
+    return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
+def _steal(before: list[int], after: list[int]) -> float:
+    """Share of CPU time the hypervisor gave to other guests: on a shared virtual machine
+    the figures of a run with much steal are not comparable with a quiet one."""
+    delta = [b - a for a, b in zip(before, after, strict=True)]
+    return delta[7] / max(1, sum(delta[:8]))
 
 
 def _rss_mb(pid: int) -> tuple[float, float]:
@@ -132,8 +146,9 @@ def bench(label: str, db_url: str, requests: int, rate: float, workdir: Path) ->
             for clients, mode, paced in ((1, "max", None), (16, "max", None),
                                          (16, f"paced {rate:.0f}/s", rate)):
                 n = requests if clients == 16 else requests // 4
+                before = _cpu_times()
                 lat, wall = asyncio.run(_load(host.port, tokens[name], clients, n, request, paced))
-                print(_row(name, mode, clients, lat, wall))
+                print(_row(name, mode, clients, lat, wall, _steal(before, _cpu_times())))
         assert host.proc is not None
         rss, peak = _rss_mb(host.proc.pid)
         print(f"  host resident memory: {rss:.0f} MB now, {peak:.0f} MB peak")
