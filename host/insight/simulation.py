@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -89,6 +89,8 @@ class Issued:
     people_ahead: int
     estimate_s: int | None
     called_at: datetime | None = None
+    # What the counters were doing then: (counter, service being served or None, seconds at it).
+    counters: tuple[tuple[int, str | None, float], ...] = ()
 
     @property
     def actual_s(self) -> float | None:
@@ -180,9 +182,19 @@ class _BranchDay:
         ticket = self.engine.tickets[ticket_id]
         ahead = self.engine.people_ahead(ticket, self.now())
         self.run.issued.append(Issued(ticket_id, ticket.service, priority, self.now(), ahead,
-                                      self.engine.estimate_wait(ticket.service, ahead)))
+                                      self.engine.estimate_wait(ticket.service, ahead),
+                                      counters=self._counters_now()))
         self.customers[ticket_id] = self._customer(ticket.service)
         self._notify()
+
+    def _counters_now(self) -> tuple[tuple[int, str | None, float], ...]:
+        out = []
+        for number, state in self.engine.counters.items():
+            current = self.engine.tickets[state.current] if state.current else None
+            elapsed = (self.now() - (current.called_at or self.now())).total_seconds() if current \
+                else 0.0
+            out.append((number, current.service if current else None, elapsed))
+        return tuple(out)
 
     def _customer(self, service: str) -> _Customer:
         p, rng = self.profile, self.rng
@@ -298,8 +310,7 @@ class _BranchDay:
                 first_call[e.ticket_id] = e.at
         for i, issued in enumerate(self.run.issued):
             called = first_call.get(issued.ticket_id)
-            yield i, Issued(issued.ticket_id, issued.service, issued.priority, issued.issued_at,
-                            issued.people_ahead, issued.estimate_s, called)
+            yield i, replace(issued, called_at=called)
 
 
 def simulate_day(engine: QueueEngine, day: date, profile: DayProfile | None = None,
@@ -372,6 +383,47 @@ def accuracy(issued: Iterable[Issued]) -> dict[str, Accuracy]:
             sum(abs(e - a) for e, a in pairs) / n, sum(e - a for e, a in pairs) / n,
         )
     return out
+
+
+def error_floor(issued: Issued, counter: int, no_show: float = DayProfile.no_show,
+                samples: int = 2000, seed: int = 0) -> float:
+    """The smallest mean absolute error *any* estimate could have for a ticket of a service
+    that only ``counter`` serves, from the spread of service times alone.
+
+    Its wait is at least what is left of the current service plus the services of the
+    ``people_ahead`` before it, each drawn as this simulation draws them (lognormal, CV 0.5, the
+    counter's speed; a no-show costs the recall and the mark). The best single number for such a
+    sum is its median; the floor is the mean distance from it. Whatever else delays the ticket
+    (green tickets, aged ones) is independent of those durations and cannot make the error
+    smaller, so no estimator beats this on average.
+    """
+    rng = random.Random(seed)
+    serving = next((svc, elapsed) for c, svc, elapsed in issued.counters if c == counter)
+    if serving[0] is None and issued.people_ahead == 0:
+        return 0.0  # called at once: the estimate can be exact
+    sigma = math.sqrt(math.log(1 + SERVICE_CV**2))
+    speed = COUNTER_SPEED.get(counter, 1.0)
+
+    def duration(service: str) -> float:
+        if rng.random() < no_show:
+            return RECALL_AFTER_S + NO_SHOW_AFTER_S
+        return SERVICE_MEAN_S[service] * speed * rng.lognormvariate(-sigma**2 / 2, sigma)
+
+    def left_of_current() -> float:
+        service, elapsed = serving
+        if service is None:
+            return 0.0
+        for _ in range(1000):  # the current service, given that it has already run ``elapsed``
+            d = duration(service)
+            if d > elapsed:
+                return d - elapsed
+        return 0.0
+
+    waits = sorted(left_of_current() + sum(duration(issued.service)
+                                           for _ in range(issued.people_ahead))
+                   for _ in range(samples))
+    median = waits[len(waits) // 2]
+    return sum(abs(w - median) for w in waits) / len(waits)
 
 
 def record_days(store: Store, engine: QueueEngine, days: Iterable[date], scale: float = 1.0,

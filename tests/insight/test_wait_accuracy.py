@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from host.config import load_config
-from host.engine import QueueEngine
-from host.insight.simulation import Accuracy, accuracy, profile_for, simulate_day
+from host.engine import Priority, QueueEngine
+from host.insight.simulation import (
+    Accuracy,
+    Issued,
+    accuracy,
+    error_floor,
+    profile_for,
+    simulate_day,
+)
 
 ORDINARY = date(2026, 11, 12)
 PENSION = date(2026, 11, 13)
@@ -42,3 +49,30 @@ def test_every_ticket_gets_an_estimate_and_is_called() -> None:
     run = simulate_day(engine, ORDINARY, profile_for(ORDINARY, scale=0.3), seed=1)
     assert run.issued and all(i.estimate_s is not None for i in run.issued)
     assert all(i.called_at is not None for i in run.issued)
+
+
+def _wealth_ticket(ahead: int, serving: str | None, elapsed: float = 0.0) -> Issued:
+    return Issued("t", "wealth", Priority.NORMAL, datetime(2026, 11, 12, 2, tzinfo=UTC), ahead,
+                  0, counters=((6, serving, elapsed),))
+
+
+def test_the_error_floor_is_zero_when_called_at_once_and_grows_with_the_queue() -> None:
+    assert error_floor(_wealth_ticket(0, None), counter=6) == 0.0
+    one = error_floor(_wealth_ticket(0, "wealth", 100.0), counter=6)
+    three = error_floor(_wealth_ticket(2, "wealth", 100.0), counter=6)
+    # A 600 s lognormal service with CV 0.5: the residual alone is spread by minutes.
+    assert 60 < one < three < 600
+
+
+def test_no_estimate_beats_the_floor_and_ours_stays_near_it() -> None:
+    """The floor bounds *any* estimator from below: ours (the engine's) must not be under it, and
+    for the single-counter wealth queue it stays within half again of it."""
+    issued = []
+    for seed in range(2):
+        engine = QueueEngine(load_config(None))
+        simulate_day(engine, date(2026, 11, 11), seed=seed)
+        issued += [i for i in simulate_day(engine, ORDINARY, profile_for(ORDINARY), seed).issued
+                   if i.service == "wealth"]
+    mae = accuracy(issued)["wealth"].mean_abs_error_s
+    floor = sum(error_floor(i, counter=6, seed=n) for n, i in enumerate(issued)) / len(issued)
+    assert floor <= mae <= 1.5 * floor, (floor, mae)
