@@ -70,7 +70,7 @@ class QueueEngine:
         self.devices: dict[tuple[str, str], DeviceState] = {}
         self.seq = 0  # seq of the last applied event that came from the log
         # Wait-estimate memo (see _fresh_pace): service -> (shape, found at, Pace). ``_shape``
-        # changes with every event except a ticket issued, which only lengthens a queue's tail.
+        # changes with every event except a ticket issued now, which only lengthens a tail.
         self._shape = 0
         self._paces: dict[str, tuple[int, datetime, Any]] = {}
 
@@ -438,8 +438,8 @@ class QueueEngine:
         handler = _HANDLERS.get(event.kind)
         if handler is not None:
             handler(self, event)
-        if event.kind != ev.TICKET_ISSUED:
-            self._shape += 1
+        if event.kind != ev.TICKET_ISSUED or "issued_at" in event.data:
+            self._shape += 1  # not a new ticket at a queue's tail (an offline one goes mid-queue)
         if event.seq:
             self.seq = event.seq
 

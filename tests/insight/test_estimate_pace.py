@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from host.engine import Priority
@@ -62,3 +64,16 @@ def test_a_call_a_second_later_or_a_short_queue_is_projected_afresh() -> None:
     b.tick(1)
     b.issue("cash")
     assert b.engine._fresh_pace("cash", ahead + 1, b.now) is None  # a second is too old
+
+
+def test_an_offline_ticket_merged_mid_queue_forgets_the_memo() -> None:
+    b = _busy_branch()
+    b.engine.lease("entrance", "cash", 10, b.now, "kiosk:e")
+    b.issue("cash")  # the engine's "now" is its newest ticket or call
+    ahead = len(b.engine.queues["cash"])
+    b.engine.estimate_wait("cash", ahead)
+    assert b.engine._fresh_pace("cash", ahead, b.now) is not None
+    b.engine.accept_offline(ticket_id="off1", kiosk="entrance", service="cash", number=500,
+                            priority=Priority.NORMAL, issued_at=b.now - timedelta(minutes=5),
+                            client_ref="r1", at=b.now, actor="kiosk:e")
+    assert b.engine._fresh_pace("cash", ahead + 1, b.now) is None
