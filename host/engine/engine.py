@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from host.config import BranchConfig, ServiceConfig
 from host.engine import events as ev
@@ -30,6 +30,9 @@ from host.engine.model import (
 from host.engine.ordering import call_key
 from host.engine.queues import ServiceQueue
 from host.engine.tally import DayTally
+
+if TYPE_CHECKING:
+    from host.insight.estimate import Pace
 
 
 def format_number(prefix: str, number: int) -> str:
@@ -72,7 +75,7 @@ class QueueEngine:
         # Wait-estimate memo (see _fresh_pace): service -> (shape, found at, Pace). ``_shape``
         # changes with every event except a ticket issued now, which only lengthens a tail.
         self._shape = 0
-        self._paces: dict[str, tuple[int, datetime, Any]] = {}
+        self._paces: dict[str, tuple[int, datetime, Pace]] = {}
 
     # ------------------------------------------------------------------ commands
     def issue(
@@ -399,7 +402,7 @@ class QueueEngine:
             self._paces[service] = (self._shape, now, found)
         return math.ceil(wait)
 
-    def _fresh_pace(self, service: str, ahead: int, now: datetime | None) -> Any:
+    def _fresh_pace(self, service: str, ahead: int, now: datetime | None) -> Pace | None:
         """The :class:`host.insight.estimate.Pace` of ``service`` if nothing but new tickets
         happened since it was found, less than PACE_FRESH ago: then a long queue's estimate is
         one multiplication instead of a projection (on a busy day the one for every ticket

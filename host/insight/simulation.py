@@ -188,12 +188,15 @@ class _BranchDay:
         self._notify()
 
     def _counters_now(self) -> tuple[tuple[int, str | None, float], ...]:
-        out = []
+        """What each counter serves now and for how long: the information an estimate has."""
+        out: list[tuple[int, str | None, float]] = []
         for number, state in self.engine.counters.items():
-            current = self.engine.tickets[state.current] if state.current else None
-            elapsed = (self.now() - (current.called_at or self.now())).total_seconds() if current \
-                else 0.0
-            out.append((number, current.service if current else None, elapsed))
+            if state.current is None:
+                out.append((number, None, 0.0))
+                continue
+            current = self.engine.tickets[state.current]
+            elapsed = (self.now() - (current.called_at or self.now())).total_seconds()
+            out.append((number, current.service, elapsed))
         return tuple(out)
 
     def _customer(self, service: str) -> _Customer:

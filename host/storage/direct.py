@@ -25,6 +25,7 @@ class DirectStatement:
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        self.statement = statement  # held, so its id() keys the cache for as long as it lives
         self.sql = compiled.string
         self.dialect = dialect
         self._convert: list[tuple[str, Callable[[Any], Any] | None]] = [
@@ -45,6 +46,7 @@ class DirectStatement:
         try:
             cursor.execute(self.sql, self._row(params))
         except self.dialect.loaded_dbapi.Error as err:
+            cursor.close()
             raise DBAPIError.instance(self.sql, None, err, self.dialect.loaded_dbapi.Error) from err
         return cursor
 
