@@ -15,11 +15,17 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz")
 def healthz(service: ServiceDep) -> JSONResponse:
-    """200 when the database answers; 503 otherwise. No credential, no queue data."""
+    """200 when the database answers and takes writes; 503 otherwise, saying why: ``database``
+    is ``ok``, ``unreachable``, ``full``, ``read_only`` or ``missing`` (the SQLite file was
+    deleted). No credential, no queue data."""
     try:
         seq = service.store.last_seq()
     except SQLAlchemyError:
         return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
+    fault = service.storage_fault()
+    if fault is not None:
+        return JSONResponse({"status": "degraded", "database": fault.kind, "detail": str(fault),
+                             "last_seq": seq}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "last_seq": seq})
 
 
