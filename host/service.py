@@ -269,14 +269,14 @@ class BranchService:
             results = [err] * len(batch)
         else:
             self._clear_fault()
+        if stored or foreign:  # subscribers first: an answer never comes before its event
+            batch[0].loop.call_soon_threadsafe(self.hub.publish, foreign + stored)
         # Hand each caller the stored (seq-numbered) copies of its own events.
         by_identity = iter(stored)
         for item, result in zip(batch, results, strict=True):
             if isinstance(result, list):
                 result = [next(by_identity) for _ in result]
             item.loop.call_soon_threadsafe(_resolve, item.future, result)
-        if stored or foreign:
-            batch[0].loop.call_soon_threadsafe(self.hub.publish, foreign + stored)
 
     def _transaction(self, batch: list[_Pending]
                      ) -> tuple[list[list[Event] | BaseException], list[Event], list[Event]]:

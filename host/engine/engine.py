@@ -474,6 +474,9 @@ class QueueEngine:
         return self._emit(Event(kind, at, actor, ticket.id, counter, {**data, **extra}))
 
     def _emit(self, event: Event) -> list[Event]:
+        if event.at.utcoffset() is None:
+            # Stored as UTC, a naive time would come back as another instant: a bug upstream.
+            raise ValueError(f"{event.kind} at {event.at}: a time without a time zone")
         self.apply(event)
         return [event]
 
