@@ -92,6 +92,10 @@ class BranchService:
         self.store.migrate()
         self._rebuild()
         self._loaded = True
+        try:  # a database that takes no writes is reported from the start, not at the first ticket
+            self.store.probe_write()
+        except StorageError as err:
+            self._note_fault(err)
 
     def start(self) -> None:
         if not self._loaded:
@@ -197,6 +201,7 @@ class BranchService:
         if self._fault is not None:
             log.warning("the database takes writes again (it was %s)", self._fault.kind)
             self._fault = None
+            self.store.reset_connections()  # none opened during the fault stays in the pool
 
     # ------------------------------------------------------------------ commands
     async def execute(self, command: Command) -> list[Event]:

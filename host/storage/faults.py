@@ -97,6 +97,8 @@ class SqliteFile:
         self.close()
         self._anchor = sqlite3.connect(f"file:{quote(str(self.path))}?mode=rw", uri=True,
                                        check_same_thread=False, timeout=30)
+        # A first read maps the WAL index (the -shm file): a deleted one cannot be opened later.
+        self._anchor.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
     def close(self) -> None:
         if self._anchor is not None:

@@ -223,6 +223,7 @@ class Store:
     @contextmanager
     def write_transaction(self) -> Iterator[WriteTransaction]:
         """Open a write transaction holding the branch lock; commit on clean exit."""
+        self.check_file()
         try:
             with self._write() as conn:
                 query = _LOCK_STATE_SHARED if self.shared else _LOCK_STATE
