@@ -92,13 +92,14 @@ def tiny_disk() -> Iterator[Path]:
 def fill(folder: Path) -> Path:
     """Write a file until the file system is full; returns it (delete it to free the space)."""
     filler = folder / "filler"
-    with filler.open("wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while os.write(fd, b"\0" * 65536):
             pass
+    except OSError:
+        pass  # ENOSPC: full
+    finally:
+        os.close(fd)
     return filler
 
 
