@@ -152,9 +152,12 @@ class BranchService:
 
     def _housekeeping(self) -> None:
         while not self._stopping.wait(CHECKPOINT_INTERVAL_S):
-            self.store.checkpoint()
-            if self._dirty or self.storage_fault() is not None:
-                self.probe_storage()
+            try:
+                self.store.checkpoint()
+                if self._dirty or self.storage_fault() is not None:
+                    self.probe_storage()
+            except Exception:  # the recovery of later faults must not end with this one
+                log.exception("housekeeping failed; trying again in %.0f s", CHECKPOINT_INTERVAL_S)
 
     def _rebuild(self) -> None:
         """Rebuild the engine from the event log (start-up, or after a failed transaction)."""
@@ -180,7 +183,7 @@ class BranchService:
         with self._write_lock:
             try:
                 if self.store.recover_file():
-                    self._rebuild()
+                    self._dirty = True  # reopened: read the engine back from the new file
                 self.store.probe_write()
                 if self._dirty:
                     self._rebuild_after_failure()
