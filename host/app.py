@@ -47,9 +47,12 @@ async def _watchdog(service: BranchService) -> None:
 
 
 def create_app(config: BranchConfig, db_url: str) -> FastAPI:
-    """Build the app; the database is migrated and the engine rebuilt when it starts."""
+    """Build the app: migrate the database and rebuild the engine from its log now, before
+    the server starts, so an event log that does not replay stops the start with
+    :class:`host.engine.ReplayError` (naming the event) rather than a server traceback."""
     store = Store(db_url, config.branch.id)
     service = BranchService(config, store)
+    service.load()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ import click
 from host.auth import Role, create_token
 from host.cli import log_to_stderr
 from host.config import ConfigError, load_config
+from host.engine import ReplayError
 from host.storage import StorageError, Store, default_sqlite_url
 
 log = logging.getLogger("branchq.host")
@@ -87,7 +88,11 @@ def run(config_path: str | None, db_url: str | None, bind: str, port: int, worke
         uvicorn.run("host.app:app_from_env", factory=True, workers=workers, host=bind, port=port,
                     log_config=None, access_log=False, timeout_graceful_shutdown=5)
         return
-    app = create_app(config, url)  # type: ignore[arg-type]
+    try:
+        app = create_app(config, url)  # type: ignore[arg-type]
+    except ReplayError as err:  # one line naming the event, not a traceback
+        raise click.ClickException(f"cannot start: {err}. Run `branchq maint db check`, then "
+                                   "`branchq maint db repair` (docs/maintenance.md)") from err
     # Hall screens hold WebSockets open for the whole day: do not wait for them to leave.
     uvicorn.run(app, host=bind, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=5)

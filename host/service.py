@@ -13,6 +13,7 @@ import asyncio
 import logging
 import queue
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from host.config import BranchConfig
 from host.engine import EngineError, Event, QueueEngine
 from host.hub import EventHub
-from host.storage import StorageError, Store
+from host.storage import StorageError, StorageMissing, StorageRefused, Store, WriteTransaction
 
 log = logging.getLogger("branchq.service")
 
@@ -80,11 +81,25 @@ class BranchService:
         self._stopping = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None  # where subscribers live (PostgreSQL)
         self._dirty = False  # memory may hold a batch that never committed
+        self._loaded = False  # migrated and rebuilt (load)
+        self._fault: StorageError | None = None  # why the last write failed, until one works
+        self._write_lock = threading.Lock()  # one writer: a batch, or a probe of a fault
 
     # ------------------------------------------------------------------ life cycle
-    def start(self) -> None:
+    def load(self) -> None:
+        """Migrate the database and rebuild the engine from its log; raises
+        :class:`host.engine.ReplayError` naming the first event that does not replay."""
         self.store.migrate()
         self._rebuild()
+        self._loaded = True
+        try:  # a database that takes no writes is reported from the start, not at the first ticket
+            self.store.probe_write()
+        except StorageError as err:
+            self._note_fault(err)
+
+    def start(self) -> None:
+        if not self._loaded:
+            self.load()
         self.hub.start_after(self.engine.seq)
         self._stopping.clear()
         self._thread = threading.Thread(target=self._writer, name="branchq-writer", daemon=True)
@@ -137,7 +152,12 @@ class BranchService:
 
     def _housekeeping(self) -> None:
         while not self._stopping.wait(CHECKPOINT_INTERVAL_S):
-            self.store.checkpoint()
+            try:
+                self.store.checkpoint()
+                if self._dirty or self.storage_fault() is not None:
+                    self.probe_storage()
+            except Exception:  # the recovery of later faults must not end with this one
+                log.exception("housekeeping failed; trying again in %.0f s", CHECKPOINT_INTERVAL_S)
 
     def _rebuild(self) -> None:
         """Rebuild the engine from the event log (start-up, or after a failed transaction)."""
@@ -147,11 +167,51 @@ class BranchService:
             self.engine = engine
         log.info("engine rebuilt from the event log up to seq %d", self.engine.seq)
 
+    # ------------------------------------------------------------------ storage faults
+    def storage_fault(self) -> StorageError | None:
+        """What keeps commands from being stored now, as far as known (None: nothing)."""
+        try:
+            self.store.check_file()
+        except StorageMissing as err:
+            return err
+        return self._fault
+
+    def probe_storage(self) -> None:
+        """Try a write while a fault is known: the fault clears by itself once the database
+        takes writes again (space freed, permissions fixed, the folder of a deleted SQLite
+        file back: its data is then written back first)."""
+        with self._write_lock:
+            try:
+                if self.store.recover_file():
+                    self._dirty = True  # reopened: read the engine back from the new file
+                self.store.probe_write()
+                if self._dirty:
+                    self._rebuild_after_failure()
+            except StorageError as err:
+                self._note_fault(err)
+            else:
+                self._clear_fault()
+
+    def _note_fault(self, err: StorageError) -> None:
+        if isinstance(err, StorageRefused):
+            return  # the data was at fault, not the database
+        if self._fault is None or type(self._fault) is not type(err):
+            log.error("the database takes no writes (%s): %s", err.kind, err)
+        self._fault = err
+        self.store.reset_connections()
+
+    def _clear_fault(self) -> None:
+        if self._fault is not None:
+            log.warning("the database takes writes again (it was %s)", self._fault.kind)
+            self._fault = None
+            self.store.reset_connections()  # none opened during the fault stays in the pool
+
     # ------------------------------------------------------------------ commands
     async def execute(self, command: Command) -> list[Event]:
         """Run ``command`` in the writer; return its events once they are durably stored.
 
-        Raises the command's EngineError, or StorageError when the batch could not commit.
+        Raises the command's EngineError; :class:`CommandFailed` when it raised anything else
+        (a bug: it left no trace); StorageError when it could not be stored.
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[Event]] = loop.create_future()
@@ -179,22 +239,60 @@ class BranchService:
                     self._queue.put(None)
                     break
                 batch.append(item)
-            try:
-                self._commit(batch)
-            except Exception:  # the writer must survive anything; each caller got its error
-                log.exception("writer batch failed")
+            with self._write_lock:
+                try:
+                    self._commit(batch)
+                except Exception:  # the writer must survive anything, and answer every caller
+                    failure = _failure("writer batch failed")
+                    self._rebuild_after_failure()
+                    for item in batch:
+                        item.loop.call_soon_threadsafe(_resolve, item.future, failure)
 
     def _commit(self, batch: list[_Pending]) -> None:
         if self._dirty:
             self._rebuild_after_failure()
             if self._dirty:  # never apply a command to a state the database does not hold
-                down = StorageError("the database is not reachable")
+                down = self._fault or StorageError("the database is not reachable")
                 for item in batch:
                     item.loop.call_soon_threadsafe(_resolve, item.future, down)
                 return
-        results: list[list[Event] | BaseException] = []
+        results: list[list[Event] | BaseException]
         stored: list[Event] = []
         foreign: list[Event] = []
+        try:
+            results, stored, foreign = self._transaction(batch)
+        except StorageRefused as err:
+            if len(batch) > 1:
+                # Which command's data the database refused is not known: each goes alone,
+                # so the refused one gets its 422 and the others are stored.
+                log.warning("the database refused a batch of %d (%s); storing each alone",
+                            len(batch), err)
+                for item in batch:
+                    self._commit([item])
+                return
+            results = [err]
+        except StorageError as err:
+            log.error("could not store %d command(s): %s", len(batch), err)
+            self._note_fault(err)
+            results = [err] * len(batch)
+        else:
+            self._clear_fault()
+        if stored or foreign:  # subscribers first: an answer never comes before its event
+            batch[0].loop.call_soon_threadsafe(self.hub.publish, foreign + stored)
+        # Hand each caller the stored (seq-numbered) copies of its own events.
+        by_identity = iter(stored)
+        for item, result in zip(batch, results, strict=True):
+            if isinstance(result, list):
+                result = [next(by_identity) for _ in result]
+            item.loop.call_soon_threadsafe(_resolve, item.future, result)
+
+    def _transaction(self, batch: list[_Pending]
+                     ) -> tuple[list[list[Event] | BaseException], list[Event], list[Event]]:
+        """Apply the batch and store it in one transaction: (each command's events or error,
+        the stored events, the events of other host processes applied first). When it does not
+        commit, the engine goes back to what the database holds."""
+        before = (self.engine, self.engine.applied)
+        committed = False
         try:
             with self.store.write_transaction() as tx:
                 # The engine lock covers only in-memory work, never the database round trips,
@@ -202,33 +300,44 @@ class BranchService:
                 with self._lock:
                     foreign = tx.events_since(self.engine.seq)  # other host processes' events
                     self.engine.replay(foreign)
-                    new: list[Event] = []
-                    for item in batch:
-                        try:
-                            events = item.command(self.engine, self.clock())
-                        except EngineError as err:
-                            results.append(err)
-                            continue
-                        results.append(events)
-                        new.extend(events)
+                    results, new = self._apply(batch, tx)
                     rows = tx.prepare(new, self.engine.tickets)
                     if rows.events:
                         # Claimed now, so a concurrent catch-up read never applies them twice.
                         self.engine.seq = rows.events[-1].seq
                 stored = tx.append(rows)
-        except StorageError as err:
-            log.error("could not store %d command(s): %s", len(batch), err)
-            self._rebuild_after_failure()
-            results = [err] * len(batch)
-            stored = []
-        # Hand each caller the stored (seq-numbered) copies of its own events.
-        by_identity = iter(stored)
-        for item, result in zip(batch, results, strict=True):
-            if isinstance(result, list):
-                result = [next(by_identity) for _ in result]
-            item.loop.call_soon_threadsafe(_resolve, item.future, result)
-        if stored or foreign:
-            batch[0].loop.call_soon_threadsafe(self.hub.publish, foreign + stored)
+            committed = True
+        finally:
+            if not committed and (self.engine, self.engine.applied) != before:
+                self._rebuild_after_failure()
+        return results, stored, foreign
+
+    def _apply(self, batch: list[_Pending], tx: WriteTransaction
+               ) -> tuple[list[list[Event] | BaseException], list[Event]]:
+        """Run each command on the engine. One that raises leaves no trace: the engine goes
+        back to the state before it, and the next command goes on from there."""
+        results: list[list[Event] | BaseException] = []
+        new: list[Event] = []
+        for item in batch:
+            applied = self.engine.applied
+            try:
+                events = item.command(self.engine, self.clock())
+            except Exception as err:  # one command's fault must not touch the others
+                if self.engine.applied != applied:
+                    self._roll_back(tx, new)
+                results.append(err if isinstance(err, EngineError) else _failure("command failed"))
+                continue
+            results.append(events)
+            new.extend(events)
+        return results, new
+
+    def _roll_back(self, tx: WriteTransaction, new: list[Event]) -> None:
+        """Put the engine back to the database's state plus this batch's events so far (a
+        command failed half-way; its events are not among ``new``)."""
+        engine = QueueEngine(self.config)
+        engine.replay(tx.events_since(0))
+        engine.replay(new)
+        self.engine = engine
 
     def _rebuild_after_failure(self) -> None:
         """The batch did not commit, but the engine applied it: rebuild from the log. With the
@@ -265,8 +374,24 @@ class BranchService:
         return self.read(query)
 
 
+class CommandFailed(Exception):
+    """A command raised something other than a refusal by the queue rules: a bug. It left no
+    trace; the log has the traceback under :attr:`error_id`."""
+
+    def __init__(self, error_id: str) -> None:
+        super().__init__(f"internal error {error_id}")
+        self.error_id = error_id
+
+
+def _failure(what: str) -> CommandFailed:
+    """Log the exception being handled with a fresh error id (call from an ``except`` block)."""
+    failure = CommandFailed(uuid.uuid4().hex[:12])
+    log.exception("%s [error id %s]", what, failure.error_id)
+    return failure
+
+
 def _resolve(future: asyncio.Future[list[Event]], result: list[Event] | BaseException) -> None:
-    if future.cancelled():
+    if future.done():  # cancelled, or already answered (the writer's last-resort answer)
         return
     if isinstance(result, BaseException):
         future.set_exception(result)

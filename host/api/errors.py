@@ -1,4 +1,5 @@
-"""Every error leaves the API as JSON ``{error, detail}`` with the right 4xx (or 503)."""
+"""Every error leaves the API as JSON ``{error, detail}`` with the right 4xx (or 503 and 507 for
+storage faults, 500 with an error id for a bug)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from host.engine import EngineError, InvalidState, NotFound, UnknownService
-from host.storage import StorageError, StorageRefused
+from host.service import CommandFailed
+from host.storage import (
+    StorageError,
+    StorageFull,
+    StorageMissing,
+    StorageReadOnly,
+    StorageRefused,
+)
 
 log = logging.getLogger("branchq.api")
 
@@ -58,5 +66,30 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StorageError)
     async def _storage(_: Request, exc: StorageError) -> JSONResponse:
-        log.error("storage unavailable: %s", exc)
-        return error_response(503, "storage_unavailable", "the database is not reachable; retry")
+        status, error, detail = _STORAGE_FAULTS.get(type(exc), _STORAGE_FAULTS[StorageError])
+        log.error("not stored (%s): %s", error, exc)
+        response = error_response(status, error, detail)
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.exception_handler(CommandFailed)
+    async def _failed(_: Request, exc: CommandFailed) -> JSONResponse:
+        return error_response(500, "internal_error",
+                              f"内部错误，未保存任何内容；请把编号 {exc.error_id} 告诉技术人员 / "
+                              f"Internal error: nothing was stored. Please give the technician "
+                              f"the error id {exc.error_id}")
+
+
+# What each storage fault tells the caller: nothing was stored, and whether a retry may help.
+_STORAGE_FAULTS: dict[type[StorageError], tuple[int, str, str]] = {
+    StorageError: (503, "storage_unavailable", "the database is not reachable; retry"),
+    StorageFull: (507, "storage_full",
+                  "磁盘已满，未保存；请联系技术人员 / The disk is full: nothing was stored. "
+                  "Please call the technician (docs/maintenance.md)"),
+    StorageReadOnly: (503, "storage_read_only",
+                      "数据库只读，未保存；请联系技术人员 / The database is read-only: nothing was "
+                      "stored. Please call the technician (docs/maintenance.md)"),
+    StorageMissing: (503, "storage_missing",
+                     "数据库文件不见了，未保存；请联系技术人员 / The database file is missing: "
+                     "nothing was stored. Please call the technician (docs/maintenance.md)"),
+}

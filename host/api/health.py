@@ -9,17 +9,25 @@ from sqlalchemy.exc import SQLAlchemyError
 from host.api import views
 from host.api.deps import Monitor, ServiceDep
 from host.engine import QueueEngine
+from host.storage import StorageError
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
 def healthz(service: ServiceDep) -> JSONResponse:
-    """200 when the database answers; 503 otherwise. No credential, no queue data."""
+    """200 when the database answers and takes writes; 503 otherwise, saying why: ``database``
+    is ``ok``, ``unreachable``, ``full``, ``read_only`` or ``missing`` (the SQLite file was
+    deleted). No credential, no queue data."""
+    fault = service.storage_fault()
     try:
         seq = service.store.last_seq()
     except SQLAlchemyError:
-        return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
+        seq = None
+        fault = fault or StorageError("the database does not answer")
+    if fault is not None:
+        return JSONResponse({"status": "degraded", "database": fault.kind, "detail": str(fault),
+                             "last_seq": seq}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "last_seq": seq})
 
 

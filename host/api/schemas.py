@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from host.engine import Priority
 
@@ -19,6 +19,22 @@ class _In(BaseModel):
 CardDigest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
                                   description="HMAC-SHA256 of the card number with the branch key")]
 ClientRef = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _plausible(at: datetime) -> datetime:
+    """A time any clock of the branch could show: far from the ends of the calendar, so that
+    moving it into another time zone can never overflow (the engine checks the business day)."""
+    if not _EARLIEST <= at < _LATEST:
+        raise ValueError(f"must be between {_EARLIEST.year} and {_LATEST.year}")
+    return at
+
+
+# An ISO 8601 time with its UTC offset ("2026-11-13T09:30:00+08:00"); one without is refused.
+IssueTime = Annotated[AwareDatetime, AfterValidator(_plausible)]
 
 
 class TicketCreate(_In):
@@ -65,7 +81,7 @@ class OfflineTicketCreate(_In):
     service: ServiceKey
     number: Annotated[int, Field(ge=1, le=99_999)]
     priority: Priority = Priority.NORMAL
-    issued_at: datetime
+    issued_at: IssueTime
     client_ref: ClientRef
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from host.config import BranchConfig, ServiceConfig
 from host.engine import events as ev
-from host.engine.errors import InvalidState, NotFound, UnknownService
+from host.engine.errors import InvalidState, NotFound, ReplayError, UnknownService
 from host.engine.events import Event
 from host.engine.leases import Lease, LeaseBook
 from host.engine.model import (
@@ -72,6 +72,9 @@ class QueueEngine:
         self.tally = DayTally()
         self.devices: dict[tuple[str, str], DeviceState] = {}
         self.seq = 0  # seq of the last applied event that came from the log
+        # Events applied so far, stored or not: the service compares it before and after a
+        # command to know whether a command that failed left anything behind to roll back.
+        self.applied = 0
         # Wait-estimate memo (see _fresh_pace): service -> (shape, found at, Pace). ``_shape``
         # changes with every event except a ticket issued now, which only lengthens a tail.
         self._shape = 0
@@ -162,11 +165,17 @@ class QueueEngine:
         if svc is None or svc.kind != "counter":
             raise UnknownService(f"unknown counter service {service!r}")
         # Every check comes before the day rolls over: a refused command changes nothing.
+        if issued_at.tzinfo is None or issued_at.utcoffset() is None:
+            raise InvalidState("an offline ticket's issue time needs a time zone")
+        try:
+            issued_day = issued_at.astimezone(self.tz).date()
+        except OverflowError as err:
+            raise InvalidState("an offline ticket's issue time is out of range") from err
         today = at.astimezone(self.tz).date()
         same_day = self.day == today
         if same_day and client_ref in self.client_refs:
             return []
-        if issued_at.astimezone(self.tz).date() != today or issued_at > at:
+        if issued_day != today or issued_at > at:
             raise InvalidState("an offline ticket from another business day cannot join today's queue")
         if not same_day or not self.lease_book.covers(kiosk, service, number):
             raise InvalidState(f"number {number} of {service} is not leased to kiosk {kiosk!r} today")
@@ -438,6 +447,7 @@ class QueueEngine:
     # ------------------------------------------------------------------ mutation
     def apply(self, event: Event) -> None:
         """Apply one event to the state. Used for new events and for replay alike."""
+        self.applied += 1
         handler = _HANDLERS.get(event.kind)
         if handler is not None:
             handler(self, event)
@@ -447,8 +457,12 @@ class QueueEngine:
             self.seq = event.seq
 
     def replay(self, events: Iterable[Event]) -> None:
+        """Apply stored events in order; :class:`ReplayError` names the first that does not apply."""
         for event in events:
-            self.apply(event)
+            try:
+                self.apply(event)
+            except Exception as err:  # any fault of a stored event: say which one it was
+                raise ReplayError(event.seq, event.kind, f"{type(err).__name__}: {err}") from err
 
     def _ticket_event(
         self, kind: str, at: datetime, actor: str, ticket: Ticket, counter: int | None = None,
@@ -460,6 +474,9 @@ class QueueEngine:
         return self._emit(Event(kind, at, actor, ticket.id, counter, {**data, **extra}))
 
     def _emit(self, event: Event) -> list[Event]:
+        if event.at.utcoffset() is None:
+            # Stored as UTC, a naive time would come back as another instant: a bug upstream.
+            raise ValueError(f"{event.kind} at {event.at}: a time without a time zone")
         self.apply(event)
         return [event]
 
@@ -517,7 +534,9 @@ class QueueEngine:
             number=d["number"],
             label=d["label"],
             priority=Priority(d["priority"]),
-            business_day=issued_at.astimezone(self.tz).date(),
+            # The engine's day, not the issue time's date: a clock stepped back over midnight
+            # must not give the new day's numbers the old day's date (the day never goes back).
+            business_day=self.day or issued_at.astimezone(self.tz).date(),
             issued_at=issued_at,
             channel=d["channel"],
             status=TicketStatus.PRINTING if d.get("await_print") else TicketStatus.WAITING,

@@ -15,3 +15,17 @@ class NotFound(EngineError):
 
 class InvalidState(EngineError):
     """The ticket or counter is not in a state that allows the command (paused, nobody called...)."""
+
+
+class ReplayError(Exception):
+    """A stored event does not apply to the state the events before it built (a damaged log).
+
+    Not an :class:`EngineError`: no request is at fault, the database is. ``branchq maint db
+    check`` finds such an event and ``branchq maint db repair`` quarantines it
+    (docs/maintenance.md)."""
+
+    def __init__(self, seq: int, kind: str, reason: str) -> None:
+        super().__init__(f"event {seq} ({kind}) does not replay: {reason}")
+        self.seq = seq
+        self.kind = kind
+        self.reason = reason

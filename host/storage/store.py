@@ -13,12 +13,14 @@ them ticket numbers, are gap-free and unique across every host process sharing t
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -33,11 +35,18 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from host.engine.events import DAY_OPENED, TICKET_ISSUED, Event
 from host.engine.model import Ticket, TicketStatus
 from host.storage.direct import DirectStatements
+from host.storage.faults import (
+    SqliteFile,
+    StorageError,
+    StorageRefused,
+    storage_error,
+)
 from host.storage.tables import api_tokens, branch_state, events, tickets
 
 log = logging.getLogger("branchq.storage")
@@ -60,27 +69,36 @@ _UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("b_id")).values
     {c.name: bindparam(c.name) for c in tickets.columns if c.name != "id"})
 
 
-class StorageError(Exception):
-    """The database could not be reached or refused a write; nothing was acknowledged."""
-
-
-class StorageRefused(StorageError):
-    """The database was reached but refused the data (a value it cannot store, a constraint):
-    retrying the same request will not help, unlike an outage."""
-
-
 def default_sqlite_url(var_dir: Path = Path("var")) -> str:
     var_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(var_dir / 'branchq.db').resolve()}"
 
 
-def make_engine(url: str) -> Engine:
-    """Create the SQLAlchemy engine with the durability and locking settings described above."""
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def make_engine(url: str, existing_file: bool = False) -> Engine:
+    """Create the SQLAlchemy engine with the durability and locking settings described above.
+
+    ``existing_file``: a SQLite connection never creates the file (a deleted database must
+    not come back empty under its old name); :meth:`Store.migrate` creates it at first start.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
         return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    path = sqlite_file(url)
+    if existing_file and path is not None:
+        uri = f"file:{quote(str(path))}?mode=rw"
+        engine = create_engine(url, creator=lambda: sqlite3.connect(
+            uri, uri=True, timeout=30, check_same_thread=False))
+    else:
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -121,14 +139,18 @@ class Store:
     def __init__(self, url: str, branch: str) -> None:
         self.url = url
         self.branch = branch
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, existing_file=True)
         self.dialect = self.engine.dialect.name
         self.direct = DirectStatements(self.engine.dialect)
         # Several host processes may share a PostgreSQL database; a SQLite file has one.
         self.shared = self.dialect == "postgresql"
+        path = sqlite_file(url)
+        self.file = SqliteFile(path) if path is not None else None
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.file is not None:
+            self.file.close()
 
     # ------------------------------------------------------------------ schema
     def migrate(self) -> None:
@@ -136,6 +158,11 @@ class Store:
         cfg = Config()
         cfg.set_main_option("script_location", str(_MIGRATIONS))
         try:
+            if self.file is not None and not self.file.path.exists():
+                sqlite3.connect(self.file.path).close()  # a new branch: an empty database
+            if self._up_to_date():
+                self._adopt_file()
+                return  # nothing to write: a read-only database still starts, read-only
             with self._write() as conn:
                 if self.dialect == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
@@ -146,8 +173,45 @@ class Store:
                 ).first()
                 if exists is None:
                     conn.execute(insert(branch_state).values(branch=self.branch, last_seq=0))
-        except SQLAlchemyError as err:
+            self._adopt_file()
+        except (SQLAlchemyError, sqlite3.Error, OSError) as err:
             raise StorageError(f"cannot prepare the database: {err}") from err
+
+    def _up_to_date(self) -> bool:
+        """The schema is at the newest revision and this branch has its row (a read only)."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory(str(_MIGRATIONS)).get_current_head()
+        with self.engine.connect() as conn:
+            if MigrationContext.configure(conn).get_current_revision() != head:
+                return False
+            query = select(branch_state.c.branch).where(branch_state.c.branch == self.branch)
+            return conn.execute(query).first() is not None
+
+    def _adopt_file(self) -> None:
+        if self.file is not None:
+            self.file.adopt()
+
+    def recover_file(self) -> bool:
+        """SQLite: if the database file was deleted while the host ran and its folder exists
+        again, write the data back and reopen it (call from the writer, between transactions);
+        True when done."""
+        if self.file is None or not self.file.restore():
+            return False
+        self.engine.dispose()  # pooled connections hold the deleted file
+        self.file.adopt()
+        return True
+
+    def check_file(self) -> None:
+        """Raise :class:`StorageMissing` if the SQLite file was deleted or replaced."""
+        if self.file is not None:
+            self.file.check()
+
+    def reset_connections(self) -> None:
+        """Drop pooled connections after a fault: one opened while the database was read-only
+        stays read-only even after the fault is fixed."""
+        self.engine.dispose()
 
     # ------------------------------------------------------------------ transactions
     @contextmanager
@@ -159,6 +223,7 @@ class Store:
     @contextmanager
     def write_transaction(self) -> Iterator[WriteTransaction]:
         """Open a write transaction holding the branch lock; commit on clean exit."""
+        self.check_file()
         try:
             with self._write() as conn:
                 query = _LOCK_STATE_SHARED if self.shared else _LOCK_STATE
@@ -166,10 +231,16 @@ class Store:
                 (last_seq,) = cursor.fetchone()
                 cursor.close()
                 yield WriteTransaction(self, conn, int(last_seq))
-        except (DataError, IntegrityError) as err:
-            raise StorageRefused(str(err.orig).splitlines()[0]) from err
+                self.check_file()  # never commit (and acknowledge) into a deleted file
         except SQLAlchemyError as err:
-            raise StorageError(str(err).splitlines()[0]) from err
+            raise storage_error(err) from err
+
+    def probe_write(self) -> None:
+        """One small real write (this branch's row rewritten as it is); raises the kind of
+        :class:`StorageError` that keeps the database from taking writes."""
+        with self.write_transaction() as tx:
+            self.direct.execute(tx.conn, _SET_LAST_SEQ,
+                                {"b_branch": self.branch, "b_last_seq": tx.last_seq}).close()
 
     def listen(self, timeout: float) -> Iterator[str]:
         """Yield the payload (``branch:seq``) of every commit notification, on a dedicated
@@ -313,6 +384,14 @@ class WriteTransaction:
         """Store the prepared events and ticket rows; returns the events with their ``seq``."""
         if not rows.events:
             return []
+        try:
+            return self._append(rows)
+        except (TypeError, ValueError, OverflowError) as err:
+            # A value the driver cannot convert (a date out of range, a wrong type): the data
+            # is at fault, not the database.
+            raise StorageRefused(f"{type(err).__name__}: {err}") from err
+
+    def _append(self, rows: PreparedRows) -> list[Event]:
         branch = self.store.branch
         direct = self.store.direct
         direct.execute_many(

@@ -65,6 +65,23 @@ events = Table(
     Column("data", JSON, nullable=False),
 )
 
+# Events ``branchq maint db repair`` took out of the log because they do not replay, with the
+# reason; their seq stays taken, so the log and this table together are gap-free.
+quarantined_events = Table(
+    "quarantined_events",
+    metadata,
+    Column("branch", String(32), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("ticket_id", String(40)),
+    Column("counter", Integer),
+    Column("data", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("quarantined_at", UTCDateTime, nullable=False),
+)
+
 # A projection of the event log, kept in the same transaction: the current state of each ticket,
 # for the status page, reports and the "no duplicate number" constraint.
 tickets = Table(

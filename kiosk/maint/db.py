@@ -1,10 +1,11 @@
-"""``branchq maint db backup|restore|check``: the host's database, SQLite or PostgreSQL.
+"""``branchq maint db backup|restore|check|repair``: the host's database, SQLite or PostgreSQL.
 
 SQLite is copied with SQLite's online backup API (``sqlite3.Connection.backup``), a consistent
 snapshot even while the host writes; PostgreSQL with ``pg_dump`` (custom format) and
 ``pg_restore`` (or ``psql`` for a plain SQL dump). A restore first saves the current data, so
 it can be undone. ``check`` runs the engine's own check plus branchq's invariants: ticket labels
-unique per business day, and the event log's sequence numbers gap-free.
+unique per business day, the event log's sequence numbers gap-free, and the log replaying as the
+host replays it at start. ``repair`` quarantines the events that do not replay (after a copy).
 """
 
 from __future__ import annotations
@@ -19,11 +20,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kiosk.maint.options import db_option, display_db_url, json_option, require_db_url
+from kiosk.maint.options import (
+    branch_config_option,
+    db_option,
+    display_db_url,
+    json_option,
+    load_branch,
+    require_db_url,
+)
 from kiosk.maint.report import Finding, Level, Report, Stop, reporting
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+    from host.config import BranchConfig
 
 RESTORE_HINT = "restore the last good backup: `branchq maint db restore FILE` (docs/maintenance.md)"
 
@@ -37,6 +47,7 @@ def db() -> None:
       branchq maint db backup --out /var/backups/branchq/
       branchq maint db check
       sudo systemctl stop branchq-host && branchq maint db restore FILE
+      sudo systemctl stop branchq-host && branchq maint db repair
     """
 
 
@@ -226,7 +237,7 @@ def restore(file: Path, yes: bool, db_url: str | None, as_json: bool) -> None:
 
 
 def _invariants(report: Report, conn: Connection) -> None:
-    from sqlalchemy import text
+    from sqlalchemy import inspect, text
 
     duplicates = conn.execute(text(
         "SELECT branch, business_day, label, count(*) FROM tickets "
@@ -234,18 +245,21 @@ def _invariants(report: Report, conn: Connection) -> None:
     for branch, day, label, count in duplicates:
         report.add("Tickets", Level.FAULT, f"label {label} issued {count} times on {day} "
                    f"(branch {branch})", RESTORE_HINT)
+    # A quarantined event keeps its seq: the log and the quarantine are gap-free together.
+    log = ("(SELECT branch, seq FROM events UNION ALL SELECT branch, seq FROM quarantined_events)"
+           if "quarantined_events" in inspect(conn).get_table_names() else "events")
     gaps = conn.execute(text(
-        "SELECT e.branch, e.seq + 1 FROM events e WHERE e.seq < "
-        "(SELECT max(m.seq) FROM events m WHERE m.branch = e.branch) AND NOT EXISTS "
-        "(SELECT 1 FROM events n WHERE n.branch = e.branch AND n.seq = e.seq + 1) "
+        f"SELECT e.branch, e.seq + 1 FROM {log} e WHERE e.seq < "
+        f"(SELECT max(m.seq) FROM {log} m WHERE m.branch = e.branch) AND NOT EXISTS "
+        f"(SELECT 1 FROM {log} n WHERE n.branch = e.branch AND n.seq = e.seq + 1) "
         "ORDER BY 1, 2 LIMIT 5")).all()
     firsts = conn.execute(text(
-        "SELECT branch, min(seq) FROM events GROUP BY branch HAVING min(seq) <> 1")).all()
+        f"SELECT branch, min(seq) FROM {log} l GROUP BY branch HAVING min(seq) <> 1")).all()
     for branch, seq in [*firsts, *gaps]:
         report.add("Event log", Level.FAULT, f"event {seq} of branch {branch} is missing "
                    "(the log must be gap-free)", RESTORE_HINT)
     behind = conn.execute(text(
-        "SELECT b.branch, b.last_seq, (SELECT max(seq) FROM events e WHERE e.branch = b.branch) "
+        f"SELECT b.branch, b.last_seq, (SELECT max(seq) FROM {log} e WHERE e.branch = b.branch) "
         "FROM branch_state b")).all()
     for branch, last_seq, highest in behind:
         if (highest or 0) != last_seq:
@@ -280,12 +294,36 @@ def _engine_check(report: Report, conn: Connection, sqlite: bool) -> None:
         report.add("PostgreSQL", Level.OK, "every table reads back, no checksum failures")
 
 
+REPAIR_HINT = ("stop the host (`sudo systemctl stop branchq-host`), then run `branchq maint db "
+               "repair` (docs/maintenance.md)")
+
+
+def _replay_check(report: Report, url: str, config: BranchConfig) -> None:
+    """Replay the branch's log as the host does at start; name the first event that fails."""
+    from host.storage import Store
+    from host.storage.quarantine import replay_log
+
+    store = Store(url, config.branch.id)
+    try:
+        replayed = replay_log(store, config)
+    finally:
+        store.close()
+    branch = config.branch.id
+    if replayed.problem is None:
+        report.add("Replay", Level.OK, f"the {replayed.events} events of branch {branch} replay "
+                   "as at the host's start")
+    else:
+        report.add("Replay", Level.FAULT, f"branch {branch}: {replayed.problem}; the host "
+                   "cannot start", REPAIR_HINT, seq=replayed.problem.seq)
+
+
 @db.command()
+@branch_config_option
 @db_option
 @json_option
-def check(db_url: str | None, as_json: bool) -> None:
+def check(branch_config: str | None, db_url: str | None, as_json: bool) -> None:
     """Integrity check of the database plus branchq's invariants (unique ticket labels per
-    day, gap-free event log).
+    day, gap-free event log, every event replays).
 
     \b
     Example:
@@ -310,9 +348,92 @@ def check(db_url: str | None, as_json: bool) -> None:
                                "check the URL; the host creates them when it first starts"))
                 _engine_check(report, conn, _is_sqlite(url))
                 _invariants(report, conn)
+            _replay_check(report, url, load_branch(branch_config))
         except SQLAlchemyError as err:
             raise Stop(Finding("Database", Level.FAULT, f"cannot read {display_db_url(url)}: "
                                f"{type(err).__name__}: {str(err).splitlines()[0]}",
                                "check the URL and that the database server is running")) from err
         finally:
             engine.dispose()
+
+
+MAX_QUARANTINED = 100  # more bad events than this is damage for a restore, not a repair
+
+
+@db.command()
+@branch_config_option
+@db_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the copy saved first (default: next to a SQLite file, else here).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+def repair(branch_config: str | None, db_url: str | None, out: Path | None, yes: bool,
+           as_json: bool) -> None:
+    """Quarantine the events that stop the host's start (they do not replay); keep the rest.
+
+    Each such event moves, with the reason, to the quarantined_events table; the ticket rows
+    of the current day are rewritten from the repaired log. The data before is saved first.
+    Stop the host first; start it again afterwards.
+
+    \b
+    Example:
+      sudo systemctl stop branchq-host
+      branchq maint db repair
+      sudo systemctl start branchq-host
+    """
+    from datetime import UTC
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from host.storage import StorageError, Store
+    from host.storage.quarantine import quarantine, replay_log, rewrite_ticket_rows
+
+    url = require_db_url(db_url)
+    with reporting("Database repair", as_json) as report:
+        if _host_running():
+            raise Stop(Finding("Repair", Level.FAULT, "the host is running and would keep the "
+                               "old data in memory", "stop it first: `sudo systemctl stop "
+                               "branchq-host`, then run the repair again"))
+        if _is_sqlite(url):
+            _existing_sqlite(url)
+        config = load_branch(branch_config)
+        store = Store(url, config.branch.id)
+        try:
+            store.migrate()  # the quarantine table comes with revision 0004
+            replayed = replay_log(store, config)
+            if replayed.problem is None:
+                report.add("Repair", Level.OK, f"the {replayed.events} events of branch "
+                           f"{config.branch.id} replay; nothing to repair")
+                return
+            if out is None and _is_sqlite(url):
+                out = sqlite_path(url).parent
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)  # a folder, never the copy's file name
+            saved = _default_out(url, out, "branchq-before-repair")
+            if not yes:
+                click.confirm(f"Quarantine {replayed.problem}? The current data is first saved "
+                              f"to {saved}", abort=True, err=True)
+            backup_to(url, saved)
+            quarantined = 0
+            while replayed.problem is not None:
+                if quarantined == MAX_QUARANTINED:
+                    raise Stop(Finding("Repair", Level.FAULT, f"more than {MAX_QUARANTINED} "
+                                       "events do not replay", RESTORE_HINT))
+                quarantine(store, replayed.problem, datetime.now(UTC))
+                quarantined += 1
+                report.add("Event log", Level.WARNING, f"{replayed.problem}: quarantined",
+                           "kept in the table quarantined_events with the reason",
+                           seq=replayed.problem.seq)
+                replayed = replay_log(store, config)
+            rows = rewrite_ticket_rows(store, replayed.engine)
+        except (StorageError, SQLAlchemyError) as err:
+            raise Stop(Finding("Repair", Level.FAULT, f"cannot repair {display_db_url(url)}: "
+                               f"{str(err).splitlines()[0]}", "check the URL and that the database server is "
+                               "running")) from err
+        finally:
+            store.close()
+        report.add("Repair", Level.OK, f"{quarantined} event(s) quarantined; the "
+                   f"{replayed.events} others replay, {rows} ticket rows of today rewritten; "
+                   f"the data before is in {saved}",
+                   "start the host: `sudo systemctl start branchq-host`", saved=str(saved),
+                   quarantined=quarantined)

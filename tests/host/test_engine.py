@@ -177,7 +177,7 @@ def test_people_ahead_and_estimated_wait() -> None:
 def test_void_withdraws_a_ticket_that_never_printed() -> None:
     b = Branch()
     t = b.issue()
-    b.do("void", t, "paper out")
+    b._record(b.engine.void(t, b.now, "kiosk:test", "paper out"))
     assert b.engine.tickets[t].status is TicketStatus.VOIDED
     assert b.call(1) is None
     assert b.label(b.issue()) == "A002"  # the number is never reused
@@ -237,7 +237,7 @@ def test_a_kiosk_ticket_is_callable_only_once_printed() -> None:
 def test_a_failed_print_voids_the_number_for_good() -> None:
     b = Branch()
     b.engine.issue(ticket_id="k1", service="cash", at=b.now, actor="kiosk:e", await_print=True)
-    b.do("void", "k1", "paper out")
+    b._record(b.engine.void("k1", b.now, "kiosk:test", "paper out"))
     assert b.engine.tickets["k1"].status is TicketStatus.VOIDED
     assert b.label(b.issue()) == "A002"
 

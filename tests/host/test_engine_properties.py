@@ -45,9 +45,12 @@ def run(steps: list[tuple]) -> tuple[Branch, list[str]]:  # type: ignore[type-ar
                 issued += [t for t in b.engine.tickets if t not in before]
             elif op == "call":
                 b.call(args[0])
-            elif op in ("reinstate", "void"):
+            elif op == "reinstate":
                 if issued:
-                    b.do(op, issued[args[0] % len(issued)], *(["test"] if op == "void" else []))
+                    b.do(op, issued[args[0] % len(issued)])
+            elif op == "void":
+                if issued:
+                    b._record(b.engine.void(issued[args[0] % len(issued)], b.now, "k", "test"))
             elif op == "atm":
                 b.do("set_equipment", args[0], args[1], "")
             elif op == "tick":

@@ -101,14 +101,32 @@ function noticeRows(notices) {
       bi("撤下", "Clear")))));
 }
 
+const STORAGE_FAULTS = {
+  full: ["磁盘已满，无法取号", "disk full: no new tickets"],
+  read_only: ["数据库只读，无法取号", "database read-only: no new tickets"],
+  missing: ["数据库文件丢失，无法取号", "database file missing: no new tickets"],
+};
+
+/** A row for the host's own database when it takes no writes (what /healthz says). */
+async function storageRows() {
+  const health = await fetch("/healthz").then((r) => r.json()).catch(() => null);
+  if (health && health.database === "ok") return [];
+  const [zh, en] = STORAGE_FAULTS[health && health.database] || ["数据库不可达", "database unreachable"];
+  return [h("tr", { class: "bad", "data-storage": (health && health.database) || "unreachable" },
+    h("td", {}, bi("主机数据库", "host database")),
+    h("td", {}, h("span", { class: "state-bad" }, bi(zh, en))),
+    h("td", {}, (health && health.detail) || ""), h("td", {}))];
+}
+
 async function refresh() {
   const get = (path) => api(path, { token: state.token });
   const [noShows, queues, counters, devices, equipment, notices] = await Promise.all([
     get("/api/v1/tickets?status=no_show"), get("/api/v1/queues"), get("/api/v1/counters"),
     get("/api/v1/devices"), get("/api/v1/equipment"), get("/api/v1/notices")]);
+  const storage = await storageRows();
   replace($("queues"), queueRows(queues));
   replace($("counters"), counterRows(counters));
-  replace($("devices"), deviceRows(devices, equipment));
+  replace($("devices"), [...storage, ...deviceRows(devices, equipment)]);
   replace($("noshows"), noShowRows(noShows));
   replace($("notices"), noticeRows(notices));
   fillServices(queues);
