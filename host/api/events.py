@@ -26,10 +26,18 @@ _CATCH_UP_CHUNK = 1000
 PUBLIC_SCREENS = frozenset({Role.DISPLAY, Role.KIOSK, Role.KEYPAD_GATEWAY})
 
 
+# Kept in the log, sent to no audience: the reference an issuer chose for a ticket (scoped to
+# its credential, host/api/tickets.py) is that issuer's business alone.
+_PRIVATE_DATA = frozenset({"client_ref"})
+
+
 def event_json(event: Event, principal: Principal) -> dict[str, Any]:
+    data = event.data
+    if not _PRIVATE_DATA.isdisjoint(data):
+        data = {k: v for k, v in data.items() if k not in _PRIVATE_DATA}
     body: dict[str, Any] = {
         "seq": event.seq, "kind": event.kind, "at": event.at.isoformat(),
-        "counter": event.counter, "data": event.data,
+        "counter": event.counter, "data": data,
     }
     if principal.role not in PUBLIC_SCREENS:
         body["ticket_id"] = event.ticket_id
