@@ -194,3 +194,19 @@ def test_device_health_backs_off_and_recovers() -> None:
     assert (health.fault, health.failures, health.wait_s()) == (None, 0, 0)
     assert health.attempt(lambda: [][1]) is False  # any exception at all
     assert health.fault is not None and health.fault.startswith("IndexError")
+
+
+def test_a_keypad_that_stops_answering_is_faulty_while_the_others_go_on(rig: Rig) -> None:
+    keypads = rig.devices.virtual["keypads"]
+    keypads.set_silent(2)
+    second = rig.call(2)
+    wait_until(lambda: rig.report("keypad-2")["status"] == "fault", "keypad 2 not reported")
+    first = rig.call(1)
+    wait_until(lambda: rig.keypad_shows(1, first), "keypad 1 display not updated")
+    wait_until(lambda: rig.vsign.text("12") == f"{second} -> 2", "sign not updated")
+    assert rig.gateway.keypad_health[2].failures >= 1  # its display write went unanswered
+    keypads.set_silent(2, False)
+    wait_until(lambda: rig.gateway.keypad_health[2].fault is None, "keypad 2 not retried",
+               timeout=LAST_RETRY_S + 10)
+    assert rig.keypad_shows(2, second)
+    wait_until(lambda: rig.report("keypad-2")["status"] == "ok", "keypad 2 not ok again")
