@@ -76,6 +76,7 @@ def run(config_path: str | None, db_url: str | None, bind: str, port: int, worke
     import uvicorn
 
     from host.app import create_app
+    from host.serving import uvicorn_options
 
     config, url = _load(config_path, db_url)
     if workers > 1:
@@ -86,16 +87,14 @@ def run(config_path: str | None, db_url: str | None, bind: str, port: int, worke
         if config_path:
             os.environ["BRANCHQ_CONFIG"] = config_path
         uvicorn.run("host.app:app_from_env", factory=True, workers=workers, host=bind, port=port,
-                    log_config=None, access_log=False, timeout_graceful_shutdown=5)
+                    **uvicorn_options())
         return
     try:
         app = create_app(config, url)  # type: ignore[arg-type]
     except ReplayError as err:  # one line naming the event, not a traceback
         raise click.ClickException(f"cannot start: {err}. Run `branchq maint db check`, then "
                                    "`branchq maint db repair` (docs/maintenance.md)") from err
-    # Hall screens hold WebSockets open for the whole day: do not wait for them to leave.
-    uvicorn.run(app, host=bind, port=port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(app, host=bind, port=port, **uvicorn_options())
 
 
 @host.group()
@@ -190,6 +189,7 @@ def demo(port: int, kiosk_port: int, no_kiosk: bool) -> None:
     import uvicorn
 
     from host.app import create_app
+    from host.serving import uvicorn_options
 
     config = load_config(None)
     var = Path("var").resolve()
@@ -232,8 +232,7 @@ def demo(port: int, kiosk_port: int, no_kiosk: bool) -> None:
             "--keypad-token-file", str(secrets_dir / "keypad-gateway.token"),
             "--preview-port", str(kiosk_port)], preexec_fn=_die_with_parent)
     try:
-        uvicorn.run(create_app(config, url), host="127.0.0.1", port=port, log_config=None,
-                    access_log=False, timeout_graceful_shutdown=5)
+        uvicorn.run(create_app(config, url), host="127.0.0.1", port=port, **uvicorn_options())
     finally:
         if kiosk is not None:
             kiosk.terminate()

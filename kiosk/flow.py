@@ -104,7 +104,7 @@ class TicketFlow:
         fault = printer_fault(status)
         if fault is not None:
             raise fault  # checked before any number is committed to the customer
-        ref = self.journal.next_ref(self.kiosk_id)
+        ref = self.journal.new_ref(self.kiosk_id)
         pending = PendingTicket(ref, "online", service, priority, "requested",
                                 self.clock().isoformat())
         self.journal.add(pending)
@@ -182,7 +182,7 @@ class TicketFlow:
             raise KioskUnavailable("网络中断，离线号码已用完", "Network down and no offline numbers left")
         number, prefix = taken
         label = f"{prefix}{number:03d}"
-        ref = f"{self.kiosk_id}-off-{facts.today(now)}-{service}-{number}"
+        ref = self.journal.new_ref(self.kiosk_id)
         pending = PendingTicket(ref, "offline", service, priority, "issued", now.isoformat(),
                                 number=number, label=label)
         self.journal.add(pending)  # on disk before the paper leaves the printer

@@ -1,7 +1,9 @@
 """The device gateway: host calls to the LED signs and keypad displays; keypad presses to the host.
 
 The event stream is followed with ``after=SEQ`` (the last sequence number is kept in the journal),
-so no call is missed across a reconnect or a restart.
+so no call is missed across a reconnect or a restart. The stream only hands calls over: the sign
+line and the keypad bus each have their own thread, supervised (kiosk/supervisor.py), so a device
+that fails in any way is marked faulty and retried with backoff while everything else goes on.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections import deque
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -17,11 +20,12 @@ from websockets.exceptions import WebSocketException
 
 from drivers.keypad.bus import KeyPress
 from drivers.keypad.registers import Key
-from drivers.ledsign.errors import LedSignError
+from drivers.ledsign.sign import Call
 from kiosk.config import KioskConfig
 from kiosk.devices import KioskDevices
 from kiosk.hostlink import HostError, HostLink
 from kiosk.journal import Journal
+from kiosk.supervisor import DeviceHealth
 
 log = logging.getLogger("branchq.kiosk.gateway")
 
@@ -36,6 +40,9 @@ _KEY_ACTIONS: dict[Key, tuple[str, dict[str, int] | None]] = {
 }
 KEYPAD_POLL_S = 0.2
 RECONNECT_S = 1.0
+# Calls kept for a faulty sign line; beyond that the oldest are dropped (the hall board shows
+# only the newest few anyway).
+MAX_PENDING_CALLS = 64
 
 
 class DeviceGateway:
@@ -46,23 +53,33 @@ class DeviceGateway:
         self.host = host
         self.keypad_host = keypad_host
         self.journal = journal
-        self.sign_error: str | None = None
         self.events_connected = False
+        self.sign_health = DeviceHealth("LED sign line")
+        self.bus_health = DeviceHealth("keypad bus")
+        units = config.keypads.keypads if config.keypads else ()
+        self.keypad_health = {k.unit: DeviceHealth(f"keypad {k.unit}") for k in units}
         self._stop = threading.Event()
+        self._calls: deque[Call] = deque(maxlen=MAX_PENDING_CALLS)
+        self._displays: dict[int, str] = {}  # unit -> number its display should show
+        self._wake = threading.Condition()
         self._presses: asyncio.Queue[KeyPress] | None = None
 
     def tasks(self) -> list[asyncio.Task[None]]:
         tasks = [asyncio.create_task(self._follow_events(), name="events")]
+        if self.devices.sign is not None:
+            threading.Thread(target=self._drive_sign, daemon=True, name="ledsign").start()
         if self.devices.keypads is not None:
             self._presses = asyncio.Queue()
             loop = asyncio.get_running_loop()
-            threading.Thread(target=self._poll_keypads, args=(loop,), daemon=True,
+            threading.Thread(target=self._drive_keypads, args=(loop,), daemon=True,
                              name="keypads").start()
             tasks.append(asyncio.create_task(self._forward_presses(), name="keypad-presses"))
         return tasks
 
     def stop(self) -> None:
         self._stop.set()
+        with self._wake:
+            self._wake.notify_all()
 
     # -- host events -> LED signs and keypad displays -------------------------------------
     async def _follow_events(self) -> None:
@@ -74,47 +91,74 @@ class DeviceGateway:
                         "Authorization": f"Bearer {self.host.token}"}, open_timeout=5) as ws:
                     self.events_connected = True
                     async for message in ws:
-                        await self._on_event(json.loads(message))
+                        self._on_event(json.loads(message))
             except (OSError, WebSocketException, TimeoutError) as err:
                 if self.events_connected:
                     log.warning("event stream lost: %s", err)
+            except Exception:  # the stream must outlive anything; it resumes after SEQ
+                log.exception("event stream failed")
             self.events_connected = False
             await asyncio.sleep(RECONNECT_S)
 
-    async def _on_event(self, event: dict[str, Any]) -> None:
+    def _on_event(self, event: dict[str, Any]) -> None:
         kind, counter, data = event["kind"], event.get("counter"), event.get("data", {})
         if kind in ("ticket_called", "ticket_recalled") and counter is not None:
-            await asyncio.to_thread(self._show_call, data["label"], counter,
-                                    kind == "ticket_recalled")
+            self._show_call(Call(data["label"], counter, kind == "ticket_recalled"))
         self.journal.data.last_event_seq = int(event["seq"])
         self.journal.save()
 
-    def _show_call(self, label: str, counter: int, recall: bool) -> None:
+    def _show_call(self, call: Call) -> None:
+        """Hand the call to the sign and keypad threads; never waits for a device."""
+        with self._wake:
+            if self.devices.sign is not None:
+                self._calls.append(call)
+            for keypad in (self.config.keypads.keypads if self.config.keypads else ()):
+                if keypad.counter == call.counter:
+                    self._displays[keypad.unit] = call.ticket
+            self._wake.notify_all()
+
+    def _drive_sign(self) -> None:
+        """The sign line's thread: each call in order; a failed one is tried again (after the
+        backoff) before any later one, so the board ends up as the host called."""
         sign = self.devices.sign
-        if sign is not None:
-            try:
-                sign.show_call(label, counter, recall=recall)
-                self.sign_error = None
-            except LedSignError as err:
-                self.sign_error = str(err)
-                log.error("LED sign: %s", err)
-        bus, keypads = self.devices.keypads, self.config.keypads
-        if bus is not None and keypads is not None:
-            for keypad in keypads.keypads:
-                if keypad.counter == counter:
-                    try:
-                        bus.show_number(keypad.unit, label)
-                    except Exception as err:  # a dead keypad display must not stop the signs
-                        log.warning("keypad %d display: %s", keypad.unit, err)
+        while sign is not None and not self._stop.is_set():
+            with self._wake:
+                self._wake.wait_for(lambda: bool(self._calls) or self._stop.is_set())
+                if self._stop.is_set():
+                    return
+                call = self._calls[0]
+            if self._stop.wait(self.sign_health.wait_s()):
+                return
+            if self.sign_health.attempt(
+                    lambda c=call: sign.show_call(c.ticket, c.counter, recall=c.recall)):
+                with self._wake:
+                    if self._calls and self._calls[0] is call:
+                        self._calls.popleft()
 
     # -- keypad presses -> host ------------------------------------------------------------
-    def _poll_keypads(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _drive_keypads(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The keypad bus's thread (the bus is not thread-safe): poll for presses and update
+        displays, each keypad supervised on its own, the bus as a whole too."""
         bus = self.devices.keypads
-        while bus is not None and not self._stop.is_set():
-            for press in bus.poll():  # never raises; offline keypads are in bus.status()
-                if self._presses is not None:
-                    loop.call_soon_threadsafe(self._presses.put_nowait, press)
-            self._stop.wait(KEYPAD_POLL_S)
+        while bus is not None and not self._stop.wait(KEYPAD_POLL_S):
+            if self.bus_health.wait_s() > 0:
+                continue
+            self.bus_health.attempt(lambda: self._poll(loop))
+            with self._wake:
+                displays = list(self._displays.items())
+            for unit, label in displays:
+                health = self.keypad_health[unit]
+                if health.wait_s() == 0 and health.attempt(
+                        lambda u=unit, t=label: bus.show_number(u, t)):
+                    with self._wake:
+                        if self._displays.get(unit) == label:
+                            del self._displays[unit]
+
+    def _poll(self, loop: asyncio.AbstractEventLoop) -> None:
+        bus = self.devices.keypads
+        for press in bus.poll() if bus is not None else []:
+            if self._presses is not None:
+                loop.call_soon_threadsafe(self._presses.put_nowait, press)
 
     async def _forward_presses(self) -> None:
         presses = self._presses
@@ -149,10 +193,16 @@ class DeviceGateway:
     def device_reports(self) -> list[dict[str, str]]:
         reports = []
         if self.devices.sign is not None:
-            reports.append({"device": "ledsign", "status": "fault" if self.sign_error else "ok",
-                            "detail": (self.sign_error or "")[:200]})
+            fault = self.sign_health.fault
+            reports.append({"device": "ledsign", "status": "fault" if fault else "ok",
+                            "detail": fault or ""})
         if self.devices.keypads is not None:
             for k in self.devices.keypads.status():
+                fault = self.bus_health.fault or self.keypad_health[k.unit].fault
+                if fault:
+                    reports.append({"device": f"keypad-{k.unit}", "status": "fault",
+                                    "detail": fault})
+                    continue
                 reports.append({
                     "device": f"keypad-{k.unit}",
                     "status": "ok" if k.online else "offline",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -62,7 +63,6 @@ class PendingTicket:
 class JournalData:
     leases: dict[str, LeaseBlock] = field(default_factory=dict)
     pending: list[PendingTicket] = field(default_factory=list)
-    sequence: int = 0  # for unique client references across restarts
     branch: dict[str, Any] = field(default_factory=dict)  # branch facts for an offline start
     last_event_seq: int = 0  # the host event stream resumes after this
 
@@ -83,7 +83,6 @@ class Journal:
         return JournalData(
             leases={k: LeaseBlock(**v) for k, v in raw.get("leases", {}).items()},
             pending=[PendingTicket(**p) for p in raw.get("pending", [])],
-            sequence=int(raw.get("sequence", 0)),
             branch=raw.get("branch", {}),
             last_event_seq=int(raw.get("last_event_seq", 0)),
         )
@@ -104,11 +103,11 @@ class Journal:
             finally:
                 os.close(dir_fd)
 
-    def next_ref(self, kiosk: str) -> str:
-        """A client reference unique to this kiosk forever (saved before it is used)."""
-        self.data.sequence += 1
-        self.save()
-        return f"{kiosk}-{self.data.sequence:08d}"
+    @staticmethod
+    def new_ref(kiosk: str) -> str:
+        """A fresh client reference: 96 random bits, so no one can guess another's (it is kept
+        in the journal with its pending ticket before the host sees it)."""
+        return f"{kiosk}-{secrets.token_urlsafe(12)}"
 
     def add(self, ticket: PendingTicket) -> None:
         self.data.pending.append(ticket)

@@ -48,7 +48,9 @@ class SerialTransport:
                 timeout=cfg.ack_timeout,
                 write_timeout=cfg.write_timeout,
             )
-        except (serial.SerialException, OSError, ValueError) as err:
+        except (serial.SerialException, OSError, ValueError, termios.error) as err:
+            # termios.error: pyserial configures the line after opening it, and lets this
+            # through when the adapter vanishes in between (re-enumerating USB-serial).
             raise SignTransportError(f"cannot open LED sign port {cfg.port}: {err}") from err
         log.info("LED sign port %s open (%d %d%s%d)", cfg.port, cfg.baudrate,
                  cfg.bytesize, cfg.parity, cfg.stopbits)

@@ -12,7 +12,10 @@ ACK/NAK enabled:
   garbage between packets are dropped, logged and kept in :attr:`errors`.
 
 Faults: ``silent`` (decode but never answer), ``unplug()`` / ``replug()`` (the adapter vanishes:
-the pty closes and the ``link`` path disappears, like a udev symlink).
+the pty closes and the ``link`` path disappears, like a udev symlink), and faults injected for
+the next packets with :meth:`VirtualSign.inject`, the way OctoPrint's virtual printer injects
+them into its serial conversation: ``nak`` (refuse the packet), ``garbage`` (answer line noise)
+and ``hangup`` (the adapter vanishes as the packet arrives, until ``replug()``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +98,7 @@ class VirtualSign:
     ) -> None:
         self.addresses = tuple(a.upper() for a in addresses)
         self.silent = False
+        self._faults: deque[str] = deque()
         self.packets: list[protocol.Packet] = []
         self.errors: list[str] = []
         self._link = Path(link) if link is not None else None
@@ -154,6 +159,15 @@ class VirtualSign:
                 self._link.unlink(missing_ok=True)
                 self._link.symlink_to(self._pair.slave_path)
 
+    FAULTS = ("nak", "garbage", "hangup")
+
+    def inject(self, fault: str, times: int = 1) -> None:
+        """Let the next ``times`` addressed packets meet ``fault`` (one of :data:`FAULTS`)."""
+        if fault not in self.FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {', '.join(self.FAULTS)}")
+        with self._lock:
+            self._faults.extend([fault] * times)
+
     # -- what the sign shows ------------------------------------------------------------------
     def state(self, address: str) -> SignState | None:
         with self._lock:
@@ -208,6 +222,9 @@ class VirtualSign:
         address = packet.address.upper()
         if address != protocol.BROADCAST and address not in self.addresses:
             return  # another sign's packet
+        if self._faults and address != protocol.BROADCAST:
+            self._injected(self._faults.popleft(), address)
+            return
         status = protocol.STATUS_BASE
         if any(c.checksum_ok is False for c in packet.commands):
             status |= protocol.STATUS_CHECKSUM_ERROR
@@ -232,6 +249,17 @@ class VirtualSign:
             for target in targets:
                 self._states[target] = SignState(f.label, f.position, f.mode, f.text)
         return True
+
+    def _injected(self, fault: str, address: str) -> None:
+        """The packet meets an injected fault and changes nothing on the sign."""
+        self.errors.append(f"injected {fault} for {address}")
+        log.warning("virtual sign %s: injected fault %s", address, fault)
+        if fault == "nak":
+            self._reply(address, protocol.STATUS_BASE | protocol.STATUS_ILLEGAL_COMMAND)
+        elif fault == "garbage" and self._pair is not None and not self.silent:
+            self._pair.write(b"\xff\x13\x00")
+        elif fault == "hangup":
+            self.unplug()
 
     def _reply(self, address: str, status: int) -> None:
         if address == protocol.BROADCAST or self.silent or self._pair is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import OrderedDict
@@ -21,15 +22,27 @@ router = APIRouter(tags=["events"])
 
 SUBPROTOCOL = "branchq"
 _CATCH_UP_CHUNK = 1000
+# A client that takes in nothing for this long has stopped reading (a hung browser tab, a
+# half-dead Wi-Fi link): its connection is dropped (TCP reset, host/serving.py) rather than
+# left holding megabytes; it reconnects with after=SEQ and loses nothing.
+SEND_STALL_S = 10.0
 # Roles whose screens and signs are in public view (hall screens; the lobby kiosk and the LED signs
 # its keypad gateway drives) get no ticket ids (the status page key) and no actors.
 PUBLIC_SCREENS = frozenset({Role.DISPLAY, Role.KIOSK, Role.KEYPAD_GATEWAY})
 
 
+# Kept in the log, sent to no audience: the reference an issuer chose for a ticket (scoped to
+# its credential, host/api/tickets.py) is that issuer's business alone.
+_PRIVATE_DATA = frozenset({"client_ref"})
+
+
 def event_json(event: Event, principal: Principal) -> dict[str, Any]:
+    data = event.data
+    if not _PRIVATE_DATA.isdisjoint(data):
+        data = {k: v for k, v in data.items() if k not in _PRIVATE_DATA}
     body: dict[str, Any] = {
         "seq": event.seq, "kind": event.kind, "at": event.at.isoformat(),
-        "counter": event.counter, "data": event.data,
+        "counter": event.counter, "data": data,
     }
     if principal.role not in PUBLIC_SCREENS:
         body["ticket_id"] = event.ticket_id
@@ -92,13 +105,39 @@ async def event_stream(
         await ws.close(code=4401, reason="a valid token is required")
         return
     queue = service.hub.subscribe()
+    # The client's messages are read (and ignored) alongside: a disconnect is noticed at once,
+    # not at the next event, and keepalive pongs keep being processed.
+    pump = asyncio.create_task(_pump(ws, principal, service, queue, after))
+    reader = asyncio.create_task(_until_disconnect(ws))
+    try:
+        await asyncio.wait((pump, reader), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        pump.cancel()
+        reader.cancel()
+        service.hub.unsubscribe(queue)
+
+
+async def _until_disconnect(ws: WebSocket) -> None:
+    while (await ws.receive())["type"] != "websocket.disconnect":
+        pass
+
+
+async def _pump(ws: WebSocket, principal: Principal, service: BranchService,
+                queue: asyncio.Queue[Event | None], after: int) -> None:
+    """Send the events after ``after`` from the database, then each one the hub delivers."""
     last = after
+
+    async def send(event: Event) -> None:
+        nonlocal last
+        async with asyncio.timeout(SEND_STALL_S):
+            await ws.send_text(_encoded.text(event, principal))
+        last = event.seq
+
     try:
         while True:  # catch up from the database, in chunks
             missed = await run_in_threadpool(service.store.load_events, last, _CATCH_UP_CHUNK)
             for e in missed:
-                await ws.send_text(_encoded.text(e, principal))
-                last = e.seq
+                await send(e)
             if len(missed) < _CATCH_UP_CHUNK:
                 break
         while True:
@@ -111,12 +150,10 @@ async def event_stream(
                 # database so the client always sees every seq, in order.
                 for missed_event in await run_in_threadpool(service.store.load_events, last, None):
                     if missed_event.seq < e.seq:
-                        await ws.send_text(_encoded.text(missed_event, principal))
-                        last = missed_event.seq
+                        await send(missed_event)
             if e.seq > last:
-                await ws.send_text(_encoded.text(e, principal))
-                last = e.seq
+                await send(e)
     except WebSocketDisconnect:
         pass
-    finally:
-        service.hub.unsubscribe(queue)
+    except TimeoutError:
+        log.warning("an event subscriber took nothing in for %.0f s; dropping it", SEND_STALL_S)

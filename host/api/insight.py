@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from host.api.dates import DAY_PATTERN, MONTH_PATTERN, parse_day, parse_month
 from host.api.deps import ServiceDep, Supervisor
 from host.insight import charts, reports, staffing
 from host.insight.staffing import Advice
 
 router = APIRouter(prefix="/api/v1", tags=["insight"])
 
-DayQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-13"],
-                                description="business day, YYYY-MM-DD")]
-MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])]
-
-
-def _parse(text: str, fmt: str) -> datetime:
-    try:
-        return datetime.strptime(text, fmt)
-    except ValueError as err:
-        raise HTTPException(422, f"not a valid date: {text!r}") from err
-
-
-def _day(text: str) -> date:
-    return _parse(text, "%Y-%m-%d").date()
+DayQuery = Annotated[str, Query(pattern=DAY_PATTERN, examples=["2026-11-13"],
+                                description="business day, YYYY-MM-DD (2000-2999)")]
+MonthQuery = Annotated[str, Query(pattern=MONTH_PATTERN, examples=["2026-11"],
+                                  description="YYYY-MM (2000-2999)")]
 
 
 @router.get("/staffing")
@@ -46,7 +36,8 @@ async def staffing_advice(
 
 
 async def _day_report(service: ServiceDep, day: str) -> dict[str, Any]:
-    return await run_in_threadpool(reports.day_report, service.store, service.config, _day(day))
+    return await run_in_threadpool(reports.day_report, service.store, service.config,
+                                  parse_day(day))
 
 
 @router.get("/reports/day")
@@ -77,5 +68,5 @@ async def day_report_chart(service: ServiceDep, _: Supervisor,
 @router.get("/reports/month")
 async def month_report(service: ServiceDep, _: Supervisor, month: MonthQuery) -> dict[str, Any]:
     """The month's totals (as in the day report) and one summary row per day."""
-    first = _parse(month, "%Y-%m").date()
-    return await run_in_threadpool(reports.month_report, service.store, service.config, first)
+    return await run_in_threadpool(reports.month_report, service.store, service.config,
+                                   parse_month(month))

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from host.api.dates import MONTH_PATTERN, parse_month
 from host.api.deps import ServiceDep, Supervisor
 from host.engine import NotFound
 from host.storage.opinions import Opinion, OpinionBook
@@ -71,17 +72,11 @@ def _public(o: Opinion, today: date) -> OpinionPublic:
 
 
 def _month(text: str | None, today: date) -> tuple[date, date]:
-    if text is None:
-        first = today.replace(day=1)
-    else:
-        try:
-            first = datetime.strptime(text, "%Y-%m").date()
-        except ValueError as err:
-            raise HTTPException(422, f"not a valid month: {text!r}") from err
+    first = today.replace(day=1) if text is None else parse_month(text)
     return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
-MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM (2000-2999)")]
 
 
 @router.post("", status_code=201)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -17,8 +19,16 @@ from host.api.schemas import (
     TicketPublic,
     VoidRequest,
 )
-from host.auth import Role
-from host.engine import InvalidState, NotFound, Priority, QueueEngine, TicketStatus
+from host.auth import Principal, Role
+from host.engine import (
+    Event,
+    InvalidState,
+    NotFound,
+    Priority,
+    QueueEngine,
+    Ticket,
+    TicketStatus,
+)
 from host.engine.events import GUIDANCE_GIVEN, TICKET_ISSUED
 from host.ticket_ids import new_ticket_id
 
@@ -44,27 +54,55 @@ async def issue_ticket(
     channel = "kiosk" if principal.role is Role.KIOSK else "manager"
     if principal.role is Role.KIOSK and not service.config.branch.is_open(service.clock()):
         raise InvalidState(f"the branch is closed (open {service.config.branch.hours})")
+    client_ref = body.client_ref
+    if client_ref is None and principal.role is Role.KIOSK:
+        client_ref = secrets.token_urlsafe(12)  # a kiosk's ticket always records its issuer
+    ref = None if client_ref is None else owned_ref(principal, client_ref)
     events = await service.execute(
         lambda engine, now: engine.issue(
             ticket_id=ticket_id, service=body.service, at=now, actor=principal.actor,
-            priority=body.priority, channel=channel, client_ref=body.client_ref,
+            priority=body.priority, channel=channel, client_ref=ref,
             await_print=body.await_print,
         )
     )
-    if not any(e.kind == TICKET_ISSUED for e in events) and body.client_ref:
-        # A retry of a request that already succeeded: answer with the same ticket.
-        ticket_id = await service.read_async(lambda e: e.client_refs.get(body.client_ref or ""))
-        if ticket_id is None:
-            raise NotFound("the earlier ticket for this request is no longer in today's queue")
-        return await _public(service, ticket_id)
-    if events[-1].kind == GUIDANCE_GIVEN:
+    kinds = {e.kind for e in events}
+    if GUIDANCE_GIVEN in kinds:
         svc = next(s for s in service.config.services if s.key == body.service)
         return GuidancePublic(
             service=svc.key,
             guidance=svc.guidance_zh if body.lang == "zh" else svc.guidance_en,
             guidance_zh=svc.guidance_zh, guidance_en=svc.guidance_en,
         )
+    if TICKET_ISSUED not in kinds:
+        # The engine issues nothing only for a reference it already knows: a retry of a
+        # request that succeeded, answered with the same ticket.
+        ticket_id = await service.read_async(lambda e: e.client_refs.get(ref or ""))
+        if ticket_id is None:
+            raise NotFound("the earlier ticket for this request is no longer in today's queue")
     return await _public(service, ticket_id)
+
+
+def owned_ref(principal: Principal, client_ref: str) -> str:
+    """The client reference as the engine keeps it: scoped to the credential that sent it
+    (``TOKEN_ID/REF``; a reference never holds ``/``), so another credential replaying the
+    same reference never reaches this ticket."""
+    return f"{_scope(principal)}{client_ref}"
+
+
+def _scope(principal: Principal) -> str:
+    return f"{principal.token_id}/"
+
+
+def _owned(engine: QueueEngine, principal: Principal, ticket_id: str) -> Ticket | None:
+    """The ticket, when ``principal`` may act on it as its issuer. A kiosk acts only on
+    tickets it issued itself: another kiosk's ticket is as unknown to it as one that does
+    not exist (NotFound). Managers and admins act on any ticket (None: no check)."""
+    if principal.role is not Role.KIOSK:
+        return None
+    ticket = engine.tickets.get(ticket_id)
+    if ticket is None or not (ticket.client_ref or "").startswith(_scope(principal)):
+        raise NotFound("no such ticket today")
+    return ticket
 
 
 @router.post("/offline", status_code=201)
@@ -72,27 +110,42 @@ async def offline_ticket(body: OfflineTicketCreate, service: ServiceDep,
                          principal: KioskDep) -> TicketPublic:
     """A ticket the kiosk issued from its lease while the host was unreachable; accepted once."""
     new_id = new_ticket_id()
+    ref = owned_ref(principal, body.client_ref)
     await service.execute(lambda engine, now: engine.accept_offline(
         ticket_id=new_id, kiosk=body.kiosk, service=body.service, number=body.number,
-        priority=body.priority, issued_at=body.issued_at, client_ref=body.client_ref, at=now,
+        priority=body.priority, issued_at=body.issued_at, client_ref=ref, at=now,
         actor=principal.actor))
-    ticket_id = await service.read_async(lambda e: e.client_refs.get(body.client_ref))
+    ticket_id = await service.read_async(lambda e: e.client_refs.get(ref))
     return await _public(service, ticket_id or new_id)
 
 
 @router.post("/{ticket_id}/printed")
 async def printed(ticket_id: TicketId, service: ServiceDep, principal: Issuer) -> TicketPublic:
-    """The kiosk handed the printed ticket out: from now on it is in the queue."""
-    await service.execute(lambda engine, now: engine.confirm_printed(ticket_id, now, principal.actor))
+    """The kiosk handed the printed ticket out: from now on it is in the queue. A kiosk
+    confirms only the tickets it issued."""
+    def confirm(engine: QueueEngine, now: datetime) -> list[Event]:
+        _owned(engine, principal, ticket_id)
+        return engine.confirm_printed(ticket_id, now, principal.actor)
+
+    await service.execute(confirm)
     return await _public(service, ticket_id)
 
 
 @router.post("/{ticket_id}/void")
 async def void(ticket_id: TicketId, body: VoidRequest, service: ServiceDep,
                principal: Issuer) -> TicketPublic:
-    """Withdraw a ticket that never reached its customer (the print failed): no ghost number."""
-    await service.execute(lambda engine, now: engine.void(ticket_id, now, principal.actor,
-                                                          body.reason))
+    """Withdraw a ticket that never reached its customer (the print failed): no ghost number.
+    A kiosk voids only a ticket it issued that is still awaiting print; the lobby manager
+    may void any waiting ticket."""
+    def withdraw(engine: QueueEngine, now: datetime) -> list[Event]:
+        # Checked in the writer, with the void: a confirmation cannot slip in between.
+        ticket = _owned(engine, principal, ticket_id)
+        if ticket is not None and ticket.status is not TicketStatus.PRINTING:
+            raise InvalidState(f"ticket {ticket.label} is {ticket.status.value}; a kiosk voids "
+                               "only a ticket it has not printed yet")
+        return engine.void(ticket_id, now, principal.actor, body.reason)
+
+    await service.execute(withdraw)
     return await _public(service, ticket_id)
 
 

@@ -542,6 +542,7 @@ class QueueEngine:
             status=TicketStatus.PRINTING if d.get("await_print") else TicketStatus.WAITING,
             queue_since=issued_at,
             routed_from=d.get("routed_from"),
+            client_ref=d.get("client_ref"),
         )
         ticket = self.tickets[e.ticket_id or ""]
         self.labels.add(ticket.label)

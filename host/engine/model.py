@@ -47,6 +47,9 @@ class Ticket:
     rating: int | None = None  # 1 unsatisfied, 2 neutral, 3 satisfied
     routed_from: str | None = None
     transferred_from: str | None = None
+    # The issuer's idempotency key, scoped to its credential (see host/api/tickets.py): who
+    # issued the ticket, so that only that kiosk may confirm or void it.
+    client_ref: str | None = None
 
 
 @dataclass

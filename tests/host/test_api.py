@@ -136,6 +136,38 @@ def test_queues_counters_and_equipment(running_host: HostProcess) -> None:
         client.close()
 
 
+def test_self_service_with_a_client_ref_gives_guidance_or_a_counter_ticket(
+    running_host: HostProcess,
+) -> None:
+    """What the kiosk sends for "小额取款 / 余额查询": await_print and a client_ref. With an ATM
+    in service the answer is guidance (also on a retry); with every ATM out, a counter ticket
+    that a retry answers again."""
+    kiosk = running_host.client(running_host.token(Role.KIOSK))
+    tech = running_host.client(running_host.token(Role.TECHNICIAN))
+    body = {"service": "atm_small", "await_print": True, "lang": "en"}
+    try:
+        for attempt in range(2):  # a retry of the same request is guidance again
+            r = kiosk.post("/api/v1/tickets", json={**body, "client_ref": "entrance-atm-1"})
+            assert r.status_code == 201, (attempt, r.text)
+            assert r.json()["route"] == "self_service" and "ATM" in r.json()["guidance"]
+            assert r.json()["guidance_zh"] and r.json()["guidance_en"]
+        assert tech.put("/api/v1/equipment/atm-1", json={"status": "out_of_service"}
+                        ).status_code == 200
+        r = kiosk.post("/api/v1/tickets", json={**body, "client_ref": "entrance-atm-2"})
+        assert r.json()["route"] == "self_service"  # one ATM still works
+        assert tech.put("/api/v1/equipment/atm-2", json={"status": "out_of_service"}
+                        ).status_code == 200
+        ticket = kiosk.post("/api/v1/tickets", json={**body, "client_ref": "entrance-atm-3"})
+        assert ticket.status_code == 201, ticket.text
+        assert (ticket.json()["route"], ticket.json()["number"]) == ("counter", "A001")
+        assert ticket.json()["status"] == "printing"
+        again = kiosk.post("/api/v1/tickets", json={**body, "client_ref": "entrance-atm-3"})
+        assert again.json()["id"] == ticket.json()["id"]
+    finally:
+        kiosk.close()
+        tech.close()
+
+
 def test_event_stream_resumes_after_seq_and_hides_ids_from_displays(
     running_host: HostProcess,
 ) -> None:
