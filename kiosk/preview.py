@@ -74,9 +74,12 @@ def create_preview(kiosk: Kiosk) -> FastAPI:
     def state() -> dict[str, object]:
         sign = virtual.get("ledsign")
         keypads = virtual.get("keypads")
+        layout = kiosk.frame.layout if kiosk.frame else None
         return {
             "screen": kiosk.screen_name,
-            "buttons": [{"key": b.key, "box": b.box} for b in (kiosk.frame.buttons if kiosk.frame else [])],
+            "buttons": [{"key": t.key, "box": t.box} for t in (layout.targets if layout else ())],
+            "texts": layout.texts() if layout else [],
+            "page": [layout.page + 1, layout.pages] if layout else [1, 1],
             "paper": virtual["printer"].text_lines,
             "led": {a: sign.text(a) for a in sign.addresses} if sign else {},
             "keypads": {str(u): keypads.display_text(u) for u in keypads.keypads} if keypads else {},

@@ -27,7 +27,8 @@ def test_text_mode_ticket_prints_number_and_chinese_service_as_text(width_mm: in
     assert after.ok
     lines = virtual.text_lines
     assert "A023" in lines and SERVICE_ZH in lines
-    assert "前面还有 5 人" in lines and "绿色通道 优先办理" in lines
+    assert "前面 5 人，约 12 分钟" in lines and "5 people ahead, about 12 min" in lines
+    assert "绿色通道 优先办理" in lines
     assert virtual.qr_codes == [TICKET.status_url.encode()]
     assert virtual.images == []  # text mode sends no raster at all
     assert virtual.unknown == []
@@ -70,14 +71,16 @@ def test_cut_only_with_a_cutter_otherwise_feed(has_cutter: bool, cuts: int) -> N
     assert port.printer.cuts == cuts
 
 
-def test_offline_issued_ticket_says_so_instead_of_people_ahead() -> None:
-    offline = TicketContent(**{**TICKET.__dict__, "people_ahead": None,
-                               "estimated_wait_min": None})
-    with serial_printer(chinese_mode="text") as (printer, port):
-        printer.print_ticket(offline)
-    lines = port.printer.text_lines
-    assert "离线出号，请留意叫号屏" in lines
-    assert not any("ahead" in line for line in lines)
+def test_the_wait_is_printed_in_the_words_given_and_none_made_up() -> None:
+    offline = TicketContent(**{**TICKET.__dict__, "wait_zh": "请留意叫号",
+                               "wait_en": "Please watch the display"})
+    reprint = TicketContent(**{**TICKET.__dict__, "wait_zh": "", "wait_en": ""})
+    for content, expected in ((offline, ["请留意叫号", "Please watch the display"]), (reprint, [])):
+        with serial_printer(chinese_mode="text") as (printer, port):
+            printer.print_ticket(content)
+        lines = port.printer.text_lines
+        assert [line for line in lines if line in expected] == expected
+        assert not any("ahead" in line or "分钟" in line for line in lines)
 
 
 def test_guidance_slip_has_no_number_and_wraps_long_lines() -> None:
