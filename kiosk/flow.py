@@ -147,6 +147,10 @@ class TicketFlow:
         try:
             await asyncio.to_thread(self.printer.print_ticket, content)
         except PrinterError as err:
+            if reprint:
+                # A customer may hold the first print: keep the number, reprint once the
+                # printer is back (the settle loop retries; the error is logged there).
+                raise
             self.journal.update(pending, state="failed")
             await self._void(pending, f"print failed: {err}")
             raise printer_fault_from(err) from err
@@ -200,6 +204,8 @@ class TicketFlow:
         try:
             await asyncio.to_thread(self.printer.print_ticket, content)
         except PrinterError as err:
+            if reprint:
+                raise  # kept for the next settle, as an online reprint is
             # The leased number is simply never used: no host ever counted it.
             self.journal.update(pending, state="voided")
             raise printer_fault_from(err) from err
@@ -278,7 +284,8 @@ class TicketFlow:
                     self.host_online = False
                     break
                 except PrinterError as err:
-                    log.error("reprint of %s failed: %s", pending.label, err)
+                    # Kept in the journal: reprinted at the next settle, once the printer works.
+                    log.error("reprint of %s failed, will retry: %s", pending.label, err)
             return len(self.journal.unsettled())
 
     async def _settle_one(self, pending: PendingTicket) -> None:
