@@ -25,6 +25,9 @@ class Line:
     scale: int = 1
     bold: bool = False
     align: str = "center"
+    # The called number: in raster mode drawn from the TrueType font (smooth at any size)
+    # rather than the printer's bitmap font blown up by GS !.
+    display: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def ticket_layout(ticket: TicketContent, width_dots: int) -> list[Element]:
         Rule(),
         Line(ticket.service_name_zh, 2, True),
         Line(ticket.service_name_en),
-        Line(ticket.number, number_scale(ticket.number, width_dots), True),
+        Line(ticket.number, number_scale(ticket.number, width_dots), True, display=True),
         *_PRIORITY_LINES.get(ticket.priority, ()),
         *_wait_lines(ticket),
         _time_line(ticket.issued_at),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import string
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import ImageChops
 
@@ -40,7 +43,7 @@ def test_raster_mode_ticket_prints_chinese_as_images_of_the_paper_width(width_mm
     with serial_printer(paper_width_mm=width_mm, has_cutter=False) as (printer, port):
         printer.print_ticket(TICKET)
     virtual = port.printer
-    assert "A023" in virtual.text_lines  # the number goes as large native text
+    assert "A023" in virtual.text_lines  # read back off the raster image of the number
     assert not any(re.search(r"[\u4e00-\u9fff]", line) for line in virtual.text_lines)
     assert virtual.images and all(image.width == dots for image in virtual.images)
     assert all(image.getbbox() is not None for image in virtual.images)  # ink on each image
@@ -118,3 +121,50 @@ def test_file_backend_writes_a_stream_the_virtual_printer_reads(tmp_path: Path) 
     png = tmp_path / "ticket.png"
     virtual.save_png(png)
     assert png.stat().st_size > 1000
+
+
+def test_raster_mode_draws_the_number_from_the_truetype_font_not_the_bitmap_font_8x() -> None:
+    printer = TicketPrinter(PrinterConfig.from_mapping(
+        {"backend": {"kind": "file", "path": "/dev/null", "read_status": False}}))
+    stream = printer.build(ticket_layout(TICKET, 576))
+    sizes = [c.args[0] for c in EscposStreamParser().feed(stream) if c.name == "GS !"]
+    assert max(sizes) == 0  # no enlarged bitmap text at all: only normal-size lines are text
+    virtual = VirtualPrinter()
+    virtual.feed(stream)
+    # The service name and the number go out as one image: dot for dot our own rendering.
+    expected = render_band([RasterLine(SERVICE_ZH, 2, True, "center"),
+                            RasterLine("A023", 8, True, "center")], 576, DEFAULT_FONT)
+    assert ImageChops.difference(virtual.images[1].convert("L"), expected.convert("L")).getbbox() \
+        is None
+
+
+@pytest.mark.parametrize(("width_mm", "dots"), [(58, 384), (80, 576)])
+def test_every_ticket_number_on_raster_paper_reads_back_whole(width_mm: int, dots: int) -> None:
+    """Large glyphs keep all their ink on the paper (the hook of a "J" reaches left of the pen)
+    and never touch the line below; the paper reader reads each number and nothing else."""
+    printer = TicketPrinter(PrinterConfig.from_mapping(
+        {"backend": {"kind": "file", "path": "/dev/null", "read_status": False},
+         "paper_width_mm": width_mm}))
+    for i, prefix in enumerate(string.ascii_uppercase):
+        number = f"{prefix}{(i * 37) % 1000:03d}"
+        virtual = VirtualPrinter(width_mm)
+        virtual.feed(printer.build(ticket_layout(replace(TICKET, number=number), dots)))
+        virtual.finish()
+        read = [line for line in virtual.text_lines if re.fullmatch(r"[A-Z0-9]+", line)]
+        assert read == [number], (number, virtual.text_lines)
+        assert all(image.width == dots for image in virtual.images)
+
+
+def test_virtual_printer_text_has_no_gaps_inside_words() -> None:
+    """Font A is fixed pitch: each character centred in a 12-dot cell of a fixed-pitch face.
+    A proportional "i" at the left of its cell printed "deposi t"."""
+    virtual = VirtualPrinter()
+    virtual.feed(b"\x1b@deposit withdrawal\n")
+    virtual.finish()
+    ink = np.asarray(virtual.render())[16:-16, 16:-16] < 128
+    columns = ink.any(axis=0)
+    first, last = np.flatnonzero(columns)[[0, -1]]
+    blanks = np.diff(np.flatnonzero(columns[first:last + 1])) - 1
+    gaps = sorted(int(g) for g in blanks if g > 0)
+    assert gaps[-1] >= 10  # the space between the two words
+    assert gaps[-2] <= 5, gaps  # inside a word: never a gap like a space
