@@ -77,6 +77,19 @@ class Panel:
         return self.height > self.width
 
 
+#: The panels the kiosk is built and tested for, with the size of their visible area.
+SUPPORTED_PANELS = {
+    # Official Raspberry Pi 7" Touch Display: 154.08 x 85.92 mm, 5.19 px/mm (132 dpi).
+    "800x480": Panel(800, 480, 154.08),
+    # 7" 1024x600 HDMI panels (e.g. Waveshare 7inch HDMI LCD (C)): 154.21 x 85.92 mm, 6.64 px/mm.
+    "1024x600": Panel(1024, 600, 154.21),
+    # 10.1" 1280x800 IPS panels: 216.96 x 135.6 mm, 5.90 px/mm (150 dpi).
+    "1280x800": Panel(1280, 800, 216.96),
+    # The official 7" display turned to portrait: 85.92 x 154.08 mm.
+    "480x800": Panel(480, 800, 85.92),
+}
+
+
 @dataclass(frozen=True)
 class Label:
     """One line of text drawn centred in ``box`` at ``size`` px; its ink stays inside ``box``."""
@@ -376,7 +389,9 @@ def _home(b: _Builder, view: HomeView, lang: str, page: int) -> Layout:
         notices.insert(0, _t(lang, ("网络中断：仍可取号", "Network down: tickets still issued")))
     if notices:
         text = "  ·  ".join(notices)
-        band = max(b.px(48), b.button_height([(text, 20)], p.width - 2 * gap, max_lines=3))
+        needed = b.ts.needed_height([(text, b.px(20), BLACK)], p.width - 2 * gap - b.px(12),
+                                    b.min_text, max_lines=3)
+        band = max(b.px(44), needed + b.px(8))
         b.bands.append(((0, top, p.width, top + band), GOLD))
         b.text([(text, 20, BLACK)], (gap, top, p.width - gap, top + band), max_lines=3)
         top += band + gap

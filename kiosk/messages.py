@@ -32,7 +32,7 @@ def _m(code: str, title: tuple[str, str], text: tuple[str, str], ask_staff: bool
 _OUT = ("暂停取号", "Tickets paused")
 
 CATALOGUE: dict[str, CustomerMessage] = {m.code: m for m in (
-    _m("P01", _OUT, ("打印纸用完了，正在为您更换", "The ticket printer has run out of paper")),
+    _m("P01", _OUT, ("打印纸用完了", "The ticket printer has run out of paper")),
     _m("P02", _OUT, ("打印机盖没有关好", "The ticket printer's cover is open")),
     _m("P03", _OUT, ("打印机出了故障（切纸或打印头）",
                      "The ticket printer has a fault (cutter or print head)")),

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from kiosk.config import load_kiosk_config
-from kiosk.layout import Box, Label, Layout, Panel
+from kiosk.layout import SUPPORTED_PANELS, Box, Label, Layout, Panel
 from kiosk.messages import CATALOGUE
 from kiosk.screens import ScreenRenderer
 from kiosk.views import (
@@ -37,17 +37,7 @@ from kiosk.views import (
 
 FONT = load_kiosk_config(None).screen.font_path
 
-#: The panels the kiosk supports, with the physical size of their visible area (square pixels).
-PANELS = {
-    # Official Raspberry Pi 7" Touch Display: 154.08 x 85.92 mm, 5.19 px/mm (132 dpi).
-    "800x480": Panel(800, 480, 154.08),
-    # 7" 1024x600 HDMI panels (e.g. Waveshare 7inch HDMI LCD (C)): 154.21 x 85.92 mm, 6.64 px/mm.
-    "1024x600": Panel(1024, 600, 154.21),
-    # 10.1" 1280x800 IPS panels: 216.96 x 135.6 mm, 5.90 px/mm (150 dpi).
-    "1280x800": Panel(1280, 800, 216.96),
-    # The official 7" display turned to portrait: 85.92 x 154.08 mm.
-    "480x800": Panel(480, 800, 85.92),
-}
+PANELS = SUPPORTED_PANELS
 
 # Real service names of Chinese bank branches, the long ones on purpose.
 COUNTERS = [
