@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from host.auth import Role
+from host.config import load_config
 from tests.host.hostproc import HostProcess
 from tests.kiosk.conftest import Branch
+from tests.kiosk.kioskproc import KioskProcess
 
 
 def host_tickets(host: HostProcess) -> list[dict]:  # type: ignore[type-arg]
@@ -219,3 +224,17 @@ def test_a_cutter_error_is_named_with_its_code_not_as_a_silent_printer(branch: B
     text = " ".join(state["texts"])
     assert "切纸或打印头" in text and "P03" in text and "没有响应" not in text
     assert host_tickets(branch.host) == [] and state["paper"] == []
+
+
+def test_the_ticket_prints_branch_time_whatever_the_machines_zone(branch: Branch) -> None:
+    """The demo branch is in Asia/Shanghai ([branch] timezone); the kiosk's machine is not."""
+    branch.kiosk.kill()
+    kiosk = KioskProcess(branch.kiosk.host_url, branch.kiosk.token_file, branch.kiosk.state_dir,
+                         branch.tmp / "kiosk-ny.log", env={"TZ": "America/New_York"}).start()
+    branch.kiosk = kiosk
+    kiosk.tap_button("service:cash")
+    state = kiosk.wait_for(lambda s: s["screen"] == "ticket" and s["paper"], 15, "no ticket")
+    [printed] = [line for line in state["paper"] if re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line)]
+    zone = ZoneInfo(load_config(None).branch.timezone)
+    at = datetime.strptime(printed, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+    assert abs((datetime.now(zone) - at).total_seconds()) < 120, printed
