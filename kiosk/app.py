@@ -17,13 +17,36 @@ from pathlib import Path
 from drivers.printer.status import PrinterStatus
 from drivers.touch.gestures import Tap
 from host import sdnotify
+from kiosk import messages
 from kiosk.config import KioskConfig
 from kiosk.devices import KioskDevices
-from kiosk.flow import Guidance, HostDeclined, IssuedTicket, KioskUnavailable, TicketFlow, printer_fault
+from kiosk.flow import (
+    Guidance,
+    HostDeclined,
+    IssuedTicket,
+    KioskUnavailable,
+    TicketFlow,
+    printer_fault,
+    wait_words,
+)
 from kiosk.gateway import DeviceGateway
 from kiosk.hostlink import HostError, HostLink
 from kiosk.journal import Journal
-from kiosk.screens import Frame, HomeView, ScreenRenderer, ServiceTile, TicketView
+from kiosk.layout import Panel
+from kiosk.messages import CustomerMessage
+from kiosk.screens import Frame, ScreenRenderer
+from kiosk.views import (
+    GreenView,
+    HomeView,
+    ServiceTile,
+    TicketView,
+    View,
+    closed_view,
+    guidance_view,
+    notice_view,
+    out_of_service_view,
+    printing_view,
+)
 
 log = logging.getLogger("branchq.kiosk")
 
@@ -46,10 +69,12 @@ class Kiosk:
                                config.kiosk.offline_lease_size)
         self.gateway = DeviceGateway(config, devices, host, keypad_host, self.journal)
         screen = config.screen
-        self.renderer = ScreenRenderer(screen.width, screen.height, screen.width_mm, screen.font_path)
+        self.renderer = ScreenRenderer(Panel(screen.width, screen.height, screen.width_mm),
+                                       screen.font_path)
         self.lang = config.kiosk.language
         self.frame: Frame | None = None
-        self.screen_name = "home"
+        self.screen_name = "starting"  # until the first frame is on the screen
+        self.page = 0  # the page of a long list of services (home, green channel)
         self.screen_since = time.monotonic()
         self.last_touch = time.monotonic()
         self.busy = False  # a ticket is being issued: taps are ignored (no double tickets)
@@ -60,7 +85,7 @@ class Kiosk:
         self.fault: KioskUnavailable | None = None
         self.last_ticket: TicketView | None = None
         self.guidance: Guidance | None = None
-        self.message: tuple[str, str] | None = None
+        self.message: CustomerMessage | None = None
         self.loop_tick = time.monotonic()
         self._taps: asyncio.Queue[Tap] = asyncio.Queue()
         self.vip_card: str | None = None  # digest of a recognised VIP card, for the next ticket
@@ -163,6 +188,9 @@ class Kiosk:
             await self.show(self.screen_name)
         elif key == "home" or key == "cancel":
             await self.show("home")
+        elif key in ("page:next", "page:prev"):
+            self.page += 1 if key == "page:next" else -1
+            await self.show(self.screen_name, keep_page=True)
         elif key == "green":
             await self.show("green_confirm")
         elif key.startswith("service:"):
@@ -179,7 +207,7 @@ class Kiosk:
 
     async def take_ticket(self, service: str, priority: str) -> None:
         if self._rate_limited():
-            self.message = ("请稍候再取号", "Please wait a moment before the next ticket")
+            self.message = messages.message("K01")
             await self.show("message")
             return
         vip_card = self.vip_card if time.monotonic() < self.vip_until else None
@@ -201,45 +229,45 @@ class Kiosk:
             self.fault = fault
             await self.show("out_of_service")
         except HostDeclined as err:
-            self.message = (str(err), str(err))
+            self.message = err.message
             await self.show("message")
         finally:
             self.busy = False
 
     # -- screens ------------------------------------------------------------------------------
-    async def show(self, name: str) -> None:
+    async def show(self, name: str, keep_page: bool = False) -> None:
+        if not keep_page and name != self.screen_name:
+            self.page = 0
         frame = self._render(name)
-        self.frame, self.screen_name = frame, name
+        self.frame, self.screen_name, self.page = frame, name, frame.layout.page
         self.screen_since = time.monotonic()
         await asyncio.to_thread(self.devices.framebuffer.show, frame.image)
         self.frames_rendered += 1
 
     def _render(self, name: str) -> Frame:
-        r, lang = self.renderer, self.lang
+        return self.renderer.frame(self._view(name), self.lang, self.page)
+
+    def _view(self, name: str) -> View:
         facts = self.flow.facts
         if name == "home" and facts is not None and not facts.open_now:
             name = "closed"
-        if name == "home":
-            view = HomeView(facts.name_zh if facts else "", facts.name_en if facts else "",
-                            self.tiles, self.notices, offline=not self.flow.host_online,
-                            vip_armed=self.vip_card is not None
-                            and time.monotonic() < self.vip_until)
-            return r.home(view, lang)
         if name == "green_confirm":
-            return r.green_confirm(self.tiles, lang)
+            return GreenView(self.tiles)
         if name == "printing":
-            return r.printing(lang)
+            return printing_view()
         if name == "ticket" and self.last_ticket is not None:
-            return r.ticket(self.last_ticket, lang)
+            return self.last_ticket
         if name == "guidance" and self.guidance is not None:
-            return r.guidance(self.guidance.text_zh, self.guidance.text_en, lang)
+            return guidance_view(self.guidance.text_zh, self.guidance.text_en)
         if name == "out_of_service" and self.fault is not None:
-            return r.out_of_service(self.fault.reason_zh, self.fault.reason_en, lang)
+            return out_of_service_view(self.fault.message)
         if name == "closed":
-            return r.closed(facts.hours if facts else "", lang)
+            return closed_view(facts.hours if facts else "")
         if name == "message" and self.message is not None:
-            return r.message("message", lang, self.message, [], home_button=True)
-        return r.home(HomeView("", "", self.tiles), lang)
+            return notice_view(self.message)
+        return HomeView(facts.name_zh if facts else "", facts.name_en if facts else "",
+                        self.tiles, self.notices, offline=not self.flow.host_online,
+                        vip_armed=self.vip_card is not None and time.monotonic() < self.vip_until)
 
     async def _screen_loop(self) -> None:
         """Idle timeout back home; leave out-of-service when the printer recovers."""
@@ -254,6 +282,10 @@ class Kiosk:
             elif self.screen_name in ("green_confirm", "message") and \
                     idle > self.config.kiosk.idle_timeout_s:
                 await self.show("home")
+            elif self.screen_name == "home" and self.page and \
+                    idle > self.config.kiosk.idle_timeout_s:
+                self.page = 0  # the next customer starts on the first page
+                await self.show("home", keep_page=True)
             elif self.screen_name == "out_of_service" and self.printer_status is not None \
                     and printer_fault(self.printer_status) is None:
                 await self.show("home")
@@ -276,8 +308,7 @@ class Kiosk:
         if facts is not None:
             self.tiles = tuple(
                 ServiceTile(key, svc["name_zh"], svc["name_en"], svc["kind"],
-                            queues.get(key, {}).get("waiting"),
-                            queues.get(key, {}).get("estimated_wait_s"))
+                            *wait_words(queues.get(key, {})))
                 for key, svc in facts.services.items()
             )
         self._write_lease_file()
@@ -305,7 +336,8 @@ class Kiosk:
         if status is not None:
             fault = printer_fault(status)
             level = "fault" if fault else ("warning" if status.paper_near_end else "ok")
-            detail = fault.reason_en if fault else ("paper near end" if status.paper_near_end else "")
+            detail = (f"{fault.message.code}: {status.description}" if fault
+                      else ("paper near end" if status.paper_near_end else ""))
             reports.append({"device": "printer", "status": level, "detail": detail})
         reports.extend(self.gateway.device_reports())
         return reports
@@ -345,7 +377,7 @@ class Kiosk:
 
 
 def _ticket_view(t: IssuedTicket) -> TicketView:
-    return TicketView(t.number, t.service_zh, t.service_en, t.people_ahead, t.wait_s, t.priority,
+    return TicketView(t.number, t.service_zh, t.service_en, t.wait_zh, t.wait_en, t.priority,
                       t.offline)
 
 
@@ -354,5 +386,3 @@ def _atomic_write(path: Path, data: object) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
-
-

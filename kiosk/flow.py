@@ -18,24 +18,33 @@ from drivers.printer.content import GuidanceSlip, Priority, TicketContent
 from drivers.printer.driver import TicketPrinter
 from drivers.printer.errors import PrinterError
 from drivers.printer.status import PrinterStatus
+from kiosk import messages
 from kiosk.hostlink import HostLink, HostRefused, HostUnreachable
 from kiosk.journal import Journal, LeaseBlock, PendingTicket
+from kiosk.messages import CustomerMessage
 
 log = logging.getLogger("branchq.kiosk.flow")
 
 _PRIORITY_MARK = {"green": Priority.GREEN_CHANNEL, "vip": Priority.VIP}
+# An offline ticket cannot know the queue: it says what to do instead, never a made-up estimate.
+_OFFLINE_WAIT = (messages.message("T01").text_zh, messages.message("T01").text_en)
 
 
 class KioskUnavailable(Exception):
-    """No ticket can be issued now; ``reason_zh``/``reason_en`` go on the screen."""
+    """No ticket can be issued now; :attr:`message` (from the catalogue) goes on the screen."""
 
-    def __init__(self, reason_zh: str, reason_en: str) -> None:
-        super().__init__(reason_en)
-        self.reason_zh, self.reason_en = reason_zh, reason_en
+    def __init__(self, message: CustomerMessage) -> None:
+        super().__init__(f"{message.code}: {message.text_en}")
+        self.message = message
 
 
 class HostDeclined(Exception):
-    """The host said no (closed, unknown service...): show its reason, no out-of-service."""
+    """The host said no (closed, unknown service...): show :attr:`message`, no out-of-service.
+    The host's own detail is for the log only."""
+
+    def __init__(self, message: CustomerMessage, detail: str) -> None:
+        super().__init__(f"{message.code}: {detail}")
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,8 @@ class IssuedTicket:
     service_zh: str
     service_en: str
     priority: str
-    people_ahead: int | None
-    wait_s: int | None
+    wait_zh: str  # the host's wording of the wait, or the catalogue's T01 when issued offline
+    wait_en: str
     offline: bool
 
 
@@ -72,15 +81,10 @@ class BranchFacts:
 
 
 def printer_fault(status: PrinterStatus) -> KioskUnavailable | None:
+    """The customer's message for a printer that cannot print, named by its most specific fault."""
     if status.ok:
         return None
-    if status.paper_out:
-        return KioskUnavailable("打印纸用完", "The ticket printer is out of paper")
-    if status.cover_open:
-        return KioskUnavailable("打印机盖未关", "The ticket printer cover is open")
-    if status.offline:
-        return KioskUnavailable("打印机无响应", "The ticket printer does not answer")
-    return KioskUnavailable("打印机故障", f"Ticket printer fault: {status.description}")
+    return KioskUnavailable(messages.for_printer_fault(status.fault))
 
 
 class TicketFlow:
@@ -113,7 +117,8 @@ class TicketFlow:
             self.host_online = True
         except HostRefused as err:
             self.journal.update(pending, state="voided")
-            raise HostDeclined(err.detail) from err
+            log.warning("host declined a %s ticket: %s", service, err)
+            raise HostDeclined(messages.for_host_refusal(err.status), err.detail) from err
         except HostUnreachable as err:
             log.warning("host unreachable, issuing offline: %s", err)
             self.host_online = False
@@ -127,23 +132,25 @@ class TicketFlow:
             await self._print_guidance(answer["guidance_zh"], answer["guidance_en"])
             return Guidance(answer["guidance_zh"], answer["guidance_en"])
         self.journal.update(pending, state="issued", ticket_id=answer["id"], label=answer["number"])
-        await self._print_online(pending, answer)
+        wait = wait_words(answer)
+        await self._print_online(pending, answer, wait)
         return IssuedTicket(answer["number"], answer["service"], answer["service_name_zh"],
-                            answer["service_name_en"], answer["priority"], answer["people_ahead"],
-                            answer["estimated_wait_s"], offline=False)
+                            answer["service_name_en"], answer["priority"], *wait, offline=False)
 
     async def _print_online(self, pending: PendingTicket, answer: dict[str, object],
-                            reprint: bool = False) -> None:
+                            wait: tuple[str, str], reprint: bool = False) -> None:
         content = self._content(
             number=str(answer["number"]), service=str(answer["service"]),
             priority=str(answer["priority"]), status_url=str(answer["status_url"]),
-            people_ahead=answer.get("people_ahead"),  # type: ignore[arg-type]
-            wait_s=answer.get("estimated_wait_s"),  # type: ignore[arg-type]
-            reprint=reprint,
+            wait=wait, reprint=reprint,
         )
         try:
             await asyncio.to_thread(self.printer.print_ticket, content)
         except PrinterError as err:
+            if reprint:
+                # A customer may hold the first print: keep the number, reprint once the
+                # printer is back (the settle loop retries; the error is logged there).
+                raise
             self.journal.update(pending, state="failed")
             await self._void(pending, f"print failed: {err}")
             raise printer_fault_from(err) from err
@@ -171,7 +178,7 @@ class TicketFlow:
     async def _issue_offline(self, service: str, priority: str) -> IssuedTicket | Guidance:
         facts = self.facts
         if facts is None or service not in facts.services:
-            raise KioskUnavailable("网络中断", "The kiosk cannot reach the branch server")
+            raise KioskUnavailable(messages.message("N01"))
         svc = facts.services[service]
         if svc["kind"] == "self_service":
             await self._print_guidance(svc.get("guidance_zh", ""), svc.get("guidance_en", ""))
@@ -179,7 +186,7 @@ class TicketFlow:
         now = self.clock()
         taken = self.journal.take_offline_number(service, facts.today(now))
         if taken is None:
-            raise KioskUnavailable("网络中断，离线号码已用完", "Network down and no offline numbers left")
+            raise KioskUnavailable(messages.message("N02"))
         number, prefix = taken
         label = f"{prefix}{number:03d}"
         ref = self.journal.new_ref(self.kiosk_id)
@@ -187,16 +194,18 @@ class TicketFlow:
                                 number=number, label=label)
         self.journal.add(pending)  # on disk before the paper leaves the printer
         await self._print_offline(pending)
-        return IssuedTicket(label, service, svc["name_zh"], svc["name_en"], priority, None, None,
-                            offline=True)
+        return IssuedTicket(label, service, svc["name_zh"], svc["name_en"], priority,
+                            *_OFFLINE_WAIT, offline=True)
 
     async def _print_offline(self, pending: PendingTicket, reprint: bool = False) -> None:
         content = self._content(number=pending.label or "", service=pending.service,
-                                priority=pending.priority, status_url="", people_ahead=None,
-                                wait_s=None, reprint=reprint)
+                                priority=pending.priority, status_url="", wait=_OFFLINE_WAIT,
+                                reprint=reprint)
         try:
             await asyncio.to_thread(self.printer.print_ticket, content)
         except PrinterError as err:
+            if reprint:
+                raise  # kept for the next settle, as an online reprint is
             # The leased number is simply never used: no host ever counted it.
             self.journal.update(pending, state="voided")
             raise printer_fault_from(err) from err
@@ -215,7 +224,7 @@ class TicketFlow:
             raise printer_fault_from(err) from err
 
     def _content(self, *, number: str, service: str, priority: str, status_url: str,
-                 people_ahead: int | None, wait_s: int | None, reprint: bool) -> TicketContent:
+                 wait: tuple[str, str], reprint: bool) -> TicketContent:
         facts = self.facts
         svc = facts.services.get(service, {}) if facts else {}
         footer = "补打 Reprint" if reprint else "请留意叫号 Please watch the display"
@@ -223,9 +232,8 @@ class TicketFlow:
             branch_name=f"{facts.name_zh} {facts.name_en}" if facts else "",
             service_name_zh=svc.get("name_zh", service), service_name_en=svc.get("name_en", service),
             number=number, issued_at=self._local_now(), status_url=status_url,
-            priority=_PRIORITY_MARK.get(priority, Priority.NONE), people_ahead=people_ahead,
-            estimated_wait_min=None if wait_s is None else max(0, round(wait_s / 60)),
-            footer=footer,
+            priority=_PRIORITY_MARK.get(priority, Priority.NONE), wait_zh=wait[0],
+            wait_en=wait[1], footer=footer,
         )
 
     def _local_now(self) -> datetime:
@@ -276,7 +284,8 @@ class TicketFlow:
                     self.host_online = False
                     break
                 except PrinterError as err:
-                    log.error("reprint of %s failed: %s", pending.label, err)
+                    # Kept in the journal: reprinted at the next settle, once the printer works.
+                    log.error("reprint of %s failed, will retry: %s", pending.label, err)
             return len(self.journal.unsettled())
 
     async def _settle_one(self, pending: PendingTicket) -> None:
@@ -294,10 +303,10 @@ class TicketFlow:
                 await self._void(pending, "print failed")
             elif pending.state == "issued":
                 # Killed mid-print: the customer may be holding nothing. Reprint, then confirm.
+                # The wait at the time is not known any more: the reprint states none.
                 answer = {"number": pending.label, "service": pending.service,
-                          "priority": pending.priority, "status_url": "", "people_ahead": None,
-                          "estimated_wait_s": None}
-                await self._print_online(pending, answer, reprint=True)
+                          "priority": pending.priority, "status_url": ""}
+                await self._print_online(pending, answer, ("", ""), reprint=True)
             elif pending.confirm_pending:
                 await self._confirm(pending)
             return
@@ -312,12 +321,14 @@ class TicketFlow:
             self.journal.update(pending, state="reported")
 
 
+def wait_words(answer: dict[str, object]) -> tuple[str, str]:
+    """The host's one wording of a ticket's or a queue's wait (its ``wait`` field): the kiosk
+    screen and the paper show these words and no others."""
+    wait = answer.get("wait")
+    if not isinstance(wait, dict):
+        return "", ""
+    return str(wait.get("text_zh", "")), str(wait.get("text_en", ""))
+
+
 def printer_fault_from(err: PrinterError) -> KioskUnavailable:
-    name = type(err).__name__
-    if name == "PaperOut":
-        return KioskUnavailable("打印纸用完", "The ticket printer is out of paper")
-    if name == "CoverOpen":
-        return KioskUnavailable("打印机盖未关", "The ticket printer cover is open")
-    if name == "PrinterOffline":
-        return KioskUnavailable("打印机无响应", "The ticket printer does not answer")
-    return KioskUnavailable("打印机故障", f"Ticket printer fault: {err}")
+    return KioskUnavailable(messages.for_printer_fault(err.fault))

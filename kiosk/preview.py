@@ -27,6 +27,7 @@ class PrinterFaults(BaseModel):
     paper_out: bool = False
     paper_near_end: bool = False
     cover_open: bool = False
+    error: bool = False  # an auto-cutter error (DLE EOT 2 error bit, DLE EOT 3 cutter bit)
     silent: bool = False
 
 
@@ -74,9 +75,12 @@ def create_preview(kiosk: Kiosk) -> FastAPI:
     def state() -> dict[str, object]:
         sign = virtual.get("ledsign")
         keypads = virtual.get("keypads")
+        layout = kiosk.frame.layout if kiosk.frame else None
         return {
             "screen": kiosk.screen_name,
-            "buttons": [{"key": b.key, "box": b.box} for b in (kiosk.frame.buttons if kiosk.frame else [])],
+            "buttons": [{"key": t.key, "box": t.box} for t in (layout.targets if layout else ())],
+            "texts": layout.texts() if layout else [],
+            "page": [layout.page + 1, layout.pages] if layout else [1, 1],
             "paper": virtual["printer"].text_lines,
             "led": {a: sign.text(a) for a in sign.addresses} if sign else {},
             "keypads": {str(u): keypads.display_text(u) for u in keypads.keypads} if keypads else {},
@@ -121,6 +125,7 @@ button{margin:2px}
 <div><img id="screen" src="/screen.png" alt="kiosk screen"><p>Click the screen to touch it.</p>
 <p>Printer: <button data-f='{}'>OK</button><button data-f='{"paper_near_end":true}'>paper low</button>
 <button data-f='{"paper_out":true}'>paper out</button><button data-f='{"cover_open":true}'>cover open</button>
+<button data-f='{"error":true}'>cutter error</button>
 <button data-f='{"silent":true}'>unplugged</button></p></div>
 <div><h3>LED signs</h3><pre id="led"></pre><h3>Printed</h3><pre id="paper"></pre>
 <img id="paperimg" src="/paper.png" alt="printed paper" style="max-width:300px"></div>

@@ -19,8 +19,9 @@ class Priority(enum.Enum):
 class TicketContent:
     """One counter ticket.
 
-    ``people_ahead`` is ``None`` when the kiosk issued the ticket while the host was unreachable
-    (it then cannot know the queue): the ticket says so instead of printing a wrong number.
+    ``wait_zh``/``wait_en`` are printed as given: the caller's wording of the wait (the kiosk
+    passes the host's, so paper and screens agree), or what to do instead when the wait cannot
+    be known (a ticket issued offline); empty: no wait lines.
     """
 
     branch_name: str
@@ -30,8 +31,8 @@ class TicketContent:
     issued_at: datetime
     status_url: str
     priority: Priority = Priority.NONE
-    people_ahead: int | None = None
-    estimated_wait_min: int | None = None
+    wait_zh: str = ""
+    wait_en: str = ""
     footer: str = ""
 
 

@@ -28,12 +28,14 @@ from drivers.printer.layout import Element, guidance_slip_layout, ticket_layout
 from drivers.printer.status import (
     TRANSMIT_PAPER_STATUS,
     UNVERIFIED,
+    Fault,
     PrinterStatus,
     StatusQuery,
     decode_status,
     is_paper_sensor_byte,
     is_status_byte,
     pick_status_byte,
+    reports_error,
 )
 from drivers.printer.transport import Transport, make_transport
 
@@ -104,6 +106,10 @@ class TicketPrinter:
                 replies[query] = self._ask(query)
                 if replies[query] is None:
                     break  # a silent printer: do not wait three timeouts
+            if reports_error(replies.get(StatusQuery.OFFLINE_CAUSE)):
+                # Which error (cutter, head...): asked only then, so a printer without
+                # DLE EOT 3 is never slowed down or misread when healthy.
+                replies[StatusQuery.ERROR_CAUSE] = self._ask(StatusQuery.ERROR_CAUSE)
         except TransportError as err:
             log.warning("printer link error: %s", err)
             return decode_status({})
@@ -160,15 +166,12 @@ class TicketPrinter:
 
 def _raise_for(status: PrinterStatus, what: str) -> None:
     """Raise the error matching the most specific problem in ``status``."""
-    if status.ok:
+    if status.ok or status.fault is None:
         return
-    message = f"{what}: {status.description}"
-    if status.paper_out:
-        raise PaperOut(message)
-    if status.cover_open:
-        raise CoverOpen(message)
-    if status.error:
-        raise PrinterFault(message)
-    if status.offline:
-        raise PrinterOffline(message)
-    raise PrinterError(message)
+    raise _ERRORS[status.fault](f"{what}: {status.description}", status.fault)
+
+
+_ERRORS: dict[Fault, type[PrinterError]] = {
+    Fault.COVER_OPEN: CoverOpen, Fault.PAPER_OUT: PaperOut, Fault.CUTTER_OR_HEAD: PrinterFault,
+    Fault.OFFLINE: PrinterOffline, Fault.NOT_ANSWERING: PrinterOffline,
+}

@@ -63,24 +63,25 @@ class TicketEncoder:
             out.print_and_feed(self._config.feed_lines)
         return out.output
 
-    def _fits(self, text: str, scale: int, raster: bool) -> bool:
+    def _fits(self, text: str, scale: int, raster: bool, bold: bool = False) -> bool:
         if raster:
-            return text_width(text, self._config.font_path, scale) <= self._width
+            return text_width(text, self._config.font_path, scale, bold) <= self._width
         return cells(text) * DOTS_PER_COLUMN * scale <= self._width
 
     def _fit(self, line: Line) -> Line:
         """Shrink an enlarged line until it fits on one line: a heading reads better unbroken."""
         raster = self._needs_raster(line)
         scale = line.scale
-        while scale > 1 and not self._fits(line.text, scale, raster):
+        while scale > 1 and not self._fits(line.text, scale, raster, line.bold):
             scale -= 1
         return replace(line, scale=scale)
 
     def _needs_raster(self, line: Line) -> bool:
-        return self._config.chinese_mode == "raster" and not is_plain_ascii(line.text)
+        return self._config.chinese_mode == "raster" and (line.display
+                                                           or not is_plain_ascii(line.text))
 
     def _raster_lines(self, line: Line) -> list[RasterLine]:
-        pieces = wrap(line.text, lambda s: self._fits(s, line.scale, raster=True))
+        pieces = wrap(line.text, lambda s: self._fits(s, line.scale, True, line.bold))
         return [RasterLine(p, line.scale, line.bold, line.align) for p in pieces]
 
     def _flush_raster(self, out: Dummy, pending: list[RasterLine]) -> None:

@@ -25,6 +25,9 @@ class Line:
     scale: int = 1
     bold: bool = False
     align: str = "center"
+    # The called number: in raster mode drawn from the TrueType font (smooth at any size)
+    # rather than the printer's bitmap font blown up by GS !.
+    display: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,16 +61,8 @@ def _time_line(issued_at: datetime) -> Line:
     return Line(issued_at.strftime("%Y-%m-%d %H:%M:%S"))
 
 
-def _queue_lines(ticket: TicketContent) -> list[Line]:
-    if ticket.people_ahead is None:
-        return [Line("离线出号，请留意叫号屏"), Line("Issued offline: watch the hall display")]
-    ahead = ticket.people_ahead
-    lines = [Line(f"前面还有 {ahead} 人"),
-             Line(f"{ahead} {'person' if ahead == 1 else 'people'} ahead of you")]
-    if ticket.estimated_wait_min is not None:
-        wait = ticket.estimated_wait_min
-        lines += [Line(f"预计等候约 {wait} 分钟"), Line(f"Estimated wait: about {wait} min")]
-    return lines
+def _wait_lines(ticket: TicketContent) -> list[Line]:
+    return [Line(text) for text in (ticket.wait_zh, ticket.wait_en) if text]
 
 
 def ticket_layout(ticket: TicketContent, width_dots: int) -> list[Element]:
@@ -77,9 +72,9 @@ def ticket_layout(ticket: TicketContent, width_dots: int) -> list[Element]:
         Rule(),
         Line(ticket.service_name_zh, 2, True),
         Line(ticket.service_name_en),
-        Line(ticket.number, number_scale(ticket.number, width_dots), True),
+        Line(ticket.number, number_scale(ticket.number, width_dots), True, display=True),
         *_PRIORITY_LINES.get(ticket.priority, ()),
-        *_queue_lines(ticket),
+        *_wait_lines(ticket),
         _time_line(ticket.issued_at),
     ]
     if ticket.status_url:

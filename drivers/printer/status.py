@@ -21,6 +21,10 @@ _OFFLINE = 0x08
 _COVER_OPEN = 0x04
 _STOPPED_AT_PAPER_END = 0x20
 _ERROR = 0x40
+# DLE EOT 3: error cause (asked only when DLE EOT 2 reports an error)
+_AUTOCUTTER_ERROR = 0x08
+_UNRECOVERABLE_ERROR = 0x20
+_AUTO_RECOVERABLE_ERROR = 0x40  # print head too hot: resumes by itself once it has cooled
 # DLE EOT 4: roll paper sensor
 _NEAR_END = 0x0C
 _PAPER_END = 0x60
@@ -37,6 +41,25 @@ class StatusQuery(enum.IntEnum):
     @property
     def command(self) -> bytes:
         return bytes((0x10, 0x04, self.value))
+
+
+class Fault(enum.Enum):
+    """Why the printer cannot print, named by the most specific bit it reported.
+
+    Order matters: a printer with its cover open or an error also reports "offline" in
+    ``DLE EOT 1``, so offline is only the answer when nothing more specific is known.
+    """
+
+    COVER_OPEN = "cover_open"
+    PAPER_OUT = "paper_out"
+    CUTTER_OR_HEAD = "cutter_or_head"  # auto-cutter error, unrecoverable or head-temperature error
+    OFFLINE = "offline"  # answers, reports offline, gives no cause (feed button held, recovering)
+    NOT_ANSWERING = "not_answering"  # silence, or not every status request answered
+
+
+def reports_error(offline_cause: int | None) -> bool:
+    """True if a ``DLE EOT 2`` reply has its error bit set (then ``DLE EOT 3`` says which)."""
+    return offline_cause is not None and bool(offline_cause & _ERROR)
 
 
 def is_status_byte(value: int) -> bool:
@@ -82,15 +105,18 @@ class PrinterStatus:
     description: str
     verified: bool = True
     replies: Mapping[int, int | None] = field(default_factory=dict)
+    fault: Fault | None = None
 
 
 def decode_status(replies: Mapping[int, int | None]) -> PrinterStatus:
-    """Combine the replies to ``DLE EOT 1/2/4`` (``None`` = no valid reply) into a status.
+    """Combine the replies to ``DLE EOT 1/2/3/4`` (``None`` = no valid reply) into a status.
 
-    No reply to ``DLE EOT 1`` means offline: silence is never "paper OK".
+    No reply to ``DLE EOT 1`` means offline: silence is never "paper OK". ``DLE EOT 3`` is
+    optional: it only says *which* error ``DLE EOT 2`` reported.
     """
     printer = replies.get(StatusQuery.PRINTER)
     cause = replies.get(StatusQuery.OFFLINE_CAUSE)
+    error_cause = replies.get(StatusQuery.ERROR_CAUSE)
     paper = replies.get(StatusQuery.PAPER)
     responding = printer is not None
     paper_out = bool(
@@ -99,7 +125,9 @@ def decode_status(replies: Mapping[int, int | None]) -> PrinterStatus:
     )
     near_end = bool(paper is not None and paper & _NEAR_END) and not paper_out
     cover_open = bool(cause is not None and cause & _COVER_OPEN)
-    error = bool(cause is not None and cause & _ERROR)
+    error_bits = (error_cause or 0) & (_AUTOCUTTER_ERROR | _UNRECOVERABLE_ERROR
+                                       | _AUTO_RECOVERABLE_ERROR)
+    error = reports_error(cause) or bool(error_bits)
     offline = not responding or bool(printer is not None and printer & _OFFLINE)
     problems = []
     if not responding:
@@ -108,7 +136,15 @@ def decode_status(replies: Mapping[int, int | None]) -> PrinterStatus:
         problems.append("paper roll is empty: load a new roll")
     if cover_open:
         problems.append("cover is open: close the printer cover")
-    if error:
+    if error_bits & _AUTOCUTTER_ERROR:
+        problems.append("auto-cutter error: open the cover, clear the paper jammed at the cutter, "
+                        "close the cover")
+    if error_bits & _UNRECOVERABLE_ERROR:
+        problems.append("unrecoverable printer error (head or mechanism): switch the printer off "
+                        "and on; call for service if it persists")
+    if error_bits & _AUTO_RECOVERABLE_ERROR:
+        problems.append("print head overheated: the printer resumes by itself once it has cooled")
+    if error and not error_bits:
         problems.append("printer error (cutter jam or head overheated): open and close the cover, "
                         "clear any jam, or power-cycle the printer")
     if responding and offline and not (paper_out or cover_open or error):
@@ -119,6 +155,12 @@ def decode_status(replies: Mapping[int, int | None]) -> PrinterStatus:
     if near_end:
         problems.append("paper is running low: prepare a new roll")
     ok = responding and not (paper_out or cover_open or error or offline or incomplete)
+    fault = None
+    if not ok:
+        specific = ((Fault.COVER_OPEN, cover_open), (Fault.PAPER_OUT, paper_out),
+                    (Fault.CUTTER_OR_HEAD, error))
+        fallback = Fault.OFFLINE if responding and not incomplete else Fault.NOT_ANSWERING
+        fault = next((f for f, reported in specific if reported), fallback)
     return PrinterStatus(
         ok=ok,
         paper_near_end=near_end,
@@ -128,6 +170,7 @@ def decode_status(replies: Mapping[int, int | None]) -> PrinterStatus:
         error=error,
         description=_sentence("; ".join(problems)) if problems else "Ready",
         replies=dict(replies),
+        fault=fault,
     )
 
 

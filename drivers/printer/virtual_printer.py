@@ -6,6 +6,7 @@ or QR data too, as real printers do; it prints text (code pages via ``ESC t``, G
 ``GS ( k`` QR codes (drawn as real, decodable QR symbols), feeds and cuts; and it renders the
 paper to a PNG and to text lines. Faults can be injected: paper out, near end, cover open, error,
 silent. Commands it cannot print are reported in :attr:`VirtualPrinter.unknown` and logged.
+Numbers drawn as raster images are read back into the text lines (:mod:`.paper_reader`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import qrcode
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from drivers.printer.config import DEFAULT_FONT, DOTS_FOR_PAPER_MM
 from drivers.printer.escpos_stream import Command, EscposStreamParser
+from drivers.printer.paper_reader import read_lines
 from drivers.printer.raster import cjk_font
 from drivers.printer.textwrap_cjk import cells
 
@@ -269,12 +272,14 @@ class VirtualPrinter:
 
     def _draw_glyphs(self, glyphs: _Glyphs) -> Image.Image:
         """Draw at the 24-dot base size, then scale dot by dot as the printer does (``GS !``)."""
-        font = cjk_font(self.font_path, 20)  # 20 px leaves room for descenders in a 24-dot cell
+        font = fixed_pitch_font(self.font_path, 20)  # 20 px: room for descenders in 24 dots
         natural = Image.new("L", (cells(glyphs.text) * 12, 24), 255)
         draw = ImageDraw.Draw(natural)
         x = 0
         for ch in glyphs.text:
-            draw.text((x, 19), ch, font=font, fill=0, anchor="ls",
+            # Centred in its cell, from a fixed-pitch face as a printer's font A is: a narrow
+            # proportional "i" at the left of its cell left a gap after it ("deposi t").
+            draw.text((x + cells(ch) * 6, 19), ch, font=font, fill=0, anchor="ms",
                       stroke_width=1 if glyphs.bold else 0, stroke_fill=0)
             x += cells(ch) * 12
         dots = natural.point(lambda v: 255 if v >= 128 else 0)
@@ -319,6 +324,7 @@ class VirtualPrinter:
         self.images.append(image)
         scale = (2 if mode & 1 else 1, 2 if mode & 2 else 1)
         self._paste(image.resize((image.width * scale[0], image.height * scale[1])), command)
+        self._lines += read_lines(image, self.font_path)  # a number drawn as an image
 
     def _graphics_command(self, command: Command) -> None:
         args = command.args[2:]  # after pL pH
@@ -420,6 +426,16 @@ class VirtualPrinter:
         with self._lock:
             self._bands, self._lines = [], []
             self.images, self.qr_codes, self.cuts = [], [], 0
+
+
+@lru_cache(maxsize=8)
+def fixed_pitch_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    """The collection's fixed-pitch face (WenQuanYi Micro Hei *Mono* is face 1 of the .ttc);
+    the proportional face when the font file has only one."""
+    try:
+        return ImageFont.truetype(str(path), size, index=1)
+    except OSError:
+        return cjk_font(path, size)
 
 
 def _unpack(data: bytes, width_bytes: int, rows: int) -> Image.Image:

@@ -107,6 +107,16 @@ class BranchPublic(BaseModel):
     services: list[ServicePublic]
 
 
+class WaitPublic(BaseModel):
+    """People ahead, the estimate and their wording, made only by
+    :func:`host.insight.wait_text.describe_wait`: every surface shows these very strings."""
+
+    ahead: int
+    estimate_s: int | None
+    text_zh: str
+    text_en: str
+
+
 class TicketPublic(BaseModel):
     """A ticket as the customer may see it: no personal data, ever."""
 
@@ -120,6 +130,7 @@ class TicketPublic(BaseModel):
     status: str
     people_ahead: int
     estimated_wait_s: int | None
+    wait: WaitPublic
     issued_at: datetime
     called_at: datetime | None = None
     counter: int | None = None
@@ -183,6 +194,7 @@ class QueuePublic(BaseModel):
     waiting: int
     longest_wait_s: int
     estimated_wait_s: int | None
+    wait: WaitPublic  # what a ticket taken now would be told
     open_counters: float
 
 

@@ -160,7 +160,6 @@ def test_ticket(config: PrinterConfig) -> TicketContent:
         number="T000",
         issued_at=datetime.now().astimezone(),
         status_url="https://branchq.invalid/printer-test",
-        people_ahead=0,
         footer=f"profile {config.profile}, {config.paper_width_mm} mm, {config.chinese_mode}",
     )
 

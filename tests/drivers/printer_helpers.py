@@ -25,8 +25,8 @@ TICKET = TicketContent(
     issued_at=datetime(2024, 5, 13, 9, 12, 5),
     status_url="https://q.example.cn/t/A023?b=xidan",
     priority=Priority.GREEN_CHANNEL,
-    people_ahead=5,
-    estimated_wait_min=12,
+    wait_zh="前面 5 人，约 12 分钟",  # the host's wording (host/insight/wait_text.py)
+    wait_en="5 people ahead, about 12 min",
     footer="请妥善保管号票，过号请重新取号",
 )
 

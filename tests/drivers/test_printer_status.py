@@ -8,10 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.printer import TicketPrinter
-from drivers.printer.status import StatusQuery, decode_status, is_status_byte, pick_status_byte
+from drivers.printer import PrinterFault, TicketPrinter
+from drivers.printer.status import (
+    Fault,
+    StatusQuery,
+    decode_status,
+    is_status_byte,
+    pick_status_byte,
+)
 from drivers.printer.virtual_printer import VirtualPrinter
-from tests.drivers.printer_helpers import config, fixture_exchange, serial_printer
+from tests.drivers.printer_helpers import TICKET, config, fixture_exchange, serial_printer
 
 HEALTHY = {1: 0x12, 2: 0x12, 4: 0x12}
 
@@ -147,3 +153,54 @@ def test_a_line_that_never_stops_chattering_does_not_hang_the_status() -> None:
     status = printer.status()
     assert status.offline and not status.ok
     assert time.monotonic() - started < 1.0
+
+
+# The real Epson reply 0x16 (fixtures) with the offline bit set as well: 0x1E.
+REAL_OFFLINE = fixture_exchange("dle-eot-1.epson-serial.node-escpos288.hex")[1][0] | 0x08
+
+
+@pytest.mark.parametrize(
+    ("replies", "fault", "words"),
+    [
+        ({1: REAL_OFFLINE, 2: 0x52, 3: 0x1A, 4: 0x12}, Fault.CUTTER_OR_HEAD, "auto-cutter error"),
+        ({1: REAL_OFFLINE, 2: 0x52, 3: 0x32, 4: 0x12}, Fault.CUTTER_OR_HEAD, "unrecoverable"),
+        ({1: REAL_OFFLINE, 2: 0x52, 3: 0x52, 4: 0x12}, Fault.CUTTER_OR_HEAD, "head overheated"),
+        ({1: REAL_OFFLINE, 2: 0x52, 3: None, 4: 0x12}, Fault.CUTTER_OR_HEAD, "printer error"),
+        ({1: REAL_OFFLINE, 2: 0x76, 4: 0x72}, Fault.COVER_OPEN, "cover is open"),
+        ({1: REAL_OFFLINE, 2: 0x72, 4: 0x72}, Fault.PAPER_OUT, "paper roll is empty"),
+        ({1: REAL_OFFLINE, 2: 0x12, 4: 0x12}, Fault.OFFLINE, "reports offline"),
+        ({1: None}, Fault.NOT_ANSWERING, "does not answer"),
+        ({1: 0x16, 2: None}, Fault.NOT_ANSWERING, "did not answer every status request"),
+    ],
+)
+def test_a_fault_is_named_by_its_most_specific_bit_not_by_offline(replies: dict, fault: Fault,
+                                                                   words: str) -> None:
+    """A printer with its cover open or a cutter error also says "offline" in DLE EOT 1; the
+    customer and the technician must hear the cause, not "the printer does not answer"."""
+    status = decode_status(replies)
+    assert status.fault is fault and not status.ok
+    assert words in status.description.lower()
+    if fault is not Fault.NOT_ANSWERING:
+        assert "does not answer" not in status.description
+
+
+def test_a_healthy_status_has_no_fault() -> None:
+    assert decode_status(HEALTHY).fault is None
+    assert decode_status({1: 0x16, 2: 0x12, 4: 0x1E}).fault is None  # near end is a warning
+
+
+def test_a_cutter_error_through_the_serial_port_asks_dle_eot_3_and_names_it() -> None:
+    virtual = VirtualPrinter()
+    virtual.error = True
+    with serial_printer(virtual) as (printer, _):
+        status = printer.status()
+        with pytest.raises(PrinterFault, match="(?i)auto-cutter error") as raised:
+            printer.print_ticket(TICKET)
+    assert status.replies[StatusQuery.ERROR_CAUSE] == 0x1A
+    assert status.fault is Fault.CUTTER_OR_HEAD and raised.value.fault is Fault.CUTTER_OR_HEAD
+
+
+def test_a_healthy_printer_is_not_asked_dle_eot_3() -> None:
+    with serial_printer() as (printer, _):
+        status = printer.status()
+    assert StatusQuery.ERROR_CAUSE not in status.replies and status.ok

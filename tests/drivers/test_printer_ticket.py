@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import string
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import ImageChops
 
@@ -27,7 +30,8 @@ def test_text_mode_ticket_prints_number_and_chinese_service_as_text(width_mm: in
     assert after.ok
     lines = virtual.text_lines
     assert "A023" in lines and SERVICE_ZH in lines
-    assert "前面还有 5 人" in lines and "绿色通道 优先办理" in lines
+    assert "前面 5 人，约 12 分钟" in lines and "5 people ahead, about 12 min" in lines
+    assert "绿色通道 优先办理" in lines
     assert virtual.qr_codes == [TICKET.status_url.encode()]
     assert virtual.images == []  # text mode sends no raster at all
     assert virtual.unknown == []
@@ -39,7 +43,7 @@ def test_raster_mode_ticket_prints_chinese_as_images_of_the_paper_width(width_mm
     with serial_printer(paper_width_mm=width_mm, has_cutter=False) as (printer, port):
         printer.print_ticket(TICKET)
     virtual = port.printer
-    assert "A023" in virtual.text_lines  # the number goes as large native text
+    assert "A023" in virtual.text_lines  # read back off the raster image of the number
     assert not any(re.search(r"[\u4e00-\u9fff]", line) for line in virtual.text_lines)
     assert virtual.images and all(image.width == dots for image in virtual.images)
     assert all(image.getbbox() is not None for image in virtual.images)  # ink on each image
@@ -70,14 +74,16 @@ def test_cut_only_with_a_cutter_otherwise_feed(has_cutter: bool, cuts: int) -> N
     assert port.printer.cuts == cuts
 
 
-def test_offline_issued_ticket_says_so_instead_of_people_ahead() -> None:
-    offline = TicketContent(**{**TICKET.__dict__, "people_ahead": None,
-                               "estimated_wait_min": None})
-    with serial_printer(chinese_mode="text") as (printer, port):
-        printer.print_ticket(offline)
-    lines = port.printer.text_lines
-    assert "离线出号，请留意叫号屏" in lines
-    assert not any("ahead" in line for line in lines)
+def test_the_wait_is_printed_in_the_words_given_and_none_made_up() -> None:
+    offline = TicketContent(**{**TICKET.__dict__, "wait_zh": "请留意叫号",
+                               "wait_en": "Please watch the display"})
+    reprint = TicketContent(**{**TICKET.__dict__, "wait_zh": "", "wait_en": ""})
+    for content, expected in ((offline, ["请留意叫号", "Please watch the display"]), (reprint, [])):
+        with serial_printer(chinese_mode="text") as (printer, port):
+            printer.print_ticket(content)
+        lines = port.printer.text_lines
+        assert [line for line in lines if line in expected] == expected
+        assert not any("ahead" in line or "分钟" in line for line in lines)
 
 
 def test_guidance_slip_has_no_number_and_wraps_long_lines() -> None:
@@ -115,3 +121,50 @@ def test_file_backend_writes_a_stream_the_virtual_printer_reads(tmp_path: Path) 
     png = tmp_path / "ticket.png"
     virtual.save_png(png)
     assert png.stat().st_size > 1000
+
+
+def test_raster_mode_draws_the_number_from_the_truetype_font_not_the_bitmap_font_8x() -> None:
+    printer = TicketPrinter(PrinterConfig.from_mapping(
+        {"backend": {"kind": "file", "path": "/dev/null", "read_status": False}}))
+    stream = printer.build(ticket_layout(TICKET, 576))
+    sizes = [c.args[0] for c in EscposStreamParser().feed(stream) if c.name == "GS !"]
+    assert max(sizes) == 0  # no enlarged bitmap text at all: only normal-size lines are text
+    virtual = VirtualPrinter()
+    virtual.feed(stream)
+    # The service name and the number go out as one image: dot for dot our own rendering.
+    expected = render_band([RasterLine(SERVICE_ZH, 2, True, "center"),
+                            RasterLine("A023", 8, True, "center")], 576, DEFAULT_FONT)
+    assert ImageChops.difference(virtual.images[1].convert("L"), expected.convert("L")).getbbox() \
+        is None
+
+
+@pytest.mark.parametrize(("width_mm", "dots"), [(58, 384), (80, 576)])
+def test_every_ticket_number_on_raster_paper_reads_back_whole(width_mm: int, dots: int) -> None:
+    """Large glyphs keep all their ink on the paper (the hook of a "J" reaches left of the pen)
+    and never touch the line below; the paper reader reads each number and nothing else."""
+    printer = TicketPrinter(PrinterConfig.from_mapping(
+        {"backend": {"kind": "file", "path": "/dev/null", "read_status": False},
+         "paper_width_mm": width_mm}))
+    for i, prefix in enumerate(string.ascii_uppercase):
+        number = f"{prefix}{(i * 37) % 1000:03d}"
+        virtual = VirtualPrinter(width_mm)
+        virtual.feed(printer.build(ticket_layout(replace(TICKET, number=number), dots)))
+        virtual.finish()
+        read = [line for line in virtual.text_lines if re.fullmatch(r"[A-Z0-9]+", line)]
+        assert read == [number], (number, virtual.text_lines)
+        assert all(image.width == dots for image in virtual.images)
+
+
+def test_virtual_printer_text_has_no_gaps_inside_words() -> None:
+    """Font A is fixed pitch: each character centred in a 12-dot cell of a fixed-pitch face.
+    A proportional "i" at the left of its cell printed "deposi t"."""
+    virtual = VirtualPrinter()
+    virtual.feed(b"\x1b@deposit withdrawal\n")
+    virtual.finish()
+    ink = np.asarray(virtual.render())[16:-16, 16:-16] < 128
+    columns = ink.any(axis=0)
+    first, last = np.flatnonzero(columns)[[0, -1]]
+    blanks = np.diff(np.flatnonzero(columns[first:last + 1])) - 1
+    gaps = sorted(int(g) for g in blanks if g > 0)
+    assert gaps[-1] >= 10  # the space between the two words
+    assert gaps[-2] <= 5, gaps  # inside a word: never a gap like a space

@@ -33,6 +33,7 @@ class KioskProcess:
     card_key_file: Path | None = None
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # e.g. the machine's time zone
 
     @property
     def preview(self) -> str:
@@ -47,7 +48,11 @@ class KioskProcess:
         if self.card_key_file:
             args += ["--card-key-file", str(self.card_key_file)]
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+        # Unbuffered: a kiosk killed with SIGKILL still leaves its whole log for the diagnosis.
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
+        # "starting" until the kiosk has synced with the host and drawn its first frame: a test
+        # that went on earlier raced the kiosk's start (its journal and leases half written).
         self.wait_for(lambda s: s["screen"] in ("home", "closed", "out_of_service"), timeout,
                       "kiosk did not show its home screen")
         return self

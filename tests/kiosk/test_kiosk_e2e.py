@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from host.auth import Role
+from host.config import load_config
 from tests.host.hostproc import HostProcess
 from tests.kiosk.conftest import Branch
+from tests.kiosk.kioskproc import KioskProcess
 
 
 def host_tickets(host: HostProcess) -> list[dict]:  # type: ignore[type-arg]
@@ -177,3 +182,59 @@ def test_a_network_stall_mid_request_leaves_no_ghost_and_no_duplicate(branch: Br
     assert {t["status"] for t in tickets} <= {"waiting", "voided"}  # no "printing" ghost
     assert [t["number"] for t in tickets if t["status"] == "waiting"][:1] == ["A001"]
     assert any(t["number"].startswith("A5") and t["status"] == "waiting" for t in tickets)
+
+
+def test_back_on_the_green_channel_screen_goes_home_and_issues_nothing(branch: Branch) -> None:
+    """At 800x480 Back once lay over the third service button: tapping it issued a ticket."""
+    kiosk = branch.kiosk
+    for lang in ("zh", "en"):
+        kiosk.tap_button("green")
+        state = kiosk.wait_for(lambda s: s["screen"] == "green_confirm")
+        assert {"green:cash", "green:noncash", "green:wealth", "cancel"} <= \
+            {b["key"] for b in state["buttons"]}
+        kiosk.tap_button("cancel")
+        kiosk.wait_for(lambda s: s["screen"] == "home", 10, "Back did not return home")
+        kiosk.tap_button("lang")
+        english_button = lang == "en"  # after the switch, zh screens offer "English"
+        kiosk.wait_for(lambda s, want=english_button: ("English" in s["texts"]) == want)
+    time.sleep(0.5)  # a ticket would take this long to reach the host
+    assert host_tickets(branch.host) == [] and kiosk.state()["paper"] == []
+
+
+def test_screen_and_paper_show_the_hosts_wait_words(branch: Branch) -> None:
+    kiosk = branch.kiosk
+    kiosk.tap_button("service:cash")
+    state = kiosk.wait_for(lambda s: s["screen"] == "ticket" and s["paper"], 15, "no ticket")
+    [ticket] = host_tickets(branch.host)
+    wait = ticket["wait"]
+    assert wait["text_zh"] in state["texts"]  # the kiosk speaks Chinese first
+    assert wait["text_en"] in state["paper"]  # (the Chinese line is a raster image on paper)
+    kiosk.tap_button("home")
+    home = kiosk.wait_for(lambda s: s["screen"] == "home" and "前面" in "".join(s["texts"]))
+    with branch.host.client(branch.host.token(Role.MANAGER)) as manager:
+        queues = {q["service"]: q for q in manager.get("/api/v1/queues").json()}
+    assert queues["cash"]["wait"]["text_zh"] in home["texts"]
+
+
+def test_a_cutter_error_is_named_with_its_code_not_as_a_silent_printer(branch: Branch) -> None:
+    kiosk = branch.kiosk
+    kiosk.sim("printer", {"error": True})
+    kiosk.tap_button("service:cash")
+    state = kiosk.wait_for(lambda s: s["screen"] == "out_of_service", 10, "no out-of-service")
+    text = " ".join(state["texts"])
+    assert "切纸或打印头" in text and "P03" in text and "没有响应" not in text
+    assert host_tickets(branch.host) == [] and state["paper"] == []
+
+
+def test_the_ticket_prints_branch_time_whatever_the_machines_zone(branch: Branch) -> None:
+    """The demo branch is in Asia/Shanghai ([branch] timezone); the kiosk's machine is not."""
+    branch.kiosk.kill()
+    kiosk = KioskProcess(branch.kiosk.host_url, branch.kiosk.token_file, branch.kiosk.state_dir,
+                         branch.tmp / "kiosk-ny.log", env={"TZ": "America/New_York"}).start()
+    branch.kiosk = kiosk
+    kiosk.tap_button("service:cash")
+    state = kiosk.wait_for(lambda s: s["screen"] == "ticket" and s["paper"], 15, "no ticket")
+    [printed] = [line for line in state["paper"] if re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line)]
+    zone = ZoneInfo(load_config(None).branch.timezone)
+    at = datetime.strptime(printed, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+    assert abs((datetime.now(zone) - at).total_seconds()) < 120, printed

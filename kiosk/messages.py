@@ -1,0 +1,81 @@
+"""Everything the kiosk says to a customer when something is not normal, in one catalogue.
+
+Each message is bilingual (Chinese first), plain and kind, and carries a short code the lobby
+manager can read to the technician ("P02"); docs/kiosk-messages.md lists the codes. The text of
+an exception never reaches the screen: the cause goes to the log, the customer gets a message
+from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drivers.printer.status import Fault
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    code: str
+    title_zh: str
+    title_en: str
+    text_zh: str
+    text_en: str
+    # Whether to add "please see the lobby manager (code ...)": not for plain information.
+    ask_staff: bool = True
+
+
+def _m(code: str, title: tuple[str, str], text: tuple[str, str], ask_staff: bool = True
+       ) -> CustomerMessage:
+    return CustomerMessage(code, title[0], title[1], text[0], text[1], ask_staff)
+
+
+_OUT = ("暂停取号", "Tickets paused")
+
+CATALOGUE: dict[str, CustomerMessage] = {m.code: m for m in (
+    _m("P01", _OUT, ("打印纸用完了", "The ticket printer has run out of paper")),
+    _m("P02", _OUT, ("打印机盖没有关好", "The ticket printer's cover is open")),
+    _m("P03", _OUT, ("打印机出了故障（切纸或打印头）",
+                     "The ticket printer has a fault (cutter or print head)")),
+    _m("P04", _OUT, ("打印机暂时停止工作", "The ticket printer has paused")),
+    _m("P05", _OUT, ("打印机没有响应", "The ticket printer is not responding")),
+    _m("N01", _OUT, ("暂时连不上网点系统", "The kiosk cannot reach the branch system just now")),
+    _m("N02", _OUT, ("网络中断，今天的离线号码已用完",
+                     "The network is down and the kiosk has no offline numbers left today")),
+    _m("H01", ("暂时无法取号", "No ticket just now"),
+       ("很抱歉，现在无法为您取号", "Sorry, we cannot issue a ticket just now")),
+    _m("H02", ("请到贵宾窗口", "Please see the VIP desk"),
+       ("贵宾号需要识别贵宾卡", "VIP tickets need a recognised VIP card")),
+    _m("K01", ("请稍候", "One moment please"),
+       ("取号较多，请稍等片刻再取", "Many tickets were just taken: please try again in a moment"),
+       ask_staff=False),
+    _m("T01", ("离线出票", "Issued offline"),
+       ("请留意叫号", "Please watch the display"), ask_staff=False),
+)}
+
+PRINTER_FAULTS: dict[Fault, str] = {
+    Fault.PAPER_OUT: "P01", Fault.COVER_OPEN: "P02", Fault.CUTTER_OR_HEAD: "P03",
+    Fault.OFFLINE: "P04", Fault.NOT_ANSWERING: "P05",
+}
+
+
+def message(code: str) -> CustomerMessage:
+    return CATALOGUE[code]
+
+
+def for_printer_fault(fault: Fault | None) -> CustomerMessage:
+    """The message for a printer fault; an unnamed one is "not responding" (P05)."""
+    return CATALOGUE[PRINTER_FAULTS.get(fault, "P05")] if fault else CATALOGUE["P05"]
+
+
+def for_host_refusal(status: int) -> CustomerMessage:
+    """The host said no (HTTP 4xx): the customer hears why in plain words, never its detail."""
+    if status == 429:
+        return CATALOGUE["K01"]
+    if status == 403:
+        return CATALOGUE["H02"]
+    return CATALOGUE["H01"]
+
+
+def staff_line(msg: CustomerMessage) -> tuple[str, str]:
+    """The line that sends the customer to a person, with the code for the technician."""
+    return (f"请联系大堂经理（代码 {msg.code}）", f"Please ask the lobby manager (code {msg.code})")
