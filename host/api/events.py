@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import OrderedDict
@@ -73,6 +74,13 @@ def presented_token(ws: HTTPConnection) -> str | None:
     return None
 
 
+async def _until_closed(ws: WebSocket) -> None:
+    """Return when the client leaves or the server shuts down (uvicorn then sends the close),
+    so a screen's handler ends at once instead of waiting for the next event."""
+    while (await ws.receive())["type"] != "websocket.disconnect":
+        pass  # screens send nothing; anything they do send is ignored
+
+
 @router.websocket("/api/v1/events")
 async def event_stream(
     ws: WebSocket, after: Annotated[int, Query(ge=0, le=2**62)] = 0
@@ -92,6 +100,7 @@ async def event_stream(
         await ws.close(code=4401, reason="a valid token is required")
         return
     queue = service.hub.subscribe()
+    closed = asyncio.ensure_future(_until_closed(ws))
     last = after
     try:
         while True:  # catch up from the database, in chunks
@@ -102,7 +111,15 @@ async def event_stream(
             if len(missed) < _CATCH_UP_CHUNK:
                 break
         while True:
-            e = await queue.get()
+            if queue.empty():
+                getter = asyncio.ensure_future(queue.get())
+                await asyncio.wait((getter, closed), return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    return
+                e = getter.result()
+            else:
+                e = queue.get_nowait()
             if e is None:
                 await ws.close(code=4408, reason="too slow; reconnect with after=SEQ")
                 return
@@ -119,4 +136,5 @@ async def event_stream(
     except WebSocketDisconnect:
         pass
     finally:
+        closed.cancel()
         service.hub.unsubscribe(queue)
