@@ -38,7 +38,9 @@ def load_branch(config_path: str | None) -> BranchConfig:
     try:
         return load_config(config_path)
     except ConfigError as err:
-        raise click.ClickException(str(err)) from err
+        todo = ("\n  give the right path, or start from the example: copy host/example-branch.toml "
+                "there and edit it" if config_path and not os.path.exists(config_path) else "")
+        raise click.ClickException(f"{err}{todo}") from err
 
 
 def open_store(config: BranchConfig, url: str) -> Store:
@@ -194,7 +196,7 @@ def token_list(config_path: str | None, db_url: str | None) -> None:
     for row in _store(config_path, db_url).list_tokens():
         state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
         counter = f" counter {row.counter}" if row.counter else ""
-        click.echo(f"{row.id:4d}  {row.role:10s}{counter:12s} {state:18s} {row.name}")
+        click.echo(f"{row.id:4d}  {row.role:14s}{counter:12s} {state:18s} {row.name}")
 
 
 @token.command("revoke")
@@ -211,5 +213,6 @@ def token_revoke(config_path: str | None, db_url: str | None, token_id: int) -> 
     from host.service import utcnow
 
     if not _store(config_path, db_url).revoke_token(token_id, utcnow()):
-        raise click.ClickException(f"no active token with id {token_id}")
+        raise click.ClickException(f"no active token with id {token_id}\n  "
+                                   "`branchq host token list` shows the ids")
     click.echo(f"revoked token {token_id}")
