@@ -26,7 +26,7 @@ from typing import IO
 import click
 
 from host.auth import Role, create_token, hash_token
-from host.cli_db import DEMO_DIR, VAR_DIR, check_url, default_url
+from host.cli_db import DEMO_DIR, check_url, default_url, make_var_dir
 from host.cli_host import check_port_free, load_branch, open_store, uvicorn_config
 from host.storage import Store
 
@@ -203,9 +203,9 @@ def demo(port: int, kiosk_port: int, no_kiosk: bool, reset: bool) -> None:
       branchq demo --reset                # new credentials, the old ones revoked
     """
     config = load_branch(None)
-    var = VAR_DIR.resolve()
+    var = make_var_dir().resolve()
     folder = DEMO_DIR.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)
     lock = _take_lock(folder)
     if lock is None:
         _already_running(folder, config.branch.name_en)
