@@ -153,6 +153,8 @@ class DeviceGateway:
                             "detail": (self.sign_error or "")[:200]})
         if self.devices.keypads is not None:
             for k in self.devices.keypads.status():
+                if k.last_seen is None and not k.failures:
+                    continue  # not polled yet: neither ok nor offline (no false fault at start)
                 reports.append({
                     "device": f"keypad-{k.unit}",
                     "status": "ok" if k.online else "offline",
