@@ -71,7 +71,7 @@ LAZY_GROUPS: dict[str, LazyCommand] = {
 
 #: Libraries whose INFO lines are noise in a service's log or a command's output (httpx logs
 #: every request; python-escpos logs on the root logger, e.g. "Serial printer enabled").
-QUIET_LIBRARIES = ("httpx", "httpcore", "root")
+QUIET_LIBRARIES = ("httpx", "httpcore", "pymodbus", "root")
 
 
 def _library_noise(record: logging.LogRecord) -> bool:
