@@ -166,9 +166,14 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _already_running(folder: Path, name: str) -> None:
+def _already_running(folder: Path, name: str, reset: bool) -> None:
     """Another demo holds the lock: print its links if its host answers, else refuse."""
     running = _running(folder)
+    if reset:
+        stop = f"`kill {running.pid}`" if running else "Ctrl+C in its terminal"
+        raise click.ClickException(f"a demo is running: --reset cannot change its credentials "
+                                   f"while it runs; nothing was changed\n  stop it ({stop}), "
+                                   "then run `branchq demo --reset` again")
     if running is None or not _answers(running.port):
         pid = f" (pid {running.pid})" if running else ""
         raise click.ClickException(
@@ -208,7 +213,7 @@ def demo(port: int, kiosk_port: int, no_kiosk: bool, reset: bool) -> None:
     folder.mkdir(exist_ok=True)
     lock = _take_lock(folder)
     if lock is None:
-        _already_running(folder, config.branch.name_en)
+        _already_running(folder, config.branch.name_en, reset)
         return
     check_port_free("127.0.0.1", port)
     if not no_kiosk:

@@ -80,6 +80,9 @@ def test_second_start_shows_the_running_demo_and_restarts_keep_the_links(tmp_pat
                                 capture_output=True, text=True, timeout=60).stdout
         assert listed.count("active") == 6, listed
         assert _role(demo.base, first["display"]) == 200
+        refused = demo.again("--reset")
+        assert refused.returncode == 1 and "stop it" in refused.stderr, refused.stderr
+        assert demo.tokens() == first
     finally:
         assert demo.stop(signal.SIGTERM) == 0
     assert "Traceback" not in demo.output()
