@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# Other ports: make demo DEMO_ARGS="--port 8100 --kiosk-port 8101"
 demo: $(STAMP)
-	$(VENV)/bin/branchq demo
+	$(VENV)/bin/branchq demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -124,8 +124,8 @@ def bench(label: str, url: str, workers: int, args: argparse.Namespace, tmp: Pat
         proc = None
     else:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from host.cli import main; main()", "host", "run", "--db", url,
-             "--port", str(port), "--workers", str(workers)],
+            [sys.executable, "-c", "from host.cli import main; main()", "host", "run", "--demo-branch",
+             "--db", url, "--port", str(port), "--workers", str(workers)],
             stdout=(tmp / f"{label}.log").open("w"), stderr=subprocess.STDOUT,
             env={**os.environ, **LOAD_TEST_ENV})
         deadline = time.monotonic() + 60

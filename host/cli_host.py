@@ -1,26 +1,31 @@
-"""``branchq host ...``: run the host service and manage its credentials; ``branchq demo``."""
+"""``branchq host ...``: run the host service and manage its credentials."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
-import signal
-import sys
-from pathlib import Path
+import socket
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from host.auth import Role, create_token
 from host.cli import log_to_stderr
-from host.config import ConfigError, load_config
+from host.cli_db import url_or_default
+from host.cli_errors import DB_TODO
+from host.config import BranchConfig, ConfigError, load_config
 from host.engine import ReplayError
-from host.storage import StorageError, Store, default_sqlite_url
+from host.storage import StorageError, Store
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger("branchq.host")
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), envvar="BRANCHQ_CONFIG",
-    help="Branch TOML (default: the bundled example branch). Env: BRANCHQ_CONFIG.",
+    help="Branch TOML, e.g. /etc/branchq/branch.toml. Env: BRANCHQ_CONFIG.",
 )
 db_option = click.option(
     "--db", "db_url", envvar="BRANCHQ_DB_URL",
@@ -29,22 +34,58 @@ db_option = click.option(
 )
 
 
-def _load(config_path: str | None, db_url: str | None) -> tuple[object, str]:
+def load_branch(config_path: str | None) -> BranchConfig:
+    """The branch config at ``config_path`` (None: the bundled example), or a click error."""
     try:
-        config = load_config(config_path)
+        return load_config(config_path)
     except ConfigError as err:
-        raise click.ClickException(str(err)) from err
-    return config, db_url or default_sqlite_url()
+        todo = ("\n  give the right path, or start from the example: copy host/example-branch.toml "
+                "there and edit it" if config_path and not os.path.exists(config_path) else "")
+        raise click.ClickException(f"{err}{todo}") from err
 
 
-def _store(config_path: str | None, db_url: str | None) -> Store:
-    config, url = _load(config_path, db_url)
-    store = Store(url, config.branch.id)  # type: ignore[attr-defined]
+def open_store(config: BranchConfig, url: str) -> Store:
+    """The database, migrated to the newest schema, or a two-line click error."""
+    store = Store(url, config.branch.id)
     try:
         store.migrate()
     except StorageError as err:
-        raise click.ClickException(str(err)) from err
+        store.close()
+        cause = str(err.__cause__ or err).strip().splitlines()[0]
+        raise click.ClickException(f"cannot open the database {url}: {cause}\n  {DB_TODO}") from err
     return store
+
+
+def _store(config_path: str | None, db_url: str | None) -> Store:
+    return open_store(load_branch(config_path), url_or_default(db_url))
+
+
+def check_port_free(bind: str, port: int) -> None:
+    """Refuse before anything starts when the address cannot be listened on."""
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind((bind, port))
+        except OSError as err:
+            todo = {
+                errno.EADDRINUSE: f"another program listens there (`ss -ltnp 'sport = :{port}'` "
+                                  "shows which): stop it or choose another --port",
+                errno.EADDRNOTAVAIL: "that address is not one of this machine's: use --host "
+                                     "0.0.0.0 or an address from `ip -brief address`",
+                errno.EACCES: "ports below 1024 need privileges: choose --port 1024 or above",
+            }.get(err.errno or 0, "choose another --host or --port")
+            raise click.ClickException(f"cannot listen on {bind}:{port}: {err.strerror}\n  {todo}") \
+                from err
+
+
+def uvicorn_config(app: Any, bind: str, port: int) -> uvicorn.Config:
+    """The server settings of every single-process host (``host run`` and the demo)."""
+    import uvicorn
+
+    from host.serving import uvicorn_options
+
+    return uvicorn.Config(app, host=bind, port=port, **uvicorn_options())
 
 
 @click.group()
@@ -60,41 +101,62 @@ def host() -> None:
 
 @host.command()
 @config_option
+@click.option("--demo-branch", is_flag=True,
+              help="Without --config: serve the bundled example branch (to try branchq out; "
+                   "never at a real branch).")
 @db_option
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (PostgreSQL only: they share events via LISTEN/NOTIFY).")
-def run(config_path: str | None, db_url: str | None, bind: str, port: int, workers: int) -> None:
-    """Run the host service.
+def run(config_path: str | None, demo_branch: bool, db_url: str | None, bind: str, port: int,
+        workers: int) -> None:
+    """Run the host service until Ctrl+C or SIGTERM (then exit 0).
+
+    A branch's own config is required (--config or BRANCHQ_CONFIG); --demo-branch serves the
+    bundled example branch instead, with a warning.
 
     \b
     Examples:
-      branchq host run --host 0.0.0.0 --port 8000
-      branchq host run --db postgresql://branchq@/branchq --workers 4
+      branchq host run --config /etc/branchq/branch.toml --host 0.0.0.0 --port 8000
+      branchq host run --config branch.toml --db postgresql://branchq@/branchq --workers 4
+      branchq host run --demo-branch            # try it out: the bundled example branch
     """
-    import uvicorn
-
-    from host.app import create_app
-    from host.serving import uvicorn_options
-
-    config, url = _load(config_path, db_url)
+    if config_path is None and not demo_branch:
+        raise click.UsageError(
+            "no branch config: give --config /etc/branchq/branch.toml (or set BRANCHQ_CONFIG); "
+            "to try branchq with the bundled example branch add --demo-branch, or run `branchq demo`")
+    config = load_branch(config_path)
+    if config_path is None:
+        click.echo(f"WARNING: serving the bundled example branch \"{config.branch.name_en}\" "
+                   f"(id {config.branch.id}), not a real branch: for a branch give --config "
+                   "/etc/branchq/branch.toml", err=True)
+    if workers > 1 and not (db_url or "").startswith("postgresql"):
+        raise click.UsageError("several workers need PostgreSQL (--db postgresql://...); "
+                               "a SQLite branch runs one host process")
+    url = url_or_default(db_url)
+    open_store(config, url).close()  # a database problem stops here, in words
+    check_port_free(bind, port)
     if workers > 1:
-        if not url.startswith("postgresql"):
-            raise click.UsageError("several workers need PostgreSQL (--db postgresql://...); "
-                                   "a SQLite branch runs one host process")
+        import uvicorn
+
+        from host.serving import uvicorn_options
+
         os.environ["BRANCHQ_DB_URL"] = url
         if config_path:
             os.environ["BRANCHQ_CONFIG"] = config_path
         uvicorn.run("host.app:app_from_env", factory=True, workers=workers, host=bind, port=port,
                     **uvicorn_options())
         return
+    from host.app import create_app
+    from host.serve import serve
+
     try:
-        app = create_app(config, url)  # type: ignore[arg-type]
+        app = create_app(config, url)
     except ReplayError as err:  # one line naming the event, not a traceback
         raise click.ClickException(f"cannot start: {err}. Run `branchq maint db check`, then "
                                    "`branchq maint db repair` (docs/maintenance.md)") from err
-    uvicorn.run(app, host=bind, port=port, **uvicorn_options())
+    serve(uvicorn_config(app, bind, port))
 
 
 @host.group()
@@ -141,7 +203,7 @@ def token_list(config_path: str | None, db_url: str | None) -> None:
     for row in _store(config_path, db_url).list_tokens():
         state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
         counter = f" counter {row.counter}" if row.counter else ""
-        click.echo(f"{row.id:4d}  {row.role:10s}{counter:12s} {state:18s} {row.name}")
+        click.echo(f"{row.id:4d}  {row.role:14s}{counter:12s} {state:18s} {row.name}")
 
 
 @token.command("revoke")
@@ -158,82 +220,6 @@ def token_revoke(config_path: str | None, db_url: str | None, token_id: int) -> 
     from host.service import utcnow
 
     if not _store(config_path, db_url).revoke_token(token_id, utcnow()):
-        raise click.ClickException(f"no active token with id {token_id}")
+        raise click.ClickException(f"no active token with id {token_id}\n  "
+                                   "`branchq host token list` shows the ids")
     click.echo(f"revoked token {token_id}")
-
-
-def _die_with_parent() -> None:
-    """In the demo's kiosk child: get SIGTERM when the demo process ends, however it ends
-    (uvicorn re-raises SIGTERM after its shutdown, so no ``finally`` of ours would run)."""
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-@click.command()
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--kiosk-port", default=8001, show_default=True, type=click.IntRange(1, 65535),
-              help="The simulated kiosk's preview page.")
-@click.option("--no-kiosk", is_flag=True, help="Run the host only.")
-def demo(port: int, kiosk_port: int, no_kiosk: bool) -> None:
-    """Run the demo: the host with the example branch (SQLite under ./var/) and a simulated kiosk
-    with virtual printer, touch screen, LED signs and keypads, all on 127.0.0.1.
-
-    \b
-    Example:
-      branchq demo --port 8000 --kiosk-port 8001
-    """
-    import subprocess
-
-    import uvicorn
-
-    from host.app import create_app
-    from host.serving import uvicorn_options
-
-    config = load_config(None)
-    var = Path("var").resolve()
-    url = default_sqlite_url(var)
-    store = Store(url, config.branch.id)
-    store.migrate()
-    tokens = {
-        role: create_token(store, role, f"demo {role.value}", 1 if role is Role.TELLER else None,
-                           (1, 2, 3) if role is Role.KEYPAD_GATEWAY else ())
-        for role in (Role.KIOSK, Role.KEYPAD_GATEWAY, Role.DISPLAY, Role.TELLER, Role.MANAGER,
-                     Role.TECHNICIAN)
-    }
-    store.close()
-    secrets_dir = var / "demo"
-    secrets_dir.mkdir(parents=True, exist_ok=True)
-    for role in (Role.KIOSK, Role.KEYPAD_GATEWAY):
-        path = secrets_dir / f"{role.value}.token"
-        path.write_text(tokens[role])
-        path.chmod(0o600)
-    base = f"http://127.0.0.1:{port}"
-    lines = [
-        f"branchq demo: {config.branch.name_en}",
-        f"  kiosk (simulated)  http://127.0.0.1:{kiosk_port}/   <- click the screen to take a ticket"
-        if not no_kiosk else "",
-        f"  hall display       {base}/hall#token={tokens[Role.DISPLAY]}",
-        f"  counter 1 console  {base}/counter#token={tokens[Role.TELLER]}&counter=1",
-        f"  lobby dashboard    {base}/lobby#token={tokens[Role.MANAGER]}",
-        f"  API docs           {base}/docs",
-        "  demo credentials (Authorization: Bearer TOKEN), new at every start:",
-        *(f"    {role.value:15s} {value}" for role, value in tokens.items()),
-    ]
-    sys.stdout.write("\n".join(line for line in lines if line) + "\n")
-    sys.stdout.flush()
-    kiosk = None
-    if not no_kiosk:
-        kiosk = subprocess.Popen([
-            sys.executable, "-c", "from host.cli import main; main()", "kiosk", "run", "--simulate",
-            "--host-url", base, "--state-dir", str(var / "kiosk"),
-            "--token-file", str(secrets_dir / "kiosk.token"),
-            "--keypad-token-file", str(secrets_dir / "keypad-gateway.token"),
-            "--preview-port", str(kiosk_port)], preexec_fn=_die_with_parent)
-    try:
-        uvicorn.run(create_app(config, url), host="127.0.0.1", port=port, **uvicorn_options())
-    finally:
-        if kiosk is not None:
-            kiosk.terminate()
-            kiosk.wait(timeout=15)

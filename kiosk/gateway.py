@@ -203,6 +203,8 @@ class DeviceGateway:
                     reports.append({"device": f"keypad-{k.unit}", "status": "fault",
                                     "detail": fault})
                     continue
+                if k.last_seen is None and not k.failures:
+                    continue  # not polled yet: neither ok nor offline (no false fault at start)
                 reports.append({
                     "device": f"keypad-{k.unit}",
                     "status": "ok" if k.online else "offline",

@@ -2,45 +2,44 @@
 
 from __future__ import annotations
 
-import importlib
+import logging
 
 import click
 
-from host.cli import log_to_stderr
+from host.cli import GlobalOptions, LazyCommand, LazyGroup, log_to_stderr, setup_logging
 
-# name -> "module:attribute", imported only when that command runs (or for --help listings)
-_COMMANDS: dict[str, str] = {
-    "devices": "kiosk.maint.devices:devices",
-    "printer": "kiosk.maint.printer:printer",
-    "display": "kiosk.maint.display:display",
-    "keypad": "kiosk.maint.keypad:keypad",
-    "touch": "kiosk.maint.touch:touch",
-    "health": "kiosk.maint.health:health",
-    "config": "kiosk.maint.config_check:config",
-    "logs": "kiosk.maint.logs:logs",
-    "db": "kiosk.maint.db:db",
-    "day": "kiosk.maint.day:day",
+# Imported only when that command runs; ``--help`` lists the short help given here.
+COMMANDS: dict[str, LazyCommand] = {
+    "devices": LazyCommand("kiosk.maint.devices:devices",
+                           "List serial ports, USB printers, input devices and framebuffers, and "
+                           "match them with the device entries of the kiosk config."),
+    "printer": LazyCommand("kiosk.maint.printer:printer",
+                           "Ticket printer: status in words, test ticket, paper feed, cut."),
+    "display": LazyCommand("kiosk.maint.display:display",
+                           "LED call signs: test pattern, a message, clear."),
+    "keypad": LazyCommand("kiosk.maint.keypad:keypad",
+                          "Caller keypads: which addresses answer on the bus; live key presses."),
+    "touch": LazyCommand("kiosk.maint.touch:touch",
+                         "Touch screen: live touch coordinates; calibration."),
+    "health": LazyCommand("kiosk.maint.health:health",
+                          "Everything a kiosk needs to serve customers, in one screen: host, "
+                          "service, heartbeat, devices, disk, clock, offline numbers."),
+    "config": LazyCommand("kiosk.maint.config_check:config", "Configuration files."),
+    "logs": LazyCommand("kiosk.maint.logs:logs",
+                        "Show the kiosk and host logs from the systemd journal, filtered."),
+    "db": LazyCommand("kiosk.maint.db:db", "The host's database: backup, restore, integrity check."),
+    "day": LazyCommand("kiosk.maint.day:day", "The business day."),
 }
 
 
-class _LazyCommands(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = _COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module_name, attr = target.split(":")
-        command: click.Command = getattr(importlib.import_module(module_name), attr)
-        return command
-
-
-@click.group(cls=_LazyCommands)
-def maint() -> None:
+@click.group(cls=LazyGroup, lazy=COMMANDS)
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also show the drivers' and libraries' log lines (info and debug).")
+def maint(verbose: bool) -> None:
     """Find and fix hardware and configuration faults (for technicians).
 
-    Exit codes: 0 healthy, 1 fault found, 2 usage error. Add --json for scripts.
+    Exit codes: 0 healthy, 1 fault found, 2 usage error. Add --json for scripts. On a
+    machine without /etc/branchq (the demo), the commands find ./var as `branchq demo` does.
 
     \b
     Examples:
@@ -49,5 +48,7 @@ def maint() -> None:
       branchq maint printer status
       branchq maint config check /etc/branchq/kiosk.toml
     """
-    # Output is tables or JSON on stdout; log lines (drivers' warnings) go to stderr.
+    # Output is tables or JSON on stdout; log lines (drivers' warnings) go to stderr, and only
+    # warnings and errors unless asked for.
+    setup_logging(verbose or GlobalOptions.verbose, level=logging.WARNING)
     log_to_stderr()

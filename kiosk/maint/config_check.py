@@ -17,9 +17,10 @@ from kiosk.maint.options import (
     BRANCH_CONFIG_PATH,
     KIOSK_CONFIG_PATH,
     check_command,
+    default_kiosk_config,
     json_option,
 )
-from kiosk.maint.report import Level, Report, reporting
+from kiosk.maint.report import Level, Report, plural, reporting
 from kiosk.maint.toml_text import PathPart, line_with, locate
 
 if TYPE_CHECKING:
@@ -124,7 +125,8 @@ def check_branch(report: Report, path: str) -> None:
             _add(report, path, text, locate(text, path_parts) if path_parts else None, message)
         return
     report.add(path, Level.OK, f"branch config valid ({branch.branch.id}: "
-                               f"{len(branch.services)} services, {len(branch.counters)} counters)")
+                               f"{plural(len(branch.services), 'service')}, "
+                               f"{plural(len(branch.counters), 'counter')})")
 
 
 def check_kiosk(report: Report, path: str) -> None:
@@ -220,8 +222,8 @@ def check(file: str | None, kiosk_config: str | None, branch_config: str | None,
         else:
             branch = branch_config or (BRANCH_CONFIG_PATH if Path(BRANCH_CONFIG_PATH).exists()
                                        else None)
-            kiosk = kiosk_config or (KIOSK_CONFIG_PATH if Path(KIOSK_CONFIG_PATH).exists()
-                                     else None)
+            found = default_kiosk_config()
+            kiosk = kiosk_config or (found if Path(found).exists() else None)
         if branch is None and kiosk is None:
             report.add("Config", Level.FAULT,
                        f"no config file found ({BRANCH_CONFIG_PATH}, {KIOSK_CONFIG_PATH})",

@@ -21,7 +21,7 @@ from kiosk.maint.options import (
     load_branch,
     require_db_url,
 )
-from kiosk.maint.report import Finding, Level, Stop, reporting
+from kiosk.maint.report import Finding, Level, Stop, plural, reporting
 
 OPEN_STATES = ("waiting", "called", "printing")
 
@@ -88,7 +88,7 @@ def close(day_: datetime | None, out: Path, branch_config: str | None, db_url: s
             store.close()
         issued = sum(counts.values())
         report.data.update(day=business_day.isoformat(), report=str(path), tickets=counts)
-        report.add("Work log", Level.OK, f"{business_day} written to {path} ({issued} tickets)",
+        report.add("Work log", Level.OK, f"{business_day} written to {path} ({plural(issued, 'ticket')})",
                    "print it or file it with the day's records", file=str(path))
         still_open = {s: counts[s] for s in OPEN_STATES if counts.get(s)}
         if still_open:

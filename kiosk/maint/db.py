@@ -126,22 +126,35 @@ def backup_to(url: str, out: Path) -> Path:
     return out
 
 
-def _default_out(url: str, out: Path | None, prefix: str = "branchq") -> Path:
+def _default_out(url: str, out: str | Path | None, prefix: str = "branchq") -> Path:
+    """The file to write: ``out`` itself, or a dated name in the folder ``out`` names. A folder
+    is an existing one or any path ending in ``/`` (created with its parents, as rsync does)."""
     name = f"{prefix}-{_stamp()}.{'db' if _is_sqlite(url) else 'pgdump'}"
     if out is None:
         return Path(name)
-    if out.is_dir() or str(out).endswith("/"):
-        out.mkdir(parents=True, exist_ok=True)
-        return out / name
-    return out
+    path = Path(out)
+    if str(out).endswith("/") or path.is_dir():
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise Stop(Finding("Backup", Level.FAULT, f"cannot create the folder {path}: "
+                               f"{err.strerror}", "check the permissions (`ls -ld "
+                               f"{path.parent}`) or choose another --out")) from err
+        return path / name
+    if not path.parent.is_dir():
+        raise Stop(Finding("Backup", Level.FAULT, f"the folder {path.parent} for {path} does not "
+                           "exist", f"create it (`mkdir -p {path.parent}`), or end --out with / "
+                           f"(--out {path}/) to have the folder {path} created for the backup"))
+    return path
 
 
 @db.command()
-@click.option("--out", type=click.Path(path_type=Path),
-              help="Backup file, or a folder for branchq-DATE-TIME.db/.pgdump (default: here).")
+@click.option("--out", type=click.Path(),
+              help="Backup file, or a folder for branchq-DATE-TIME.db/.pgdump: an existing "
+                   "folder, or any path ending in / (created if missing). Default: here.")
 @db_option
 @json_option
-def backup(out: Path | None, db_url: str | None, as_json: bool) -> None:
+def backup(out: str | None, db_url: str | None, as_json: bool) -> None:
     """Copy the database while the host runs (consistent snapshot).
 
     \b

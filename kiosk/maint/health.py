@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kiosk.maint.options import json_option, kiosk_config_option, load_kiosk
-from kiosk.maint.report import Finding, Level, Report, reporting
+from kiosk.maint.report import Finding, Level, Report, plural, reporting
 
 if TYPE_CHECKING:
     from kiosk.config import KioskConfig
@@ -141,7 +141,7 @@ def service_findings(report: Report) -> None:
     restarts = int(props.get("NRestarts", "0") or 0)
     if restarts:
         report.add("Kiosk service", Level.WARNING,
-                   f"restarted {restarts} time(s) since boot (crash or watchdog)", f"read {logs}")
+                   f"restarted {plural(restarts, 'time')} since boot (crash or watchdog)", f"read {logs}")
 
 
 def _read_json(path: Path) -> Any:
@@ -185,7 +185,7 @@ def heartbeat_findings(report: Report, kiosk: KioskConfig, now: datetime) -> dic
     unsettled = data.get("unsettled")
     if isinstance(unsettled, int) and unsettled:
         report.add("Kiosk heartbeat", Level.INFO,
-                   f"{unsettled} ticket(s) not yet settled with the host (issued offline or "
+                   f"{plural(unsettled, 'ticket')} not yet settled with the host (issued offline or "
                    "printing)", "the kiosk reports them as soon as the host answers")
     devices = data.get("devices", {})
     if isinstance(devices, list):  # [{"device", "status", "detail"}], as sent to the host

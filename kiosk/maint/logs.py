@@ -13,7 +13,7 @@ import subprocess
 import click
 
 from kiosk.maint.options import json_option
-from kiosk.maint.report import Finding, Level, Stop, reporting
+from kiosk.maint.report import Finding, Level, Stop, plural, reporting
 
 UNITS = {"kiosk": ["branchq-kiosk"], "host": ["branchq-host"],
          "all": ["branchq-kiosk", "branchq-host"]}
@@ -76,5 +76,5 @@ def logs(since: str, unit: str, errors: bool, pattern: str | None, lines: int | 
         filters = ", ".join(f for f in ("errors only" if errors else "",
                                         f"containing {pattern!r}" if pattern else "") if f)
         report.add("Logs", Level.INFO,
-                   f"{len(kept)} line(s) of {', '.join(UNITS[unit])} since {since}"
+                   f"{plural(len(kept), 'line')} of {', '.join(UNITS[unit])} since {since}"
                    + (f" ({filters}; {len(found)} before filtering)" if filters else ""))

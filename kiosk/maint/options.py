@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from host.cli_db import DB_FILE, DEMO_KIOSK_CONFIG, VAR_DIR, default_url
 from kiosk.maint.report import Finding, Level, Stop
 
 if TYPE_CHECKING:
@@ -21,11 +22,24 @@ if TYPE_CHECKING:
 KIOSK_CONFIG_PATH = "/etc/branchq/kiosk.toml"
 BRANCH_CONFIG_PATH = "/etc/branchq/branch.toml"
 
+def default_kiosk_config() -> str:
+    """The installed kiosk config; on a machine without one, the demo's (``./var/demo``)."""
+    if not Path(KIOSK_CONFIG_PATH).exists() and DEMO_KIOSK_CONFIG.exists():
+        return str(DEMO_KIOSK_CONFIG)
+    return KIOSK_CONFIG_PATH
+
+
+def default_db_url() -> str | None:
+    """As ``host run`` without --db: the SQLite file under ``./var``, if there is one."""
+    return default_url() if (VAR_DIR / DB_FILE).is_file() else None
+
+
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print JSON for scripts instead of tables.")
 kiosk_config_option = click.option(
     "--kiosk-config", "kiosk_config", type=click.Path(dir_okay=False),
-    envvar="BRANCHQ_KIOSK_CONFIG", default=KIOSK_CONFIG_PATH, show_default=True,
+    envvar="BRANCHQ_KIOSK_CONFIG", default=default_kiosk_config,
+    show_default=f"{KIOSK_CONFIG_PATH}, else the demo's {DEMO_KIOSK_CONFIG}",
     help="Kiosk TOML. Env: BRANCHQ_KIOSK_CONFIG.",
 )
 branch_config_option = click.option(
@@ -34,15 +48,17 @@ branch_config_option = click.option(
          "Env: BRANCHQ_CONFIG.",
 )
 db_option = click.option(
-    "--db", "db_url", envvar="BRANCHQ_DB_URL",
+    "--db", "db_url", envvar="BRANCHQ_DB_URL", default=default_db_url,
+    show_default=f"./{VAR_DIR / DB_FILE} if it exists, as `branchq host run` and the demo use",
     help="Database URL, sqlite:///PATH or postgresql://... Env: BRANCHQ_DB_URL.",
 )
 
 
-def port_option(what: str) -> Any:
+def port_option(what: str, needs_config: bool = True) -> Any:
+    alone = "" if needs_config else " Works without a kiosk config (driver defaults)."
     return click.option("--port", "port", type=click.Path(dir_okay=False),
                         help=f"Serial port of the {what}, instead of the one in the kiosk config "
-                             "(e.g. /dev/ttyUSB0).")
+                             f"(e.g. /dev/ttyUSB0).{alone}")
 
 
 def check_command(path: str) -> str:
@@ -57,7 +73,8 @@ def load_kiosk(path: str) -> KioskConfig:
         raise Stop(Finding(
             "Kiosk config", Level.FAULT, f"{path} not found",
             "give the right file with --kiosk-config PATH (or set BRANCHQ_KIOSK_CONFIG); "
-            "the bundled example is kiosk/example-kiosk.toml"))
+            "the bundled example is kiosk/example-kiosk.toml; in the folder where `branchq demo` "
+            f"runs, its {DEMO_KIOSK_CONFIG} is found by itself"))
     try:
         return load_kiosk_config(path)
     except KioskConfigError as err:
@@ -86,8 +103,8 @@ def load_branch(path: str | None) -> BranchConfig:
 def require_db_url(db_url: str | None) -> str:
     if not db_url:
         raise click.UsageError(
-            "no database given: use --db URL or set BRANCHQ_DB_URL (the host's unit file has "
-            "it: systemctl cat branchq-host)")
+            f"no database given and no ./{VAR_DIR / DB_FILE} here: use --db URL or set "
+            "BRANCHQ_DB_URL (the host's unit file has it: systemctl cat branchq-host)")
     return db_url
 
 

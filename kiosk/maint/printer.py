@@ -8,13 +8,20 @@ configuration all work.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 import click
 
-from kiosk.maint.options import json_option, kiosk_config_option, load_kiosk, port_option
-from kiosk.maint.report import Finding, Level, Report, Stop, reporting
+from kiosk.maint.options import (
+    branch_config_option,
+    json_option,
+    kiosk_config_option,
+    load_branch,
+    load_kiosk,
+    port_option,
+)
+from kiosk.maint.report import Finding, Level, Report, Stop, plural, reporting
 
 if TYPE_CHECKING:
     from escpos.printer import Dummy
@@ -37,8 +44,12 @@ def printer() -> None:
 
 
 def _config(kiosk_config: str, port: str | None) -> PrinterConfig:
-    from drivers.printer.config import SerialBackend
+    """The kiosk config's printer; with ``port``, that serial port instead. ``--port`` needs no
+    kiosk config: without one the driver's defaults are used (default profile, 80 mm)."""
+    from drivers.printer.config import PrinterConfig, SerialBackend
 
+    if port is not None and not os.path.exists(kiosk_config):
+        return PrinterConfig(backend=SerialBackend(kind="serial", path=port))
     config = load_kiosk(kiosk_config).printer
     if port is None:
         return config
@@ -123,7 +134,7 @@ def _open(config: PrinterConfig) -> TicketPrinter:
 
 @printer.command()
 @kiosk_config_option
-@port_option("printer")
+@port_option("printer", needs_config=False)
 @json_option
 def status(kiosk_config: str, port: str | None, as_json: bool) -> None:
     """Ask the printer for its status and say what to do about it.
@@ -150,7 +161,8 @@ def _ready(report: Report, config: PrinterConfig, device: TicketPrinter) -> bool
     return False
 
 
-def test_ticket(config: PrinterConfig) -> TicketContent:
+def test_ticket(config: PrinterConfig, branch_tz: tzinfo) -> TicketContent:
+    """The test slip; its time is branch time, as on customers' tickets (not the machine's)."""
     from drivers.printer import TicketContent
 
     return TicketContent(
@@ -158,7 +170,7 @@ def test_ticket(config: PrinterConfig) -> TicketContent:
         service_name_zh="打印测试 中文正常",
         service_name_en="Test ticket - not valid for service",
         number="T000",
-        issued_at=datetime.now().astimezone(),
+        issued_at=datetime.now(branch_tz),
         status_url="https://branchq.invalid/printer-test",
         footer=f"profile {config.profile}, {config.paper_width_mm} mm, {config.chinese_mode}",
     )
@@ -166,10 +178,12 @@ def test_ticket(config: PrinterConfig) -> TicketContent:
 
 @printer.command()
 @kiosk_config_option
-@port_option("printer")
+@branch_config_option
+@port_option("printer", needs_config=False)
 @json_option
-def test(kiosk_config: str, port: str | None, as_json: bool) -> None:
-    """Print a test ticket: a Chinese line, a QR code and the printer's profile.
+def test(kiosk_config: str, branch_config: str | None, port: str | None, as_json: bool) -> None:
+    """Print a test ticket: a Chinese line, a QR code and the printer's profile. Its time is
+    branch time ([branch] timezone of the branch config).
 
     \b
     Example:
@@ -178,13 +192,14 @@ def test(kiosk_config: str, port: str | None, as_json: bool) -> None:
     from drivers.printer import PrinterError
 
     with reporting("Ticket printer test", as_json) as report:
+        branch_tz = load_branch(branch_config).branch.tz
         config = _config(kiosk_config, port)
         device = _open(config)
         try:
             if not _ready(report, config, device):
                 return
             try:
-                after = device.print_ticket(test_ticket(config))
+                after = device.print_ticket(test_ticket(config, branch_tz))
             except PrinterError as err:
                 report.add(SUBJECT, Level.FAULT, f"test ticket not printed: {err}",
                            f"fix the cause shown, {AGAIN}")
@@ -232,7 +247,7 @@ def _commands(config: PrinterConfig) -> Dummy:
 @click.option("--lines", default=5, show_default=True, type=click.IntRange(1, 50),
               help="Lines of paper to feed.")
 @kiosk_config_option
-@port_option("printer")
+@port_option("printer", needs_config=False)
 @json_option
 def feed(lines: int, kiosk_config: str, port: str | None, as_json: bool) -> None:
     """Feed blank paper (after loading a roll, to check it runs straight).
@@ -245,12 +260,12 @@ def feed(lines: int, kiosk_config: str, port: str | None, as_json: bool) -> None
         config = _config(kiosk_config, port)
         out = _commands(config)
         out.print_and_feed(lines)
-        _send(report, config, out.output, f"fed {lines} lines")
+        _send(report, config, out.output, f"fed {plural(lines, 'line')}")
 
 
 @printer.command()
 @kiosk_config_option
-@port_option("printer")
+@port_option("printer", needs_config=False)
 @json_option
 def cut(kiosk_config: str, port: str | None, as_json: bool) -> None:
     """Cut the paper (printers with a cutter; others feed so the paper can be torn off).

@@ -25,6 +25,11 @@ EXIT_FAULT = 1
 EXIT_USAGE = 2
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 ticket``, ``2 tickets`` (``nouns`` for irregular plurals: ``touch``, ``touches``)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 class Level(StrEnum):
     OK = "ok"
     INFO = "info"

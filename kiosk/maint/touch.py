@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kiosk.maint.options import json_option, kiosk_config_option, load_kiosk
-from kiosk.maint.report import Finding, Level, Report, Stop, console, json_line, reporting
+from kiosk.maint.report import Finding, Level, Report, Stop, console, json_line, plural, reporting
 
 if TYPE_CHECKING:
     from drivers.evdev_records import EventSource
@@ -105,7 +105,7 @@ def _monitor(report: Report, screen: TouchScreen, source: EventSource, count: in
     except KeyboardInterrupt:
         pass
     report.add("Touch screen", Level.OK if touches.rows else Level.INFO,
-               f"{len(touches.rows)} touch(es) read from {where}",
+               f"{plural(len(touches.rows), 'touch', 'touches')} read from {where}",
                "" if touches.rows else "no touch came: if you touched the screen, check its "
                "cable and run `branchq maint devices`")
 

@@ -18,7 +18,7 @@ def test_host_notifies_ready_and_pings_the_watchdog(tmp_path: Path) -> None:
     sock.settimeout(30)
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from host.cli import main; main()", "host", "run", "--db",
+        [sys.executable, "-c", "from host.cli import main; main()", "host", "run", "--demo-branch", "--db",
          f"sqlite:///{tmp_path / 'b.db'}", "--port", str(free_port())],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -38,8 +38,7 @@ class HostProcess:
         """Start and wait until ``/healthz`` answers 200 (any answer unless ``healthy``)."""
         args = [*self.prefix, sys.executable, "-c", "from host.cli import main; main()", "host", "run",
                 "--db", self.db_url, "--port", str(self.port)]
-        if self.config_path:
-            args += ["--config", self.config_path]
+        args += ["--config", self.config_path] if self.config_path else ["--demo-branch"]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "BRANCHQ_LOG": "INFO", **self.env})

@@ -14,11 +14,11 @@ ENTRY = [sys.executable, "-c", "from host.cli import main; main()", "maint"]
 
 
 def maint(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
-          stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+          stdin: str | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     """``branchq maint ARGS`` in a fresh process; wide output so sentences stay on one line."""
     full_env = {**os.environ, "COLUMNS": "200", "BRANCHQ_LOG": "WARNING", **(env or {})}
     return subprocess.run([*ENTRY, *args], capture_output=True, text=True, timeout=timeout,
-                          env=full_env, cwd=REPO, input=stdin)
+                          env=full_env, cwd=cwd, input=stdin)
 
 
 def maint_json(*args: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:

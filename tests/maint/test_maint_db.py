@@ -56,8 +56,8 @@ def test_sqlite_backup_while_running_then_damage_and_restore(tmp_path: Path) -> 
     assert code == 0 and report["events"] == 4
 
 
-def test_check_without_database_is_a_usage_error() -> None:
-    result = maint("db", "check", env={"BRANCHQ_DB_URL": ""})
+def test_check_without_database_is_a_usage_error(tmp_path: Path) -> None:
+    result = maint("db", "check", env={"BRANCHQ_DB_URL": ""}, cwd=tmp_path)
     assert result.returncode == 2
     assert "no database given" in result.stderr
 
@@ -91,3 +91,23 @@ def test_postgres_backup_check_restore(tmp_path: Path, pg_server: PgServer) -> N
     assert code == 0, report
     code, report = maint_json("db", "check", env=env)
     assert code == 0 and report["tickets"] == 3, report
+
+
+def test_backup_out_names_a_folder_by_trailing_slash_or_existing_folder(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'branchq.db'}"
+    Store(url, DEMO_BRANCH).migrate()
+    env = {"BRANCHQ_DB_URL": url}
+    code, report = maint_json("db", "backup", "--out", f"{tmp_path / 'new' / 'deeper'}/", env=env)
+    assert code == 0, report
+    made = Path(report["findings"][0]["file"])
+    assert made.parent == tmp_path / "new" / "deeper" and made.name.startswith("branchq-")
+    code, report = maint_json("db", "backup", "--out", str(tmp_path / "new"), env=env)
+    assert code == 0 and Path(report["findings"][0]["file"]).parent == tmp_path / "new", report
+    code, report = maint_json("db", "backup", "--out", str(tmp_path / "new" / "b.db"), env=env)
+    assert code == 0 and (tmp_path / "new" / "b.db").is_file(), report
+    result = maint("db", "backup", "--out", str(tmp_path / "missing" / "b.db"), env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (f"Backup: the folder {tmp_path / 'missing'} for {tmp_path / 'missing' / 'b.db'} does "
+            f"not exist — create it (`mkdir -p {tmp_path / 'missing'}`), or end --out with /"
+            ) in result.stdout
+    assert not (tmp_path / "missing").exists()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from drivers.printer.virtual_port import VirtualPrinterPort
 from drivers.printer.virtual_printer import VirtualPrinter
+from host.config import example_config_text
 from tests.maint.maint_helpers import kiosk_toml, maint, maint_json
 
 
@@ -60,6 +64,30 @@ def test_feed_and_cut_reach_the_printer(tmp_path: Path, port: VirtualPrinterPort
     code, report = maint_json("printer", "feed", "--lines", "3", "--kiosk-config", config,
                               "--port", port.path)
     assert code == 0 and report["findings"][0]["summary"] == "fed 3 lines"
+    code, report = maint_json("printer", "feed", "--lines", "1", "--kiosk-config", config,
+                              "--port", port.path)
+    assert code == 0 and report["findings"][0]["summary"] == "fed 1 line"
+
+
+def test_port_alone_needs_no_kiosk_config(tmp_path: Path, port: VirtualPrinterPort) -> None:
+    result = maint("printer", "status", "--port", port.path,
+                   env={"BRANCHQ_KIOSK_CONFIG": str(tmp_path / "no-such-kiosk.toml")})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Printer: ready (serial {port.path}, profile default, 80 mm paper)" in result.stdout
+
+
+def test_test_ticket_shows_branch_time_not_the_machines(tmp_path: Path, config: str,
+                                                        port: VirtualPrinterPort) -> None:
+    branch = tmp_path / "branch.toml"
+    branch.write_text(example_config_text().replace('timezone = "Asia/Shanghai"',
+                                                    'timezone = "America/Sao_Paulo"'))
+    result = maint("printer", "test", "--kiosk-config", config, "--config", str(branch),
+                   env={"TZ": "Asia/Tokyo"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    stamps = [datetime.strptime(line, "%Y-%m-%d %H:%M:%S") for line in port.printer.text_lines
+              if re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line)]
+    branch_now = datetime.now(ZoneInfo("America/Sao_Paulo")).replace(tzinfo=None)
+    assert len(stamps) == 1 and abs(stamps[0] - branch_now) < timedelta(minutes=2), stamps
 
 
 def test_silent_printer_is_not_answering(config: str, port: VirtualPrinterPort) -> None:

@@ -1,0 +1,15 @@
+"""Installing branchq: pyproject.toml in the form current setuptools reads without a warning."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+
+def test_license_is_an_spdx_expression_for_a_setuptools_that_reads_it() -> None:
+    """A ``license = { text = ... }`` table makes setuptools >= 77 warn at every install."""
+    data = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    assert data["project"]["license"] == "Apache-2.0"
+    assert "setuptools>=77" in data["build-system"]["requires"]
