@@ -4,12 +4,12 @@
 import { h } from "./common.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const W = 640;
-const H = 240;
-const LEFT = 44;
-const RIGHT = 52;
-const TOP = 30;
-const BOTTOM = 30;
+const H = 250;
+const LEFT = 40;
+const RIGHT = 40;
+const TOP = 46;
+const BOTTOM = 28;
+const LABEL_PX = 26; // room an hour's label needs under the axis
 
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -38,7 +38,8 @@ export function openHours(text) {
  * wait_mean_s of the customers who arrived in that hour) over the opening hours ``span``
  * ([first, last] hour; widened to every hour with arrivals). An empty day gets a sentence instead.
  */
-export function dayChart(hours, span = null) {
+export function dayChart(hours, span = null, width = 640) {
+  const W = Math.max(300, Math.round(width)); // drawn at the size shown: text stays legible
   if (!hours.length) {
     return h("p", { class: "chart-empty" }, h("span", { lang: "zh" }, "今天还没有到达的客户"), " ",
       h("span", { lang: "en", class: "en" }, "No arrivals yet today"));
@@ -71,10 +72,10 @@ export function dayChart(hours, span = null) {
     s("text", { x: LEFT - 6, y: TOP + 4, class: "tick", "text-anchor": "end" }, maxArrivals),
     s("text", { x: LEFT - 6, y: TOP + plotH, class: "tick", "text-anchor": "end" }, 0),
     s("text", { x: W - RIGHT + 6, y: TOP + 4, class: "tick wait" }, `${maxWait}′`),
-    s("text", { x: LEFT, y: 16, class: "legend arrivals" }, "■ 到达人数 arrivals"),
-    s("text", { x: W - RIGHT, y: 16, class: "legend wait", "text-anchor": "end" },
-      "● 平均等候（分钟） average wait (min)"),
+    s("text", { x: LEFT, y: 14, class: "legend arrivals" }, "■ 到达人数 arrivals"),
+    s("text", { x: LEFT, y: 32, class: "legend wait" }, "● 平均等候（分钟） average wait (min)"),
   );
+  const labelEvery = Math.ceil(LABEL_PX / slotW);
   const points = [];
   slots.forEach((x, i) => {
     const left = LEFT + i * slotW;
@@ -85,7 +86,7 @@ export function dayChart(hours, span = null) {
     });
     bar.append(s("title", {}, `${x.hour}:00 到达 ${x.arrivals} 人 / ${x.arrivals} arrivals`));
     svg.append(bar);
-    if (slots.length <= 12 || x.hour % 2 === 0) {
+    if ((x.hour - first) % labelEvery === 0) {
       svg.append(s("text", { x: left + slotW / 2, y: H - 10, class: "tick", "text-anchor": "middle" }, x.hour));
     }
     if (x.waitMin !== null) points.push([left + slotW / 2, y(x.waitMin, maxWait), x]);

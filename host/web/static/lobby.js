@@ -176,7 +176,8 @@ async function loadToday() {
     figure("satisfaction", "满意率", "satisfied",
       sat.rated ? `${Math.round(sat.satisfied_share * 100)}%` : "—",
       bi(`${sat.rated} 条评价`, sat.rated === 1 ? "1 rating" : `${sat.rated} ratings`, "div")));
-  replace($("day-chart"), dayChart(report.hours, state.open));
+  const chart = $("day-chart");
+  replace(chart, dayChart(report.hours, state.open, chart.clientWidth));
 }
 
 let figuresTimer = null;
