@@ -37,10 +37,6 @@ function chime() {
   });
 }
 
-function figure(label, value) {
-  return h("div", { class: "figure" }, h("div", { class: "value" }, value), label);
-}
-
 function show(t) {
   replace($("number"), t.number);
   replace($("service"), bi(t.service_name_zh, t.service_name_en));
@@ -49,10 +45,9 @@ function show(t) {
   switch (t.status) {
     case "waiting":
     case "printing":
-      replace(box, h("div", { class: "figures" },
-        figure(bi("前面人数", "people ahead", "div"), String(t.people_ahead)),
-        figure(bi("预计等候", "estimated wait", "div"), waitText(t.estimated_wait_s))),
-        t.people_ahead < ALMOST ? h("p", {}, bi("快到您了，请留意叫号。", "Almost your turn: please stay close.")) : null);
+      replace(box, h("div", { class: "wait-now" }, waitText(t.wait)),
+        t.wait.estimate_s !== null && t.wait.ahead < ALMOST
+          ? h("p", {}, bi("快到您了，请留意叫号。", "Almost your turn: please stay close.")) : null);
       break;
     case "called":
       replace(box, h("div", { class: "turn" },
@@ -84,7 +79,7 @@ async function poll() {
     const t = await api(`/api/v1/tickets/${encodeURIComponent(ticketId)}`);
     show(t);
     replace($("conn"));
-    if (t.status === "called" || (t.status === "waiting" && t.people_ahead < NEAR)) next = FAST_MS;
+    if (t.status === "called" || (t.status === "waiting" && t.wait.ahead < NEAR)) next = FAST_MS;
     if (["done", "expired", "voided"].includes(t.status)) { // nothing more will happen
       timer = null;
       return;
