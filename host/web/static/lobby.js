@@ -1,8 +1,8 @@
 // Lobby dashboard: every queue, counter and device at a glance (red = needs the manager), and
 // the manager's actions: issue a ticket, reinstate a no-show, ATM in/out of service, notices.
 import {
-  $, api, bi, clock, debounce, EventStream, h, lastSeq, localTime, replace, secondsSince,
-  showConnection, TokenStore, waitText,
+  $, api, bi, clock, debounce, EventStream, focusFirst, h, lastSeq, localTime, replace,
+  replaceIfChanged, secondsSince, showConnection, TokenStore, waitText,
 } from "./common.js";
 
 const tokens = new TokenStore("manager");
@@ -13,6 +13,19 @@ const DEVICE_STATES = {
   fault: ["故障", "FAULT", "state-bad"], offline: ["离线", "OFFLINE", "state-bad"],
 };
 
+/**
+ * A row's button, its visible words plus (for screen readers) what it acts on, in both
+ * languages: "停用 自动柜员机 1 Out of service: ATM 1". ``focusKey`` finds it again after a refresh.
+ */
+function rowButton(attrs, [zh, en], [whatZh, whatEn], focusKey) {
+  return h("button", { type: "button", "data-focus-key": focusKey, ...attrs },
+    h("span", { lang: "zh" }, zh, h("span", { class: "visually-hidden" }, ` ${whatZh}`)), " ",
+    h("span", { lang: "en", class: "en" }, en, h("span", { class: "visually-hidden" }, `: ${whatEn}`)));
+}
+
+// Where focus goes when the row of the focused button is gone after a refresh.
+const FOCUS_HOMES = { equipment: "devices-h", noshow: "noshows-h", notice: "notices-h" };
+
 function say(kind, zh, en) {
   const box = $("message");
   box.className = `message ${kind}`;
@@ -21,7 +34,8 @@ function say(kind, zh, en) {
 
 function sayError(err) {
   if (err.status === 401 || err.status === 403) return deny(err);
-  say("error", err.message, `(${err.status} ${err.error})`);
+  if (err.status === 0) say("error", "主机无法连接", "host unreachable");
+  else say("error", "操作失败", `${err.message} (${err.status} ${err.error})`); // the host's words are English
 }
 
 /** The dashboard is for the lobby manager: any other credential gets a clear message. */
@@ -33,7 +47,7 @@ function deny(err) {
   $("signin").hidden = false;
   replace($("signin-error"),
     bi("大堂看板需要大堂经理凭证。", "The lobby dashboard needs a manager token.", "div"),
-    h("div", { class: "en" }, err.message));
+    h("div", { class: "en", lang: "en" }, err.message));
 }
 
 function queueRows(queues) {
@@ -64,10 +78,10 @@ function deviceRows(devices, equipment) {
     const [zh, en, cls] = DEVICE_STATES[d.status] || [d.status, d.status, "state-warn"];
     const bad = cls === "state-bad" || d.stale;
     return h("tr", { class: bad ? "bad" : cls === "state-warn" ? "warn" : "" },
-      h("td", {}, `${d.kiosk} · ${d.device}`),
+      h("td", { lang: "en" }, `${d.kiosk} · ${d.device}`),
       h("td", {}, h("span", { class: cls }, bi(zh, en)),
         d.stale ? h("div", { class: "state-bad" }, bi("无心跳", "no heartbeat")) : null),
-      h("td", {}, d.detail),
+      h("td", { lang: "en" }, d.detail),
       h("td", {}));
   });
   for (const e of equipment) {
@@ -76,11 +90,12 @@ function deviceRows(devices, equipment) {
       h("td", {}, bi(e.name_zh || e.id, e.name_en || e.kind)),
       h("td", {}, out ? h("span", { class: "state-bad" }, bi("暂停服务", "OUT OF SERVICE"))
         : h("span", { class: "state-ok" }, bi("正常", "in service"))),
-      h("td", {}, e.note),
-      h("td", {}, h("button", {
-        type: "button", class: out ? "" : "danger", "data-action": "toggle",
+      h("td", { lang: "" }, e.note), // typed by the manager, in either language
+      h("td", {}, rowButton({
+        class: out ? "" : "danger", "data-action": "toggle",
         onclick: () => setEquipment(e, out ? "in_service" : "out_of_service"),
-      }, out ? bi("恢复服务", "Back in service") : bi("停用", "Out of service")))));
+      }, out ? ["恢复服务", "Back in service"] : ["停用", "Out of service"],
+      [e.name_zh || e.id, e.name_en || e.id], `equipment:${e.id}`))));
   }
   return rows;
 }
@@ -90,15 +105,16 @@ function noShowRows(tickets) {
   return tickets.map((t) => h("tr", { "data-ticket": t.number },
     h("td", { class: "num" }, t.number),
     h("td", {}, bi(t.service_name_zh, t.service_name_en)),
-    h("td", {}, h("button", { type: "button", onclick: () => reinstate(t) }, bi("恢复排队", "Reinstate")))));
+    h("td", {}, rowButton({ onclick: () => reinstate(t) }, ["恢复排队", "Reinstate"], [t.number, t.number],
+      `noshow:${t.number}`))));
 }
 
 function noticeRows(notices) {
   if (!notices.length) return [h("tr", {}, h("td", {}, bi("暂无公告", "no notices")))];
   return notices.map((n) => h("tr", {},
     h("td", {}, bi(n.text_zh, n.text_en, "div")),
-    h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => clearNotice(n) },
-      bi("撤下", "Clear")))));
+    h("td", {}, rowButton({ class: "secondary", onclick: () => clearNotice(n) }, ["撤下", "Clear"],
+      [`公告“${n.text_zh}”`, `notice "${n.text_en}"`], `notice:${n.id}`))));
 }
 
 async function refresh() {
@@ -106,12 +122,18 @@ async function refresh() {
   const [noShows, queues, counters, devices, equipment, notices] = await Promise.all([
     get("/api/v1/tickets?status=no_show"), get("/api/v1/queues"), get("/api/v1/counters"),
     get("/api/v1/devices"), get("/api/v1/equipment"), get("/api/v1/notices")]);
-  replace($("queues"), queueRows(queues));
-  replace($("counters"), counterRows(counters));
-  replace($("devices"), deviceRows(devices, equipment));
-  replace($("noshows"), noShowRows(noShows));
-  replace($("notices"), noticeRows(notices));
+  const focusKey = document.activeElement && document.activeElement.dataset.focusKey;
+  replaceIfChanged($("queues"), queueRows(queues));
+  replaceIfChanged($("counters"), counterRows(counters));
+  replaceIfChanged($("devices"), deviceRows(devices, equipment));
+  replaceIfChanged($("noshows"), noShowRows(noShows));
+  replaceIfChanged($("notices"), noticeRows(notices));
   fillServices(queues);
+  if (focusKey && !document.activeElement.dataset.focusKey) { // its row was rebuilt or is gone:
+    // focus the same button again, or the heading of its table
+    const again = [...document.querySelectorAll("[data-focus-key]")].find((b) => b.dataset.focusKey === focusKey);
+    focusFirst(again, $(FOCUS_HOMES[focusKey.split(":")[0]]));
+  }
   const alerts = document.querySelectorAll("#devices tr.bad, #queues tr.bad").length;
   const badge = $("alerts");
   badge.className = alerts ? "state-bad" : "state-ok";
