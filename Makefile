@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,6 +23,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+# Regenerate docs/screenshots/ on purpose (tests never write there); look at every image after.
+screenshots: $(STAMP)
+	$(PY) docs/tools/web_screenshots.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

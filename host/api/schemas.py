@@ -91,6 +91,16 @@ class BranchPublic(BaseModel):
     services: list[ServicePublic]
 
 
+class WaitPublic(BaseModel):
+    """People ahead, the estimate and their wording, made only by
+    :func:`host.insight.wait_text.describe_wait`: every surface shows these very strings."""
+
+    ahead: int
+    estimate_s: int | None
+    text_zh: str
+    text_en: str
+
+
 class TicketPublic(BaseModel):
     """A ticket as the customer may see it: no personal data, ever."""
 
@@ -104,6 +114,7 @@ class TicketPublic(BaseModel):
     status: str
     people_ahead: int
     estimated_wait_s: int | None
+    wait: WaitPublic
     issued_at: datetime
     called_at: datetime | None = None
     counter: int | None = None
@@ -167,6 +178,7 @@ class QueuePublic(BaseModel):
     waiting: int
     longest_wait_s: int
     estimated_wait_s: int | None
+    wait: WaitPublic  # what a ticket taken now would be told
     open_counters: float
 
 

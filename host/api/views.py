@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -11,20 +12,54 @@ from host.api.schemas import (
     QueuePublic,
     ServingPublic,
     TicketPublic,
+    WaitPublic,
 )
 from host.config import BranchConfig
 from host.engine import QueueEngine, Ticket, TicketStatus
 from host.engine.model import CounterState, EquipmentState
+from host.insight.wait_text import describe_wait
+
+# A ticket in these states still waits for its call (a printing one is about to).
+_WAITING = (TicketStatus.WAITING, TicketStatus.PRINTING)
 
 
 def status_url(config: BranchConfig, ticket_id: str) -> str:
     return f"{config.branch.public_url.rstrip('/')}/t/{ticket_id}"
 
 
+def counter_free(engine: QueueEngine, service: str, now: datetime,
+                 ticket: Ticket | None = None) -> bool:
+    """An open counter serving ``service`` serves nobody and would call ``ticket`` next (or,
+    without a waiting ticket, one taken now or being printed: nothing waits in the services the
+    counter prefers)."""
+    for c in engine.counters.values():
+        if c.paused or c.current is not None or service not in c.services:
+            continue
+        if ticket is not None:
+            if engine.next_for(c.number, now) is ticket:
+                return True
+        elif not any(len(engine.queues[s]) for s in c.services[:c.services.index(service)]):
+            return True
+    return False
+
+
+def wait_public(ahead: int, estimate_s: int | None, free: bool) -> WaitPublic:
+    return WaitPublic(**asdict(describe_wait(ahead, estimate_s, free)))
+
+
+# Past its wait (called, served, gone): nothing is ahead and nothing is estimated.
+NO_WAIT = wait_public(0, 0, True)
+
+
 def ticket_public(engine: QueueEngine, ticket: Ticket, now: datetime) -> TicketPublic:
     svc = engine.services[ticket.service]
     ahead = engine.people_ahead(ticket, now)
-    waiting = ticket.status is TicketStatus.WAITING
+    if ticket.status in _WAITING:
+        estimate = engine.estimate_wait(ticket.service, ahead, ticket.queue_since or ticket.issued_at)
+        queued = ticket if ticket.status is TicketStatus.WAITING else None
+        wait = wait_public(ahead, estimate, counter_free(engine, ticket.service, now, queued))
+    else:
+        wait = NO_WAIT
     return TicketPublic(
         id=ticket.id,
         number=ticket.label,
@@ -33,10 +68,9 @@ def ticket_public(engine: QueueEngine, ticket: Ticket, now: datetime) -> TicketP
         service_name_en=svc.name_en,
         priority=ticket.priority,
         status=ticket.status.value,
-        people_ahead=ahead,
-        estimated_wait_s=engine.estimate_wait(ticket.service, ahead,
-                                              ticket.queue_since or ticket.issued_at)
-        if waiting else 0,
+        people_ahead=wait.ahead,
+        estimated_wait_s=wait.estimate_s,
+        wait=wait,
         issued_at=ticket.issued_at,
         called_at=ticket.called_at,
         counter=ticket.counter,
@@ -59,6 +93,7 @@ def archived_ticket_public(config: BranchConfig, row: dict[str, Any]) -> TicketP
         status=row["status"],
         people_ahead=0,
         estimated_wait_s=0,
+        wait=NO_WAIT,
         issued_at=row["issued_at"],
         called_at=row["called_at"],
         counter=row["counter"],
@@ -89,16 +124,18 @@ def queues_public(engine: QueueEngine, now: datetime) -> list[QueuePublic]:
             out.append(QueuePublic(
                 service=svc.key, kind=svc.kind, prefix="", name_zh=svc.name_zh,
                 name_en=svc.name_en, waiting=0, longest_wait_s=0, estimated_wait_s=0,
-                open_counters=0,
+                wait=NO_WAIT, open_counters=0,
             ))
             continue
         queue = engine.queues[svc.key]
         oldest = queue.oldest_since()
         longest = (now - oldest).total_seconds() if oldest else 0
+        wait = wait_public(len(queue), engine.estimate_wait(svc.key, len(queue)),
+                           counter_free(engine, svc.key, now))
         out.append(QueuePublic(
             service=svc.key, kind=svc.kind, prefix=svc.prefix, name_zh=svc.name_zh,
             name_en=svc.name_en, waiting=len(queue), longest_wait_s=int(max(longest, 0)),
-            estimated_wait_s=engine.estimate_wait(svc.key, len(queue)),
+            estimated_wait_s=wait.estimate_s, wait=wait,
             open_counters=engine.open_counters(svc.key),
         ))
     return out

@@ -64,6 +64,7 @@ class _Tally:
     waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     waits_by_hour: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
     no_shows: Counter[str] = field(default_factory=Counter)
+    served: Counter[str] = field(default_factory=Counter)
     transfers: Counter[str] = field(default_factory=Counter)
     green: Counter[str] = field(default_factory=Counter)
     vip: Counter[str] = field(default_factory=Counter)
@@ -104,6 +105,8 @@ def fold(events: list[Event], tz: tzinfo) -> _Tally:
         elif e.kind in (ev.TICKET_DONE, ev.TICKET_TRANSFERRED):
             if e.kind == ev.TICKET_TRANSFERRED:
                 tally.transfers[service] += 1
+            else:
+                tally.served[service] += 1
             call = calls.pop(tid, None)
             if call is not None:
                 seconds = (e.at - call[2]).total_seconds()
@@ -123,6 +126,8 @@ def fold(events: list[Event], tz: tzinfo) -> _Tally:
 def _waits(values: list[float]) -> dict[str, Any]:
     return {
         "waited": len(values),
+        "wait_mean_s": round(sum(values) / len(values), 1) if values else None,
+        "wait_max_s": max(values, default=None),
         "wait_p50_s": percentile(values, 50),
         "wait_p90_s": percentile(values, 90),
         "over_3min_share": (sum(v > LONG_WAIT_S for v in values) / len(values)) if values else None,
@@ -154,6 +159,7 @@ def summarize(tally: _Tally, config: BranchConfig) -> dict[str, Any]:
             "issued": tally.issued.get(key, 0),
             **_waits(tally.waits.get(key, [])),
             "no_shows": tally.no_shows.get(key, 0),
+            "served": tally.served.get(key, 0),
             "transfers_out": tally.transfers.get(key, 0),
             "green": tally.green.get(key, 0),
             "vip": tally.vip.get(key, 0),
@@ -177,6 +183,7 @@ def summarize(tally: _Tally, config: BranchConfig) -> dict[str, Any]:
         "tickets": sum(tally.issued.values()),
         **_waits(all_waits),
         "no_shows": sum(tally.no_shows.values()),
+        "served": sum(tally.served.values()),
         "transfers": sum(tally.transfers.values()),
         "green": sum(tally.green.values()),
         "vip": sum(tally.vip.values()),

@@ -13,7 +13,7 @@ from PIL import Image
 
 from host.config import load_config
 from host.engine import QueueEngine
-from host.engine.events import TICKET_NO_SHOW, TICKET_RATED, TICKET_TRANSFERRED
+from host.engine.events import TICKET_DONE, TICKET_NO_SHOW, TICKET_RATED, TICKET_TRANSFERRED
 from host.insight import charts, reports, staffing
 from host.insight.simulation import DayRun, record_days
 from host.insight.worklog import write_daily_log
@@ -44,7 +44,10 @@ def test_day_report_matches_what_happened(history: tuple[Store, list[DayRun]]) -
         assert row["issued"] == sum(i.service == service for i in run.issued)
         assert row["wait_p50_s"] == reports.percentile(waits, 50)  # type: ignore[arg-type]
         assert row["wait_p90_s"] == reports.percentile(waits, 90)  # type: ignore[arg-type]
+        assert row["wait_max_s"] == max(waits, default=None)
+        assert row["wait_mean_s"] == (round(sum(waits) / len(waits), 1) if waits else None)
     kinds = [e.kind for e in run.events]
+    assert report["served"] == kinds.count(TICKET_DONE) > 0
     assert report["no_shows"] == kinds.count(TICKET_NO_SHOW)
     assert report["transfers"] == kinds.count(TICKET_TRANSFERRED)
     assert report["satisfaction"]["rated"] == kinds.count(TICKET_RATED)

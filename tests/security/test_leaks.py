@@ -17,7 +17,7 @@ from tests.host.hostproc import DEMO_BRANCH, HostProcess
 PAGES = ("/hall", "/counter", "/lobby", "/t/AAAAAAAAAAAAAAAAAAAAAA")
 STATIC = ("/static/hall.js", "/static/style.css", "/static/common.js")
 STATUS_FIELDS = {"id", "route", "number", "service", "service_name_zh", "service_name_en",
-                 "priority", "status", "people_ahead", "estimated_wait_s", "issued_at",
+                 "priority", "status", "people_ahead", "estimated_wait_s", "wait", "issued_at",
                  "called_at", "counter", "recalls", "rating", "status_url"}
 
 

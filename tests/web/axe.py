@@ -30,14 +30,16 @@ _RUN = """async (tags) => {
 
 # WCAG 3.1.2 (Language of Parts), which axe does not check: English words shown under a Chinese
 # lang, and aria-labels in one language only. Option text cannot hold marked parts (HTML allows
-# text only there), and a lang="" span is text of unknown language, typed by staff.
+# text only there), a lang="" span is text of unknown language, typed by staff, and the text
+# inside a role="img" (a chart) is not exposed: its aria-label speaks for it.
 _LANGUAGE = r"""() => {
   const found = [];
   const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const el = node.parentElement;
-    if (!/[A-Za-z]{2,}/.test(node.data) || el.closest("script, style, option") || !shown(el)) continue;
+    if (!/[A-Za-z]{2,}/.test(node.data) || el.closest("script, style, option, [role=img]")) continue;
+    if (!shown(el)) continue;
     const lang = (el.closest("[lang]") || document.documentElement).getAttribute("lang");
     if (lang.startsWith("zh")) found.push(`English under lang=${lang}: "${node.data.trim()}"`);
   }

@@ -46,11 +46,13 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
 @pytest.fixture
 def open_screen(browser: Browser, host: HostProcess) -> Iterator[Callable[..., Screen]]:
     """Open a page of the host in a fresh browser context (own localStorage), watching its
-    console; every context is closed after the test."""
+    console; every context is closed after the test. Extra arguments go to the context, e.g.
+    ``timezone_id`` for a browser in another time zone."""
     opened: list[Screen] = []
 
-    def open_(path: str, width: int = 1920, height: int = 1080) -> Screen:
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def open_(path: str, width: int = 1920, height: int = 1080, **context_options: object) -> Screen:
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      **context_options)  # type: ignore[arg-type]
         page: Page = context.new_page()
         screen = Screen(page, host.base)
         page.goto(host.base + path)

@@ -184,7 +184,9 @@ def test_lobby_dashboard_shows_everything_and_acts_for_the_manager(
         kiosk.post("/api/v1/devices/heartbeat", json={"kiosk": "entrance", "devices": [
             {"device": "printer", "status": "fault", "detail": "paper out"}]})
     _shows(lobby, "#devices tr.bad", "paper out")
-    assert "alerts" in lobby.text("#alerts")
+    _shows(lobby, "#devices tr.bad", "打印纸用完")  # the kiosk's detail in both languages
+    _shows(lobby, "#alerts", "1 项异常")
+    assert lobby.text("#alerts").split() == ["1", "项异常", "1", "alert"]
     assert lobby.real_errors() == []
 
 
@@ -206,7 +208,8 @@ def test_status_page_follows_the_ticket_to_the_counter(
     ticket = issue(host, "vip", "vip")
     status = open_screen(f"/t/{ticket['id']}", 390, 844)
     _shows(status, "#number", str(ticket["number"]), 3000)
-    assert "people ahead" in status.text("#state")
+    wait = ticket["wait"]
+    assert status.text("#state .wait-text").split() == f"{wait['text_zh']} {wait['text_en']}".split()
     assert int(ticket["people_ahead"]) < 6  # near the front: the page checks often
     with host.client(host.token(Role.TELLER, 5)) as client:
         assert client.post("/api/v1/counters/5/call", json={"ticket_id": ticket["id"]}).status_code == 200

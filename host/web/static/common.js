@@ -192,13 +192,14 @@ export function debounce(fn, ms) {
   };
 }
 
-/** A wait in whole minutes, both languages: "约 5 分钟 / about 5 min". */
-export function waitText(seconds) {
-  if (seconds === null || seconds === undefined) return bi("暂无窗口开放", "no counter open");
-  if (seconds === 0) return bi("无需等候", "no wait");
-  const minutes = Math.max(0, Math.round(seconds / 60));
-  if (minutes < 1) return bi("不到 1 分钟", "under 1 min");
-  return bi(`约 ${minutes} 分钟`, `about ${minutes} min`);
+/**
+ * A wait exactly as the host words it (``wait`` of a ticket or queue, made by
+ * host/insight/wait_text.py): people ahead and the estimate, both languages, never re-worded here.
+ */
+export function waitText(wait) {
+  const el = bi(wait.text_zh, wait.text_en);
+  el.classList.add("wait-text");
+  return el;
 }
 
 /** Elapsed time as m:ss or h:mm:ss. */
@@ -214,8 +215,35 @@ export function secondsSince(iso) {
   return (Date.now() + serverOffsetMs - Date.parse(iso)) / 1000;
 }
 
-export function localTime(iso) {
-  return new Date(iso).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" });
+/** The branch's time zone (``[branch] timezone``); null until a page has read it. */
+let branchZone = null;
+
+/** Read the branch's time zone once (any staff or display token): every time shown on a page is
+ * branch time, whatever the zone of the TV, tablet or PC showing it. */
+export async function loadBranch(token) {
+  const branch = await api("/api/v1/branch", { token });
+  branchZone = branch.timezone;
+  return branch;
+}
+
+/** Now, by the host's clock (the device's own clock may be wrong). */
+export function hostNow() {
+  return new Date(Date.now() + serverOffsetMs);
+}
+
+/** "09:05" in branch time, or "" while the branch's zone is not known yet (never a wrong time). */
+export function branchTime(at = hostNow()) {
+  if (!branchZone) return "";
+  return new Date(at).toLocaleTimeString("zh-CN", {
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: branchZone,
+  });
+}
+
+/** Today's date in the branch, YYYY-MM-DD (the business day reports are kept by). */
+export function branchDay(at = hostNow()) {
+  return new Intl.DateTimeFormat("en-CA", {
+    year: "numeric", month: "2-digit", day: "2-digit", timeZone: branchZone || undefined,
+  }).format(new Date(at));
 }
 
 /** A small online/offline badge for the page header. */

@@ -65,9 +65,9 @@ function showServing() {
 function showQueues() {
   const mine = state.info ? state.info.services : [];
   replace($("queues"), state.queues.filter((q) => mine.includes(q.service)).map((q) =>
-    h("li", {}, bi(q.name_zh, q.name_en, "div"),
+    h("li", { "data-service": q.service }, bi(q.name_zh, q.name_en, "div"),
       h("div", { class: "q-figures" }, h("span", { class: "q-waiting" }, String(q.waiting)),
-        bi("人等候", "waiting"), h("span", { class: "q-wait" }, waitText(q.estimated_wait_s))))));
+        bi("人等候", "waiting"), h("span", { class: "q-wait" }, waitText(q.wait))))));
 }
 
 async function refresh() {

@@ -1,7 +1,7 @@
 // Hall display: the current call, the last calls, waiting per service, notices; speaks each call.
 import {
-  $, api, bi, debounce, EventStream, focusFirst, h, lastSeq, replace, secondsSince, showConnection,
-  TokenStore, waitText,
+  $, api, bi, branchTime, debounce, EventStream, focusFirst, h, lastSeq, loadBranch, replace,
+  secondsSince, showConnection, TokenStore, waitText,
 } from "./common.js";
 import { VoiceQueue } from "./voice.js";
 
@@ -51,12 +51,12 @@ function showRecent() {
 
 function showQueues() {
   replace($("queues"), state.queues.filter((q) => q.kind === "counter").map((q) =>
-    h("li", {},
+    h("li", { "data-service": q.service },
       bi(q.name_zh, q.name_en, "div"),
       h("div", { class: "q-figures" },
         h("span", { class: "q-waiting" }, String(q.waiting)),
         h("span", { class: "q-unit" }, bi("人等候", "waiting")),
-        h("span", { class: "q-wait" }, waitText(q.estimated_wait_s))))));
+        h("span", { class: "q-wait" }, waitText(q.wait))))));
 }
 
 function showTicker() {
@@ -147,6 +147,8 @@ async function main() {
   let after = 0;
   try {
     after = await lastSeq();
+    await loadBranch(token);
+    tick();
   } catch (err) {
     reportError(err);
   }
@@ -184,8 +186,9 @@ async function main() {
   setInterval(() => loadTicker(token).catch(reportError), 300000);
 }
 
+/** The clock over the hall: branch time by the host's clock, whatever the TV's own zone. */
 function tick() {
-  replace($("clock"), new Date().toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" }));
+  replace($("clock"), branchTime());
 }
 
 tick();

@@ -1,16 +1,33 @@
 // Lobby dashboard: every queue, counter and device at a glance (red = needs the manager), and
 // the manager's actions: issue a ticket, reinstate a no-show, ATM in/out of service, notices.
 import {
-  $, api, bi, clock, debounce, EventStream, focusFirst, h, lastSeq, localTime, replace,
-  replaceIfChanged, secondsSince, showConnection, TokenStore, waitText,
+  $, api, bi, branchDay, branchTime, clock, debounce, EventStream, focusFirst, h, lastSeq,
+  loadBranch, replace, replaceIfChanged, secondsSince, showConnection, TokenStore, waitText,
 } from "./common.js";
+import { dayChart, openHours } from "./daychart.js";
 
 const tokens = new TokenStore("manager");
 const LONG_WAIT_S = 900;
-const state = { token: "", stream: null };
+const state = { token: "", stream: null, open: null };
+const FIGURES_EVERY_MS = 3000; // today's figures are read from the event log: at most this often
 const DEVICE_STATES = {
   ok: ["正常", "OK", "state-ok"], warning: ["注意", "warning", "state-warn"],
   fault: ["故障", "FAULT", "state-bad"], offline: ["离线", "OFFLINE", "state-bad"],
+};
+const DEVICE_NAMES = {
+  printer: ["取号打印机", "Ticket printer"], touch: ["触摸屏", "Touch screen"],
+  ledsign: ["LED 叫号屏", "LED signs"], cardreader: ["读卡器", "Card reader"],
+  framebuffer: ["取号机屏幕", "Kiosk screen"],
+};
+const CJK = /[\u3400-\u9fff]/;
+// What kiosks report about their devices (kiosk/app.py, kiosk/flow.py, kiosk/gateway.py), in Chinese.
+const KNOWN_DETAILS = {
+  "paper near end": "打印纸快用完了",
+  "paper out": "打印纸用完",
+  "the ticket printer is out of paper": "打印纸用完",
+  "the ticket printer cover is open": "打印机盖未关",
+  "the ticket printer does not answer": "打印机无响应",
+  "not answering": "无响应",
 };
 
 /**
@@ -57,7 +74,7 @@ function queueRows(queues) {
       h("td", {}, bi(q.name_zh, q.name_en)),
       h("td", { class: "num" }, String(q.waiting)),
       h("td", {}, q.waiting ? clock(q.longest_wait_s) : "—"),
-      h("td", {}, waitText(q.estimated_wait_s)));
+      h("td", {}, waitText(q.wait)));
   });
 }
 
@@ -67,21 +84,42 @@ function counterRows(counters) {
     return h("tr", { class: c.paused ? "warn" : "", "data-counter": c.number },
       h("td", {}, bi(`${c.number} ${c.name_zh}`, c.name_en)),
       h("td", { class: "num" }, s ? s.number : "—"),
-      h("td", {}, s && s.called_at ? `${localTime(s.called_at)} (${clock(secondsSince(s.called_at))})` : ""),
+      h("td", { class: "since" },
+        s && s.called_at ? `${branchTime(s.called_at)} (${clock(secondsSince(s.called_at))})` : ""),
       h("td", {}, c.paused ? h("span", { class: "state-warn" }, bi("暂停", "paused"))
         : h("span", { class: "state-ok" }, bi("开放", "open"))));
   });
+}
+
+/** A kiosk device by name in both languages: "取号打印机 Ticket printer", "叫号器 3 Caller keypad 3". */
+function deviceName(device) {
+  const keypad = /^keypad-(\d+)$/.exec(device);
+  if (keypad) return [`叫号器 ${keypad[1]}`, `Caller keypad ${keypad[1]}`];
+  return DEVICE_NAMES[device] || [device, device];
+}
+
+/** A device's detail in both languages. A kiosk that words it in both is shown as it is; a
+ * technical text in one language (a driver's error) is marked as such under a bilingual line. */
+function deviceDetail(d, zh, en) {
+  if (!d.detail) return "";
+  if (CJK.test(d.detail)) return d.detail;
+  const known = KNOWN_DETAILS[d.detail.trim().toLowerCase()];
+  if (known) return bi(known, d.detail, "div");
+  const [nameZh, nameEn] = deviceName(d.device);
+  return h("div", {}, bi(`${nameZh}：${zh}`, `${nameEn}: ${en.toLowerCase()}`, "div"),
+    h("div", { class: "tech" }, bi("技术信息", "technical detail"), `: ${d.detail}`));
 }
 
 function deviceRows(devices, equipment) {
   const rows = devices.map((d) => {
     const [zh, en, cls] = DEVICE_STATES[d.status] || [d.status, d.status, "state-warn"];
     const bad = cls === "state-bad" || d.stale;
-    return h("tr", { class: bad ? "bad" : cls === "state-warn" ? "warn" : "" },
-      h("td", { lang: "en" }, `${d.kiosk} · ${d.device}`),
+    const [nameZh, nameEn] = deviceName(d.device);
+    return h("tr", { class: bad ? "bad" : cls === "state-warn" ? "warn" : "", "data-device": d.device },
+      h("td", {}, h("span", { lang: "en" }, d.kiosk), " · ", bi(nameZh, nameEn)),
       h("td", {}, h("span", { class: cls }, bi(zh, en)),
         d.stale ? h("div", { class: "state-bad" }, bi("无心跳", "no heartbeat")) : null),
-      h("td", { lang: "en" }, d.detail),
+      h("td", { class: "detail" }, deviceDetail(d, zh, en)),
       h("td", {}));
   });
   for (const e of equipment) {
@@ -137,7 +175,40 @@ async function refresh() {
   const alerts = document.querySelectorAll("#devices tr.bad, #queues tr.bad").length;
   const badge = $("alerts");
   badge.className = alerts ? "state-bad" : "state-ok";
-  replace(badge, alerts ? bi(`${alerts} 项异常`, `${alerts} alerts`) : bi("一切正常", "all OK"));
+  replace(badge, alerts ? bi(`${alerts} 项异常`, alerts === 1 ? "1 alert" : `${alerts} alerts`)
+    : bi("一切正常", "all OK"));
+}
+
+function figure(id, zh, en, value, note = null) {
+  return h("div", { class: "figure", "data-figure": id },
+    h("div", { class: "value" }, value), bi(zh, en, "div"), note);
+}
+
+const duration = (s) => (s === null || s === undefined ? "—" : clock(s));
+
+/** Today's figures and the hourly chart, from the day report (host/insight/reports.py). */
+async function loadToday() {
+  const report = await api(`/api/v1/reports/day?date=${branchDay()}`, { token: state.token });
+  const sat = report.satisfaction;
+  replace($("today"),
+    figure("served", "已办结", "served", String(report.served)),
+    figure("mean", "平均等候", "average wait", duration(report.wait_mean_s)),
+    figure("longest", "最长等候", "longest wait", duration(report.wait_max_s)),
+    figure("noshows", "过号", "no-shows", String(report.no_shows)),
+    figure("satisfaction", "满意率", "satisfied",
+      sat.rated ? `${Math.round(sat.satisfied_share * 100)}%` : "—",
+      bi(`${sat.rated} 条评价`, sat.rated === 1 ? "1 rating" : `${sat.rated} ratings`, "div")));
+  const chart = $("day-chart");
+  replace(chart, dayChart(report.hours, state.open, chart.clientWidth));
+}
+
+let figuresTimer = null;
+function scheduleFigures() {
+  if (figuresTimer !== null) return;
+  figuresTimer = setTimeout(() => {
+    figuresTimer = null;
+    loadToday().catch(sayError);
+  }, FIGURES_EVERY_MS);
 }
 
 function fillServices(queues) {
@@ -192,7 +263,7 @@ async function issue(event) {
     }
     replace($("issued"),
       h("div", { class: "num" }, ticket.number),
-      bi(`前面 ${ticket.people_ahead} 人`, `${ticket.people_ahead} ahead`, "div"),
+      h("div", {}, waitText(ticket.wait)),
       h("a", { href: new URL(ticket.status_url).pathname, target: "_blank", rel: "noopener" },
         bi("客户查询页", "customer status page")));
     await refresh();
@@ -217,14 +288,19 @@ async function start() {
   $("dashboard").hidden = false;
   $("signout").hidden = false;
   try {
-    await refresh();
+    state.open = openHours((await loadBranch(state.token)).hours);
+    await Promise.all([refresh(), loadToday()]);
   } catch (err) {
     sayError(err);
     return;
   }
   const after = await lastSeq().catch(() => 0);
+  const onEvent = () => {
+    scheduleRefresh();
+    scheduleFigures();
+  };
   state.stream = new EventStream({
-    token: state.token, after, onEvent: scheduleRefresh, onOpen: scheduleRefresh,
+    token: state.token, after, onEvent, onOpen: onEvent,
     onState: (s) => showConnection($("conn"), s),
   });
 }
@@ -246,6 +322,7 @@ function main() {
   });
   // Waits and heartbeats age with time alone.
   setInterval(() => { if (state.stream) scheduleRefresh(); }, 15000);
+  setInterval(() => { if (state.stream) scheduleFigures(); }, 60000);
   state.token = tokens.get();
   if (state.token) start();
   else $("signin").hidden = false;

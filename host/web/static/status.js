@@ -42,10 +42,6 @@ function chime() {
   });
 }
 
-function figure(label, value) {
-  return h("div", { class: "figure" }, h("div", { class: "value" }, value), label);
-}
-
 /** Render #state only when its words change (each render is spoken by screen readers). */
 function render(key, live, ...content) {
   if (status.shown === key) return;
@@ -61,10 +57,9 @@ function stateView(t) {
   switch (t.status) {
     case "waiting":
     case "printing":
-      return [h("div", { class: "figures" },
-        figure(bi("前面人数", "people ahead", "div"), String(t.people_ahead)),
-        figure(bi("预计等候", "estimated wait", "div"), waitText(t.estimated_wait_s))),
-      t.people_ahead < ALMOST ? h("p", {}, bi("快到您了，请留意叫号。", "Almost your turn: please stay close.")) : null];
+      return [h("div", { class: "wait-now" }, waitText(t.wait)),
+        t.wait.estimate_s !== null && t.wait.ahead < ALMOST
+          ? h("p", {}, bi("快到您了，请留意叫号。", "Almost your turn: please stay close.")) : null];
     case "called":
       return [h("div", { class: "turn" },
         h("span", { class: "big", lang: "zh" }, `请到 ${t.counter} 号窗口`),
@@ -102,7 +97,7 @@ async function poll() {
     const t = await api(`/api/v1/tickets/${encodeURIComponent(ticketId)}`);
     show(t);
     replace($("conn"));
-    if (t.status === "called" || (t.status === "waiting" && t.people_ahead < NEAR)) next = FAST_MS;
+    if (t.status === "called" || (t.status === "waiting" && t.wait.ahead < NEAR)) next = FAST_MS;
     if (["done", "expired", "voided"].includes(t.status)) { // nothing more will happen
       timer = null;
       return;

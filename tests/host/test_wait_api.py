@@ -1,0 +1,89 @@
+"""One wait, one wording: the API's ``wait`` of tickets and queues comes from describe_wait, and a
+ticket is told what its queue promised (the real host on SQLite)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from host.auth import Role
+from host.storage import Store
+from tests.host.hostproc import DEMO_BRANCH, HostProcess
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    tmp: Path = tmp_path_factory.mktemp("wait-api")
+    url = f"sqlite:///{tmp / 'b.db'}"
+    Store(url, DEMO_BRANCH).migrate()
+    proc = HostProcess(url, tmp / "host.log").start()
+    yield proc
+    proc.kill()
+
+
+def _words(wait: dict[str, object]) -> tuple[object, object]:
+    return wait["text_zh"], wait["text_en"]
+
+
+def test_wealth_queue_and_its_tickets_tell_the_same_wait(host: HostProcess) -> None:
+    manager = host.client(host.token(Role.MANAGER))
+    teller = host.client(host.token(Role.TELLER, counter=6))  # the only wealth counter
+
+    def queue() -> dict:  # type: ignore[type-arg]
+        return next(q for q in manager.get("/api/v1/queues").json() if q["service"] == "wealth")
+
+    def issue() -> dict:  # type: ignore[type-arg]
+        promised = queue()["wait"]
+        r = manager.post("/api/v1/tickets", json={"service": "wealth"})
+        assert r.status_code == 201, r.text
+        ticket = r.json()
+        assert _words(ticket["wait"]) == _words(promised)  # what the hall said a moment ago
+        return ticket  # type: ignore[no-any-return]
+
+    def status(ticket: dict) -> dict:  # type: ignore[type-arg]
+        with host.client() as anonymous:  # the customer's QR code: no credential
+            return anonymous.get(f"/api/v1/tickets/{ticket['id']}").json()  # type: ignore[no-any-return]
+
+    assert _words(queue()["wait"]) == ("无需等候", "No wait")  # counter 6 open and idle
+    first = issue()
+    assert first["wait"]["ahead"] == first["people_ahead"] == 0
+    assert _words(first["wait"]) == ("无需等候", "No wait")
+
+    assert teller.post("/api/v1/counters/6/call-next").json()["ticket"]["id"] == first["id"]
+    called = status(first)
+    assert called["status"] == "called" and called["wait"]["ahead"] == 0
+    busy = queue()["wait"]
+    assert busy["text_en"].startswith("You are next, about ") and busy["text_en"].endswith(" min")
+    assert busy["text_zh"].startswith("您是下一位，约 ")
+
+    second, third = issue(), issue()
+    assert (second["people_ahead"], third["people_ahead"]) == (0, 1)
+    assert third["wait"]["text_en"].startswith("1 person ahead, about ")
+    assert third["wait"]["text_zh"].startswith("前面 1 人，约 ")
+    for ticket in (second, third):
+        seen = status(ticket)
+        assert seen["wait"] == ticket["wait"]
+        assert (seen["people_ahead"], seen["estimated_wait_s"]) == (
+            seen["wait"]["ahead"], seen["wait"]["estimate_s"])
+        assert " 0 min" not in seen["wait"]["text_en"]
+    listed = {t["id"]: t["wait"] for t in manager.get("/api/v1/tickets?service=wealth").json()}
+    assert listed[third["id"]] == third["wait"]
+    assert _words(queue()["wait"]) == (f"前面 2 人，约 {_minutes(queue())} 分钟",
+                                      f"2 people ahead, about {_minutes(queue())} min")
+
+    assert teller.post("/api/v1/counters/6/done").status_code == 200
+    assert teller.post("/api/v1/counters/6/pause").status_code == 200
+    closed = status(third)["wait"]
+    assert closed["estimate_s"] is None and closed["ahead"] == 1
+    assert _words(closed) == ("暂无窗口办理，请咨询大堂经理",
+                              "No counter open for this now, please ask the lobby manager")
+    assert queue()["wait"]["estimate_s"] is None and queue()["estimated_wait_s"] is None
+    teller.post("/api/v1/counters/6/resume")
+    manager.close()
+    teller.close()
+
+
+def _minutes(queue: dict) -> int:  # type: ignore[type-arg]
+    return max(1, -(-int(queue["wait"]["estimate_s"]) // 60))
