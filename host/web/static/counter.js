@@ -194,7 +194,6 @@ async function start() {
   $("signin").hidden = true;
   $("console").hidden = false;
   $("signout").hidden = false;
-  $("shortcuts-switch").hidden = false;
   try {
     await refresh();
   } catch (err) {
@@ -217,7 +216,6 @@ function signOut(reason = "") {
   localStorage.removeItem(COUNTER_KEY);
   $("console").hidden = true;
   $("signout").hidden = true;
-  $("shortcuts-switch").hidden = true;
   $("signin").hidden = false;
   replace($("signin-error"), reason ? bi("请重新登录", reason) : null);
 }
