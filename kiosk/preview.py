@@ -115,34 +115,60 @@ def create_preview(kiosk: Kiosk) -> FastAPI:
 
 
 _PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>branchq kiosk (simulated)</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>branchq kiosk (simulated)</title>
 <style>
-body{font-family:sans-serif;background:#222;color:#eee;display:flex;gap:24px;padding:16px}
-#screen{width:{W}px;height:{H}px;cursor:pointer;border:4px solid #555}
+body{font-family:sans-serif;background:#222;color:#eee;margin:0}
+main{display:flex;flex-wrap:wrap;gap:24px;padding:16px}
+#screen{width:{W}px;max-width:100%;height:auto;cursor:pointer;border:4px solid #555}
 pre{background:#111;padding:8px;min-width:260px;white-space:pre-wrap}
-button{margin:2px}
-</style></head><body>
-<div><img id="screen" src="/screen.png" alt="kiosk screen"><p>Click the screen to touch it.</p>
+button{margin:2px;font:inherit}
+button:focus-visible{outline:3px solid #ffd200}
+h1{font-size:1.2em;margin:0 0 8px}
+</style></head><body><main>
+<div><h1>branchq kiosk (simulated)</h1>
+<img id="screen" src="/screen.png" alt="kiosk screen">
+<p>Click the screen to touch it, or use its buttons:</p>
+<div id="touch" aria-label="On-screen buttons" role="group"></div>
 <p>Printer: <button data-f='{}'>OK</button><button data-f='{"paper_near_end":true}'>paper low</button>
 <button data-f='{"paper_out":true}'>paper out</button><button data-f='{"cover_open":true}'>cover open</button>
 <button data-f='{"error":true}'>cutter error</button>
 <button data-f='{"silent":true}'>unplugged</button></p></div>
-<div><h3>LED signs</h3><pre id="led"></pre><h3>Printed</h3><pre id="paper"></pre>
+<div><h2>LED signs</h2><pre id="led"></pre><h2>Printed</h2><pre id="paper"></pre>
 <img id="paperimg" src="/paper.png" alt="printed paper" style="max-width:300px"></div>
+</main>
 <script>
 const img = document.getElementById('screen');
+const touch = document.getElementById('touch');
+const tap = (x, y) => fetch('/tap', {method:'POST', headers:{'Content-Type':'application/json'},
+  body: JSON.stringify({x: Math.round(x), y: Math.round(y)})});
 img.addEventListener('click', e => {
   const r = img.getBoundingClientRect();
-  fetch('/tap', {method:'POST', headers:{'Content-Type':'application/json'},
-    body: JSON.stringify({x: Math.round((e.clientX-r.left)*{W}/r.width),
-                          y: Math.round((e.clientY-r.top)*{H}/r.height)})});
+  tap((e.clientX-r.left)*{W}/r.width, (e.clientY-r.top)*{H}/r.height);
 });
+// The keyboard's way in: one real button per button on the kiosk screen, tapping its centre.
+function showTouch(buttons) {
+  const keys = buttons.map(b => b.key).join('|');
+  if (touch.dataset.keys === keys) return;
+  const hadFocus = touch.contains(document.activeElement);
+  touch.dataset.keys = keys;
+  touch.replaceChildren(...buttons.map(b => {
+    const el = document.createElement('button');
+    el.type = 'button';
+    el.textContent = b.key;
+    el.addEventListener('click', () => tap((b.box[0]+b.box[2])/2, (b.box[1]+b.box[3])/2));
+    return el;
+  }));
+  if (hadFocus && touch.firstChild) touch.firstChild.focus();
+}
 document.querySelectorAll('button[data-f]').forEach(b => b.addEventListener('click', () =>
   fetch('/sim/printer', {method:'POST', headers:{'Content-Type':'application/json'}, body: b.dataset.f})));
 setInterval(async () => {
   img.src = '/screen.png?' + Date.now();
   document.getElementById('paperimg').src = '/paper.png?' + Date.now();
   const s = await (await fetch('/state')).json();
+  showTouch(s.buttons);
   document.getElementById('led').textContent = Object.entries(s.led).map(([a,t]) => a+': '+t).join('\\n');
   document.getElementById('paper').textContent = s.paper.join('\\n');
 }, 500);

@@ -28,6 +28,38 @@ _RUN = """async (tags) => {
 }"""
 
 
+# WCAG 3.1.2 (Language of Parts), which axe does not check: English words shown under a Chinese
+# lang, and aria-labels in one language only. Option text cannot hold marked parts (HTML allows
+# text only there), a lang="" span is text of unknown language, typed by staff, and the text
+# inside a role="img" (a chart) is not exposed: its aria-label speaks for it.
+_LANGUAGE = r"""() => {
+  const found = [];
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!/[A-Za-z]{2,}/.test(node.data) || el.closest("script, style, option, [role=img]")) continue;
+    if (!shown(el)) continue;
+    const lang = (el.closest("[lang]") || document.documentElement).getAttribute("lang");
+    if (lang.startsWith("zh")) found.push(`English under lang=${lang}: "${node.data.trim()}"`);
+  }
+  if (document.documentElement.lang.startsWith("zh")) {
+    for (const el of document.querySelectorAll("[aria-label]")) {
+      const label = el.getAttribute("aria-label");
+      const bilingual = /[\u4e00-\u9fff]/.test(label) && /[A-Za-z]/.test(label);
+      if (!bilingual) found.push(`aria-label not bilingual: "${label}"`);
+    }
+  }
+  return found;
+}"""
+
+
+def language_of_parts(page: Page) -> list[str]:
+    """Text in the wrong language for its ``lang``, and labels not in both languages."""
+    found: list[str] = page.evaluate(_LANGUAGE)
+    return found
+
+
 @dataclass(frozen=True)
 class Violation:
     rule: str

@@ -31,6 +31,30 @@ export function replace(el, ...children) {
 }
 
 /**
+ * Replace el's children only if the new ones differ: an unchanged table keeps its rows, so the
+ * button under the user's pointer or focus is not swapped for a copy between press and release.
+ */
+export function replaceIfChanged(el, ...children) {
+  const next = document.createElement(el.tagName);
+  replace(next, ...children);
+  if (next.innerHTML !== el.innerHTML) el.replaceChildren(...next.childNodes);
+}
+
+/**
+ * Move focus to the first candidate a user can reach (shown, not disabled): used when the
+ * focused control hides or disables itself, so focus never falls back to <body> (WCAG 2.4.3).
+ */
+export function focusFirst(...candidates) {
+  for (const el of candidates) {
+    if (el && !el.disabled && el.getClientRects().length) {
+      el.focus();
+      return el;
+    }
+  }
+  return null;
+}
+
+/**
  * The credential of one screen, kept in localStorage. A new one may arrive once in the URL
  * fragment (#token=...&counter=3): the fragment never reaches the server, and it is removed
  * from the address bar at once so it does not linger in history or on screen.

@@ -1,11 +1,16 @@
 // Counter console: what this counter serves and the buttons (and keys) a teller uses all day.
 import {
-  $, api, bi, clock, debounce, EventStream, h, lastSeq, replace, secondsSince, showConnection,
-  TokenStore, waitText,
+  $, api, bi, clock, debounce, EventStream, focusFirst, h, lastSeq, replace, secondsSince,
+  showConnection, TokenStore, waitText,
 } from "./common.js";
 
 const tokens = new TokenStore("teller");
 const COUNTER_KEY = "branchq.teller.counter";
+const SHORTCUTS_KEY = "branchq.teller.shortcuts";
+// Single-key shortcuts act only when no control has focus, so a key typed on a button (or read
+// by a screen reader) never pauses the counter; the teller may switch them off (WCAG 2.1.4).
+const CONTROLS = "button, input, select, textarea, a[href], summary, [contenteditable], [tabindex]:not([tabindex='-1'])";
+const NEEDS_TICKET = ["btn-recall", "btn-noshow", "btn-transfer", "btn-done"];
 const RATINGS = { 1: ["不满意", "Unsatisfied"], 2: ["一般", "Neutral"], 3: ["满意", "Satisfied"] };
 const state = { token: "", counter: 0, info: null, queues: [], ticket: null, stream: null };
 
@@ -16,21 +21,28 @@ function say(kind, zh, en) {
 }
 
 function sayError(err) {
-  if (err.status === 403) say("error", `无权操作：${err.message}`, `Not allowed: ${err.message}`);
+  // The host's own messages are in English: they go in the English half.
+  if (err.status === 403) say("error", "无权操作", `Not allowed: ${err.message}`);
   else if (err.status === 0) say("error", "主机无法连接", "host unreachable");
-  else say("error", err.message, `(${err.status} ${err.error})`);
+  else say("error", "操作失败", `${err.message} (${err.status} ${err.error})`);
 }
 
 function showServing() {
   const info = state.info;
   const serving = info && info.serving;
   replace($("serving-number"), serving ? serving.number : "—");
-  $("paused").hidden = !(info && info.paused);
+  const paused = Boolean(info && info.paused);
+  $("paused").hidden = !paused;
   const pause = $("btn-pause");
-  replace(pause, info && info.paused
-    ? [h("span", { lang: "zh" }, "恢复"), h("span", { class: "en", lang: "en" }, "Resume ", h("kbd", {}, "P"))]
-    : [h("span", { lang: "zh" }, "暂停"), h("span", { class: "en", lang: "en" }, "Pause ", h("kbd", {}, "P"))]);
-  for (const id of ["btn-recall", "btn-noshow", "btn-transfer", "btn-done"]) $(id).disabled = !serving;
+  if (pause.dataset.paused !== String(paused)) { // re-labelled only when it changes
+    pause.dataset.paused = String(paused);
+    replace(pause, paused
+      ? [h("span", { lang: "zh" }, "恢复"), h("span", { class: "en", lang: "en" }, "Resume ", h("kbd", {}, "P"))]
+      : [h("span", { lang: "zh" }, "暂停"), h("span", { class: "en", lang: "en" }, "Pause ", h("kbd", {}, "P"))]);
+  }
+  const focused = document.activeElement;
+  for (const id of NEEDS_TICKET) $(id).disabled = !serving;
+  if (NEEDS_TICKET.includes(focused && focused.id) && focused.disabled) focusFirst($("btn-next"));
   if (!serving) {
     replace($("serving-meta"), bi("当前无客户", "Nobody at the counter"));
     return;
@@ -137,13 +149,27 @@ async function callNumber(event) {
     $("call-dialog").close();
     await act("call", { ticket_id: ticket.id }, (r) => say("info", `已呼叫 ${r.ticket.number}`, `Called ${r.ticket.number}`));
   } catch (err) {
-    replace($("call-error"), err.message);
+    replace($("call-error"), bi("呼叫失败", err.message));
+  }
+}
+
+function shortcutsOn() {
+  return localStorage.getItem(SHORTCUTS_KEY) !== "off";
+}
+
+function showShortcuts() {
+  const on = shortcutsOn();
+  $("shortcuts").checked = on;
+  document.body.classList.toggle("no-shortcuts", !on);
+  for (const button of document.querySelectorAll(".actions button")) {
+    if (on) button.setAttribute("aria-keyshortcuts", button.dataset.key.toUpperCase());
+    else button.removeAttribute("aria-keyshortcuts");
   }
 }
 
 function onKey(event) {
-  if (event.ctrlKey || event.altKey || event.metaKey || $("console").hidden) return;
-  if (document.querySelector("dialog[open]") || ["INPUT", "TEXTAREA", "SELECT"].includes(event.target.tagName)) return;
+  if (event.ctrlKey || event.altKey || event.metaKey || $("console").hidden || !shortcutsOn()) return;
+  if (document.querySelector("dialog[open]") || event.target.closest(CONTROLS)) return;
   const action = actions[event.key.toLowerCase()];
   if (!action) return;
   event.preventDefault();
@@ -191,10 +217,15 @@ function signOut(reason = "") {
   $("console").hidden = true;
   $("signout").hidden = true;
   $("signin").hidden = false;
-  replace($("signin-error"), reason);
+  replace($("signin-error"), reason ? bi("请重新登录", reason) : null);
 }
 
 function main() {
+  showShortcuts();
+  $("shortcuts").addEventListener("change", () => {
+    localStorage.setItem(SHORTCUTS_KEY, $("shortcuts").checked ? "on" : "off");
+    showShortcuts();
+  });
   for (const button of document.querySelectorAll(".actions button")) {
     button.addEventListener("click", () => actions[button.dataset.key]());
   }

@@ -1,23 +1,25 @@
 // Hall display: the current call, the last calls, waiting per service, notices; speaks each call.
 import {
-  $, api, bi, branchTime, debounce, EventStream, h, lastSeq, loadBranch, replace, secondsSince,
-  showConnection, TokenStore, waitText,
+  $, api, bi, branchTime, debounce, EventStream, focusFirst, h, lastSeq, loadBranch, replace,
+  secondsSince, showConnection, TokenStore, waitText,
 } from "./common.js";
 import { VoiceQueue } from "./voice.js";
 
 const RECENT = 8;
 const FRESH_S = 60; // calls older than this (caught up after an outage) are shown, not spoken
-const BLINK_MS = 6000;
+// A fresh call keeps a static yellow frame this long; the flips on top (style.css) end within
+// 4 s, and under prefers-reduced-motion there are none (WCAG 2.2.2).
+const HIGHLIGHT_MS = 8000;
 const tokens = new TokenStore("display");
 const state = { recent: [], queues: [], notices: [], equipment: [] };
 let voice = null;
-let blinkTimer = null;
+let highlightTimer = null;
 
 function counterText(number, counter) {
   return { zh: `${number} 请到 ${counter} 号窗口`, en: `${number} to counter ${counter}` };
 }
 
-function showCurrent(call, blink) {
+function showCurrent(call, highlight) {
   if (!call) {
     replace($("current-number"), "—");
     replace($("current-zh"));
@@ -29,13 +31,13 @@ function showCurrent(call, blink) {
   replace($("current-zh"), `请到 ${call.counter} 号窗口`);
   replace($("current-en"), `to counter ${call.counter}`);
   $("current").setAttribute("aria-label", `${text.zh} / ${text.en}`);
-  if (blink) {
+  if (highlight) {
     const box = $("current");
-    box.classList.remove("blink");
-    void box.offsetWidth; // restart the animation
-    box.classList.add("blink");
-    clearTimeout(blinkTimer);
-    blinkTimer = setTimeout(() => box.classList.remove("blink"), BLINK_MS);
+    box.classList.remove("fresh");
+    void box.offsetWidth; // restart the flips
+    box.classList.add("fresh");
+    clearTimeout(highlightTimer);
+    highlightTimer = setTimeout(() => box.classList.remove("fresh"), HIGHLIGHT_MS);
   }
 }
 
@@ -60,13 +62,25 @@ function showQueues() {
 function showTicker() {
   const items = [
     ...state.notices.map((n) => bi(n.text_zh, n.text_en)),
-    ...state.equipment.filter((e) => e.status === "out_of_service").map((e) =>
-      bi(`${e.name_zh || e.id} 暂停服务${e.note ? `（${e.note}）` : ""}`,
-        `${e.name_en || e.id} out of service${e.note ? ` (${e.note})` : ""}`)),
+    ...state.equipment.filter((e) => e.status === "out_of_service").map((e) => [
+      bi(`${e.name_zh || e.id} 暂停服务`, `${e.name_en || e.id} out of service`),
+      // The manager's note is in whichever language they typed: marked as unknown (lang="").
+      ...(e.note ? [" (", h("span", { lang: "" }, e.note), ")"] : [])]),
   ];
   const ticker = $("ticker");
   replace(ticker, items.map((item) => h("span", { class: "ticker-item" }, item)));
   ticker.classList.toggle("moving", items.length > 0);
+  const pause = $("ticker-pause");
+  if (!items.length && pause === document.activeElement) focusFirst($("hall-main"));
+  pause.hidden = !items.length;
+}
+
+/** The pause control of the notice ticker (WCAG 2.2.2): a toggle, pressed while it stands still. */
+function toggleTicker() {
+  const pause = $("ticker-pause");
+  const paused = pause.getAttribute("aria-pressed") !== "true";
+  pause.setAttribute("aria-pressed", String(paused));
+  $("ticker").classList.toggle("paused", paused);
 }
 
 function remember(number, counter, at) {
@@ -97,7 +111,7 @@ async function loadTicker(token) {
 
 function reportError(err) {
   $("setup").hidden = err.status !== 401 && err.status !== 403;
-  replace($("setup-error"), err.message);
+  replace($("setup-error"), bi("无法读取", err.message));
 }
 
 function onCall(event) {
@@ -110,13 +124,19 @@ function onCall(event) {
 }
 
 async function main() {
+  $("ticker-pause").addEventListener("click", toggleTicker);
   const token = tokens.get();
   if (!token) {
     $("setup").hidden = false;
     return;
   }
   voice = new VoiceQueue(token, {
-    onBlocked: (blocked) => { $("sound-blocked").hidden = !blocked; },
+    onBlocked: (blocked) => {
+      const button = $("sound-blocked");
+      const hadFocus = button === document.activeElement;
+      button.hidden = !blocked;
+      if (hadFocus && !blocked) focusFirst($("ticker-pause"), $("hall-main"));
+    },
   });
   $("sound-blocked").addEventListener("click", () => voice.enable());
   const refreshQueues = debounce(() => loadQueues(token).catch(reportError), 250);

@@ -1,8 +1,8 @@
 // Lobby dashboard: every queue, counter and device at a glance (red = needs the manager), and
 // the manager's actions: issue a ticket, reinstate a no-show, ATM in/out of service, notices.
 import {
-  $, api, bi, branchDay, branchTime, clock, debounce, EventStream, h, lastSeq, loadBranch,
-  replace, secondsSince, showConnection, TokenStore, waitText,
+  $, api, bi, branchDay, branchTime, clock, debounce, EventStream, focusFirst, h, lastSeq,
+  loadBranch, replace, replaceIfChanged, secondsSince, showConnection, TokenStore, waitText,
 } from "./common.js";
 import { dayChart, openHours } from "./daychart.js";
 
@@ -30,6 +30,19 @@ const KNOWN_DETAILS = {
   "not answering": "无响应",
 };
 
+/**
+ * A row's button, its visible words plus (for screen readers) what it acts on, in both
+ * languages: "停用 自动柜员机 1 Out of service: ATM 1". ``focusKey`` finds it again after a refresh.
+ */
+function rowButton(attrs, [zh, en], [whatZh, whatEn], focusKey) {
+  return h("button", { type: "button", "data-focus-key": focusKey, ...attrs },
+    h("span", { lang: "zh" }, zh, h("span", { class: "visually-hidden" }, ` ${whatZh}`)), " ",
+    h("span", { lang: "en", class: "en" }, en, h("span", { class: "visually-hidden" }, `: ${whatEn}`)));
+}
+
+// Where focus goes when the row of the focused button is gone after a refresh.
+const FOCUS_HOMES = { equipment: "devices-h", noshow: "noshows-h", notice: "notices-h" };
+
 function say(kind, zh, en) {
   const box = $("message");
   box.className = `message ${kind}`;
@@ -38,7 +51,8 @@ function say(kind, zh, en) {
 
 function sayError(err) {
   if (err.status === 401 || err.status === 403) return deny(err);
-  say("error", err.message, `(${err.status} ${err.error})`);
+  if (err.status === 0) say("error", "主机无法连接", "host unreachable");
+  else say("error", "操作失败", `${err.message} (${err.status} ${err.error})`); // the host's words are English
 }
 
 /** The dashboard is for the lobby manager: any other credential gets a clear message. */
@@ -50,7 +64,7 @@ function deny(err) {
   $("signin").hidden = false;
   replace($("signin-error"),
     bi("大堂看板需要大堂经理凭证。", "The lobby dashboard needs a manager token.", "div"),
-    h("div", { class: "en" }, err.message));
+    h("div", { class: "en", lang: "en" }, err.message));
 }
 
 function queueRows(queues) {
@@ -102,7 +116,7 @@ function deviceRows(devices, equipment) {
     const bad = cls === "state-bad" || d.stale;
     const [nameZh, nameEn] = deviceName(d.device);
     return h("tr", { class: bad ? "bad" : cls === "state-warn" ? "warn" : "", "data-device": d.device },
-      h("td", {}, bi(`${d.kiosk} · ${nameZh}`, nameEn)),
+      h("td", {}, h("span", { lang: "en" }, d.kiosk), " · ", bi(nameZh, nameEn)),
       h("td", {}, h("span", { class: cls }, bi(zh, en)),
         d.stale ? h("div", { class: "state-bad" }, bi("无心跳", "no heartbeat")) : null),
       h("td", { class: "detail" }, deviceDetail(d, zh, en)),
@@ -114,11 +128,12 @@ function deviceRows(devices, equipment) {
       h("td", {}, bi(e.name_zh || e.id, e.name_en || e.kind)),
       h("td", {}, out ? h("span", { class: "state-bad" }, bi("暂停服务", "OUT OF SERVICE"))
         : h("span", { class: "state-ok" }, bi("正常", "in service"))),
-      h("td", {}, e.note),
-      h("td", {}, h("button", {
-        type: "button", class: out ? "" : "danger", "data-action": "toggle",
+      h("td", { lang: "" }, e.note), // typed by the manager, in either language
+      h("td", {}, rowButton({
+        class: out ? "" : "danger", "data-action": "toggle",
         onclick: () => setEquipment(e, out ? "in_service" : "out_of_service"),
-      }, out ? bi("恢复服务", "Back in service") : bi("停用", "Out of service")))));
+      }, out ? ["恢复服务", "Back in service"] : ["停用", "Out of service"],
+      [e.name_zh || e.id, e.name_en || e.id], `equipment:${e.id}`))));
   }
   return rows;
 }
@@ -128,15 +143,16 @@ function noShowRows(tickets) {
   return tickets.map((t) => h("tr", { "data-ticket": t.number },
     h("td", { class: "num" }, t.number),
     h("td", {}, bi(t.service_name_zh, t.service_name_en)),
-    h("td", {}, h("button", { type: "button", onclick: () => reinstate(t) }, bi("恢复排队", "Reinstate")))));
+    h("td", {}, rowButton({ onclick: () => reinstate(t) }, ["恢复排队", "Reinstate"], [t.number, t.number],
+      `noshow:${t.number}`))));
 }
 
 function noticeRows(notices) {
   if (!notices.length) return [h("tr", {}, h("td", {}, bi("暂无公告", "no notices")))];
   return notices.map((n) => h("tr", {},
     h("td", {}, bi(n.text_zh, n.text_en, "div")),
-    h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => clearNotice(n) },
-      bi("撤下", "Clear")))));
+    h("td", {}, rowButton({ class: "secondary", onclick: () => clearNotice(n) }, ["撤下", "Clear"],
+      [`公告“${n.text_zh}”`, `notice "${n.text_en}"`], `notice:${n.id}`))));
 }
 
 const STORAGE_FAULTS = {
@@ -153,7 +169,7 @@ async function storageRows() {
   return [h("tr", { class: "bad", "data-storage": (health && health.database) || "unreachable" },
     h("td", {}, bi("主机数据库", "host database")),
     h("td", {}, h("span", { class: "state-bad" }, bi(zh, en))),
-    h("td", {}, (health && health.detail) || ""), h("td", {}))];
+    h("td", { lang: "en" }, (health && health.detail) || ""), h("td", {}))];
 }
 
 async function refresh() {
@@ -162,12 +178,18 @@ async function refresh() {
     get("/api/v1/tickets?status=no_show"), get("/api/v1/queues"), get("/api/v1/counters"),
     get("/api/v1/devices"), get("/api/v1/equipment"), get("/api/v1/notices")]);
   const storage = await storageRows();
-  replace($("queues"), queueRows(queues));
-  replace($("counters"), counterRows(counters));
-  replace($("devices"), [...storage, ...deviceRows(devices, equipment)]);
-  replace($("noshows"), noShowRows(noShows));
-  replace($("notices"), noticeRows(notices));
+  const focusKey = document.activeElement && document.activeElement.dataset.focusKey;
+  replaceIfChanged($("queues"), queueRows(queues));
+  replaceIfChanged($("counters"), counterRows(counters));
+  replaceIfChanged($("devices"), [...storage, ...deviceRows(devices, equipment)]);
+  replaceIfChanged($("noshows"), noShowRows(noShows));
+  replaceIfChanged($("notices"), noticeRows(notices));
   fillServices(queues);
+  if (focusKey && !document.activeElement.dataset.focusKey) { // its row was rebuilt or is gone:
+    // focus the same button again, or the heading of its table
+    const again = [...document.querySelectorAll("[data-focus-key]")].find((b) => b.dataset.focusKey === focusKey);
+    focusFirst(again, $(FOCUS_HOMES[focusKey.split(":")[0]]));
+  }
   const alerts = document.querySelectorAll("#devices tr.bad, #queues tr.bad").length;
   const badge = $("alerts");
   badge.className = alerts ? "state-bad" : "state-ok";
