@@ -60,8 +60,10 @@ def check_url(url: str, create: bool = True) -> str:
         raise ExplainedError(f"the database {path} is a folder", f"name a file in it: "
                                f"--db sqlite:///{(path / DB_FILE).resolve()}")
     if path.exists():
-        if not os.access(path, os.R_OK | os.W_OK):
-            raise ExplainedError(f"no permission to read and write the database {path}",
+        # Readable but not writable is a storage fault the host reports and recovers from by
+        # itself (it serves what it has, /healthz says read_only); unreadable is refused here.
+        if not os.access(path, os.R_OK):
+            raise ExplainedError(f"no permission to read the database {path}",
                                    f"check its owner and mode (`ls -l {path}`), or run as the "
                                    "user that owns it")
         return url

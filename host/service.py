@@ -355,7 +355,7 @@ class BranchService:
 
         With PostgreSQL other host processes may have written since our last transaction, so
         their events are applied first (a database round trip: call from a worker thread, or
-        use :meth:`read_async`). A SQLite database has one host process (DESIGN.md section 7):
+        use :meth:`read_async`). A SQLite database has one host process (docs/architecture.md §7):
         memory is up to date and the query runs without I/O.
         """
         if self.store.shared:

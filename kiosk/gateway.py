@@ -203,7 +203,7 @@ class DeviceGateway:
                     reports.append({"device": f"keypad-{k.unit}", "status": "fault",
                                     "detail": fault})
                     continue
-                if k.last_seen is None and not k.failures:
+                if k.last_seen is None and not k.failures and not self.keypad_health[k.unit].tried:
                     continue  # not polled yet: neither ok nor offline (no false fault at start)
                 reports.append({
                     "device": f"keypad-{k.unit}",

@@ -29,6 +29,7 @@ class DeviceHealth:
         self.name = name
         self.fault: str | None = None
         self.failures = 0
+        self.tried = False  # any attempt yet: a device never tried is neither ok nor faulty
         self._first_s, self._most_s, self._clock = first_s, most_s, clock
         self._retry_at = 0.0
 
@@ -39,6 +40,7 @@ class DeviceHealth:
     def attempt(self, action: Callable[[], object]) -> bool:
         """Run ``action`` against the device; False when it raised (the device is then
         faulty and its next try is put off)."""
+        self.tried = True
         try:
             action()
         except Exception as err:  # the device's boundary: whatever its driver raises

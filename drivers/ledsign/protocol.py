@@ -8,8 +8,8 @@ below was checked against two independent implementations, ``alphasignpy`` and m
   EOT``. The checksum is the 16-bit sum of every byte from STX to ETX inclusive, as four upper-case
   ASCII hex digits (manual's worked example: STX "AAHELLO" ETX -> "01FB"). ETX + checksum are
   optional: a packet may end its command with EOT directly.
-* Display positions: 0x20 middle line, 0x22 top line, 0x26 bottom line, 0x30 fill. DESIGN.md and
-  the ``DisplayPosition`` enum of newer alphasignpy call ``&`` (0x26) "fill"; the manual-derived
+* Display positions: 0x20 middle line, 0x22 top line, 0x26 bottom line, 0x30 fill. The
+  ``DisplayPosition`` enum of newer alphasignpy calls ``&`` (0x26) "fill"; the manual-derived
   tables (alphasignpy's own ``command/write_text.py``, msparks' ``positions.py``) say 0x26 is the
   bottom line and 0x30 is fill. We follow the latter.
 * Replies: ACK 0x06 or NAK 0x15 followed by the serial error status register byte (bit 6 always

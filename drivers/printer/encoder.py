@@ -2,7 +2,7 @@
 
 python-escpos builds what it builds correctly (``set``, ASCII text, native QR, cut), on its
 ``Dummy`` backend so the bytes can be measured and tested before any link is touched. Three things
-are written here instead, because python-escpos gets them wrong for us (DESIGN.md section 5):
+are written here instead, because python-escpos gets them wrong for us (docs/architecture.md §5):
 
 * Chinese: python-escpos sends GB18030 with no mode command. ``text`` mode wraps it in
   ``FS &`` ... ``FS .``; ``raster`` mode draws it with Pillow (see :mod:`drivers.printer.raster`).

@@ -315,7 +315,7 @@ class VirtualPrinter:
 
     def _raster(self, command: Command) -> None:
         if self._glyphs:
-            # DESIGN.md: GS v 0 is ignored while text waits in the print buffer.
+            # docs/architecture.md §5: GS v 0 is ignored while text waits in the print buffer.
             self._report(command, "GS v 0 ignored: text is waiting in the print buffer")
             return
         args = command.args

@@ -1,4 +1,4 @@
-"""Who a counter calls next: the call-order rules of DESIGN.md section 4, as a sort key.
+"""Who a counter calls next: the call-order rules of docs/architecture.md §4, as a sort key.
 
 Classes, best first:
 0. put at the front (reinstated no-show, transferred customer), in the order they were put there;

@@ -250,7 +250,7 @@ def _pick(services: Sequence[str], remaining: Mapping[str, int], head: Mapping[s
           at: float, target: str, my_aging: float) -> str | None:
     """What a counter that frees at ``at`` takes: "" for the ticket being estimated, a service
     for the next ticket of that service, None for nothing. Aged tickets first (oldest first),
-    then the counter's services in order of preference (DESIGN.md section 4)."""
+    then the counter's services in order of preference (docs/architecture.md §4)."""
     best: tuple[float, str] | None = None
     first: str | None = None
     for service in services:

@@ -24,7 +24,7 @@ from host.engine import events as ev
 from host.storage import Store
 from host.storage.tables import events as events_table
 
-LONG_WAIT_S = 180  # DESIGN.md section 1: past three minutes, waiting feels twice as long
+LONG_WAIT_S = 180  # docs/architecture.md §1: past three minutes, waiting feels twice as long
 RATING_NAMES = {3: "satisfied", 2: "neutral", 1: "unsatisfied"}
 
 

@@ -67,7 +67,7 @@ class DayProfile:
 
 
 def profile_for(day: date, scale: float = 1.0) -> DayProfile:
-    """The 13th is pension day (DESIGN.md section 1); salary days at the start and end of the
+    """The 13th is pension day (docs/architecture.md §1); salary days at the start and end of the
     month are busier; weekends quieter."""
     factor = 0.6 if day.weekday() >= 5 else 1.0
     last = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)

@@ -1,6 +1,6 @@
 """The customer opinion book (客户意见簿): entries, replies and the same-day reply rule.
 
-A customer who leaves a phone number is called back the same business day (DESIGN.md section 1);
+A customer who leaves a phone number is called back the same business day (docs/architecture.md §1);
 an entry with a phone and no reply after its day is overdue. The phone is personal data: this
 module never logs it, and the API shows it to managers and admins only.
 """

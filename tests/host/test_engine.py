@@ -1,4 +1,4 @@
-"""Queue rules as the branch experiences them (DESIGN.md section 4)."""
+"""Queue rules as the branch experiences them (docs/architecture.md §4)."""
 
 from __future__ import annotations
 

@@ -66,7 +66,9 @@ class Rig:
         return str(r.json()["ticket"]["number"])
 
     def report(self, device: str) -> dict[str, str]:
-        return next(r for r in self.gateway.device_reports() if r["device"] == device)
+        # A keypad not yet polled nor written to is in no report (neither ok nor offline).
+        return next((r for r in self.gateway.device_reports() if r["device"] == device),
+                    {"device": device, "status": "not yet reported"})
 
     def keypad_shows(self, unit: int, text: str) -> bool:
         return bool(self.devices.virtual["keypads"].display_text(unit).strip() == text)

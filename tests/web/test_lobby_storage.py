@@ -36,7 +36,7 @@ def test_lobby_shows_a_deleted_database_and_its_recovery(browser: Browser, tmp_p
         row = lobby.page.locator("#devices tr.bad[data-storage='missing']")
         row.wait_for(timeout=REFRESH_MS)
         assert "数据库文件丢失" in row.inner_text() and "database file missing" in row.inner_text()
-        assert "alerts" in lobby.text("#alerts")
+        assert "1 alert" in lobby.text("#alerts")
 
         folder.mkdir()  # the host writes its data back, and the row goes away
         row.wait_for(state="detached", timeout=REFRESH_MS)
