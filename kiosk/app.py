@@ -227,6 +227,9 @@ class Kiosk:
                 await self.show("ticket")
         except KioskUnavailable as fault:
             self.fault = fault
+            # Only a status read after this fault may bring the home screen back: the last
+            # periodic one can predate it and would say "ready" at once.
+            self.printer_status = None
             await self.show("out_of_service")
         except HostDeclined as err:
             self.message = err.message

@@ -5,7 +5,7 @@ running the host or of the browser showing the page."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -53,7 +53,9 @@ def test_hall_clock_shows_branch_time_in_a_browser_elsewhere(
     shown = hall.text("#clock").strip()
     after = datetime.now(UTC)
     assert hall.page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == BROWSER_ZONE
-    assert shown in {_hhmm(before), _hhmm(after)}, shown
+    # The clock ticks on its own timer, so across a minute boundary it may still show the
+    # minute before; what matters is the zone (hours apart), not that minute.
+    assert shown in {_hhmm(before - timedelta(minutes=1)), _hhmm(before), _hhmm(after)}, shown
     assert hall.real_errors() == []
 
 
