@@ -11,7 +11,7 @@ import errno
 
 BUG = ("this is a bug in branchq: run the same command as `branchq --debug ...` and report "
        "what it prints")
-DB_TODO = ("check the database URL (--db or BRANCHQ_DB_URL) and that the database server is "
+DB_HINT = ("check the database URL (--db or BRANCHQ_DB_URL) and that the database server is "
            "running; `branchq maint db check` tells more")
 
 
@@ -27,9 +27,9 @@ def describe(err: BaseException) -> tuple[str, str]:
     if isinstance(err, OSError):
         return _os_error(err)
     if isinstance(err, StorageError):
-        return _first_line(str(err)), DB_TODO
+        return _first_line(str(err)), DB_HINT
     if type(err).__module__.startswith("sqlalchemy"):
-        return f"database error: {_first_line(str(err))}", DB_TODO
+        return f"database error: {_first_line(str(err))}", DB_HINT
     return f"unexpected {type(err).__name__}: {_first_line(str(err))}", BUG
 
 

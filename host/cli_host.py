@@ -13,7 +13,7 @@ import click
 from host.auth import Role, create_token
 from host.cli import log_to_stderr
 from host.cli_db import url_or_default
-from host.cli_errors import DB_TODO
+from host.cli_errors import DB_HINT
 from host.config import BranchConfig, ConfigError, load_config
 from host.engine import ReplayError
 from host.storage import StorageError, Store
@@ -52,7 +52,7 @@ def open_store(config: BranchConfig, url: str) -> Store:
     except StorageError as err:
         store.close()
         cause = str(err.__cause__ or err).strip().splitlines()[0]
-        raise click.ClickException(f"cannot open the database {url}: {cause}\n  {DB_TODO}") from err
+        raise click.ClickException(f"cannot open the database {url}: {cause}\n  {DB_HINT}") from err
     return store
 
 
