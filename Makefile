@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench screenshots clean
+.PHONY: demo test lint typecheck bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,6 +21,14 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check host kiosk drivers tests bench
+	$(MAKE) typecheck
+
+# mypy reads the package by its installed names (branchq.host, ...): an editable install is an
+# import hook mypy cannot follow, so it reads a tree of links to the folders instead.
+typecheck: $(STAMP)
+	mkdir -p build/typecheck/branchq
+	for d in host kiosk drivers; do ln -sfn ../../../$$d build/typecheck/branchq/$$d; done
+	MYPYPATH=build/typecheck $(VENV)/bin/mypy -p branchq
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

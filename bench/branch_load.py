@@ -25,10 +25,12 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from host.auth import Role
-from host.storage import Store
+from branchq.host.auth import Role
+from branchq.host.storage import Store
 from tests.host.hostproc import DEMO_BRANCH, LOAD_TEST_ENV, HostProcess
 from tests.pg import free_port, start_private_server
 
@@ -124,7 +126,7 @@ def bench(label: str, url: str, workers: int, args: argparse.Namespace, tmp: Pat
         proc = None
     else:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from host.cli import main; main()", "host", "run", "--demo-branch",
+            [*BRANCHQ_COMMAND, "host", "run", "--demo-branch",
              "--db", url, "--port", str(port), "--workers", str(workers)],
             stdout=(tmp / f"{label}.log").open("w"), stderr=subprocess.STDOUT,
             env={**os.environ, **LOAD_TEST_ENV})

@@ -12,16 +12,17 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
 
 REPO = Path(__file__).resolve().parent.parent
 COMMANDS = (["--help"], ["maint", "--help"], ["host", "--help"])
 
 
 def timed(args: list[str], runs: int) -> list[float]:
-    command = [sys.executable, "-c", "from host.cli import main; main()", *args]
+    command = [*BRANCHQ_COMMAND, *args]
     subprocess.run(command, cwd=REPO, capture_output=True, check=True)  # warm-up
     seconds = []
     for _ in range(runs):

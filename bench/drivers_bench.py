@@ -16,9 +16,9 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drivers.printer import PrinterConfig, TicketPrinter  # noqa: E402
-from drivers.printer.config import serial_seconds  # noqa: E402
-from drivers.printer.layout import ticket_layout  # noqa: E402
+from branchq.drivers.printer import PrinterConfig, TicketPrinter  # noqa: E402
+from branchq.drivers.printer.config import serial_seconds  # noqa: E402
+from branchq.drivers.printer.layout import ticket_layout  # noqa: E402
 from tests.drivers.printer_helpers import TICKET  # noqa: E402
 
 BAUD_RATES = (9600, 115200)

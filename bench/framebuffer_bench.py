@@ -7,7 +7,7 @@ import time
 
 from PIL import Image, ImageDraw
 
-from drivers.framebuffer import VirtualFramebuffer
+from branchq.drivers.framebuffer import VirtualFramebuffer
 
 SIZES = [(800, 480), (1280, 800)]
 DEPTHS = [16, 32]

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from host.auth import Role
-from host.storage import Store
+from branchq.host.auth import Role
+from branchq.host.storage import Store
 from tests.host.hostproc import DEMO_BRANCH, LOAD_TEST_ENV, HostProcess
 from tests.pg import start_private_server
 

@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from host.auth import Role
-from kiosk.app import Kiosk
-from kiosk.config import load_kiosk_config
-from kiosk.devices import open_virtual_devices
-from kiosk.hostlink import HostLink
-from kiosk.layout import Panel
-from kiosk.screens import ScreenRenderer
-from kiosk.views import HomeView, ServiceTile, TicketView
+from branchq.host.auth import Role
+from branchq.kiosk.app import Kiosk
+from branchq.kiosk.config import load_kiosk_config
+from branchq.kiosk.devices import open_virtual_devices
+from branchq.kiosk.hostlink import HostLink
+from branchq.kiosk.layout import Panel
+from branchq.kiosk.screens import ScreenRenderer
+from branchq.kiosk.views import HomeView, ServiceTile, TicketView
 from tests.host.hostproc import HostProcess
 
 

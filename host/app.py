@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from host import sdnotify
-from host.api import (
+from branchq.drivers.platform import sdnotify
+from branchq.host.api import (
     branch,
     counters,
     devices,
@@ -27,11 +27,11 @@ from host.api import (
     vip,
     voice,
 )
-from host.auth import TokenVerifier
-from host.config import BranchConfig
-from host.service import BranchService
-from host.storage import Store
-from host.web import pages
+from branchq.host.auth import TokenVerifier
+from branchq.host.config import BranchConfig
+from branchq.host.service import BranchService
+from branchq.host.storage import Store
+from branchq.host.web import pages
 
 
 async def _watchdog(service: BranchService) -> None:
@@ -49,7 +49,7 @@ async def _watchdog(service: BranchService) -> None:
 def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     """Build the app: migrate the database and rebuild the engine from its log now, before
     the server starts, so an event log that does not replay stops the start with
-    :class:`host.engine.ReplayError` (naming the event) rather than a server traceback."""
+    :class:`branchq.host.engine.ReplayError` (naming the event) rather than a server traceback."""
     store = Store(db_url, config.branch.id)
     service = BranchService(config, store)
     service.load()
@@ -96,7 +96,7 @@ def app_from_env() -> FastAPI:
     process builds its own app from ``BRANCHQ_CONFIG`` and ``BRANCHQ_DB_URL``."""
     import os
 
-    from host.config import load_config
+    from branchq.host.config import load_config
 
     return create_app(load_config(os.environ.get("BRANCHQ_CONFIG") or None),
                       os.environ["BRANCHQ_DB_URL"])

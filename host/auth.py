@@ -16,11 +16,13 @@ from enum import StrEnum
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from host.service import utcnow
-from host.storage import StorageError, Store
+from branchq.host.service import utcnow
+from branchq.host.storage import StorageError, Store
 
 TOKEN_PREFIX = "bq_"
 CACHE_SECONDS = 5.0
+#: How long after its cache entry lapsed a credential is still taken while the database is down.
+OUTAGE_GRACE_SECONDS = 600.0
 
 
 class Role(StrEnum):
@@ -90,6 +92,12 @@ class TokenVerifier:
         try:
             row = self._store.find_token(digest)
         except SQLAlchemyError as err:
+            # While the database is away a credential verified before stays good (it could not be
+            # revoked meanwhile either): the lobby and the counters keep reading from memory.
+            with self._lock:
+                known = self._cache.get(digest)
+            if known is not None and known[0] + OUTAGE_GRACE_SECONDS > now:
+                return known[1]
             raise StorageError("cannot check the credential: the database is unreachable") from err
         if row is None:
             return None

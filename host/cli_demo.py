@@ -25,10 +25,11 @@ from typing import IO
 
 import click
 
-from host.auth import Role, create_token, hash_token
-from host.cli_db import DEMO_DIR, check_url, default_url, make_var_dir
-from host.cli_host import check_port_free, load_branch, open_store, uvicorn_config
-from host.storage import Store
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
+from branchq.host.auth import Role, create_token, hash_token
+from branchq.host.cli_db import DEMO_DIR, check_url, default_url, make_var_dir
+from branchq.host.cli_host import check_port_free, load_branch, open_store, uvicorn_config
+from branchq.host.storage import Store
 
 #: The credentials the demo prints, in this order; the kiosk's two are also written to files.
 ROLES = (Role.KIOSK, Role.KEYPAD_GATEWAY, Role.DISPLAY, Role.TELLER, Role.MANAGER,
@@ -96,7 +97,7 @@ def _answers(port: int) -> bool:
 def _credentials(store: Store, folder: Path, reset: bool) -> dict[Role, str]:
     """The demo's tokens: the stored ones that are still valid, new ones for the rest. Any other
     active demo credential (from a reset, or from older demos) is revoked."""
-    from host.service import utcnow
+    from branchq.host.service import utcnow
 
     saved = {} if reset else _read_json(folder / "tokens.json")
     tokens: dict[Role, str] = {}
@@ -123,8 +124,8 @@ def _credentials(store: Store, folder: Path, reset: bool) -> dict[Role, str]:
 def _kiosk_config(host_url: str, var: Path) -> str:
     """The example kiosk config, pointed at this demo's host, state folder and credentials, and
     at the simulated printer's port (``state_dir/sim/printer``), so `branchq maint` finds it."""
-    from kiosk.config import example_kiosk_config_text
-    from kiosk.maint.toml_text import replace_keys
+    from branchq.kiosk.config import example_kiosk_config_text
+    from branchq.kiosk.maint.toml_text import replace_keys
 
     state = var / "kiosk"
     text = replace_keys(example_kiosk_config_text(), "kiosk",
@@ -235,11 +236,11 @@ def demo(port: int, kiosk_port: int, no_kiosk: bool, reset: bool) -> None:
     kiosk = None
     if not no_kiosk:
         kiosk = subprocess.Popen([
-            sys.executable, "-c", "from host.cli import main; main()", "kiosk", "run", "--simulate",
+            *BRANCHQ_COMMAND, "kiosk", "run", "--simulate",
             "--config", str(folder / "kiosk.toml"), "--preview-port", str(kiosk_port)],
             preexec_fn=_die_with_parent)
-    from host.app import create_app
-    from host.serve import serve
+    from branchq.host.app import create_app
+    from branchq.host.serve import serve
 
     try:
         serve(uvicorn_config(create_app(config, url), "127.0.0.1", port))

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from host.auth import Role, create_token
-from host.cli import log_to_stderr
-from host.cli_db import url_or_default
-from host.cli_errors import DB_HINT
-from host.config import BranchConfig, ConfigError, load_config
-from host.engine import ReplayError
-from host.storage import StorageError, Store
+from branchq.drivers.platform.cli import log_to_stderr
+from branchq.drivers.platform.cli_errors import DB_HINT
+from branchq.host.auth import Role, create_token
+from branchq.host.cli_db import url_or_default
+from branchq.host.config import BranchConfig, ConfigError, load_config
+from branchq.host.engine import ReplayError
+from branchq.host.storage import StorageError, Store
 
 if TYPE_CHECKING:
     import uvicorn
@@ -83,7 +83,7 @@ def uvicorn_config(app: Any, bind: str, port: int) -> uvicorn.Config:
     """The server settings of every single-process host (``host run`` and the demo)."""
     import uvicorn
 
-    from host.serving import uvicorn_options
+    from branchq.host.serving import uvicorn_options
 
     return uvicorn.Config(app, host=bind, port=port, **uvicorn_options())
 
@@ -140,16 +140,16 @@ def run(config_path: str | None, demo_branch: bool, db_url: str | None, bind: st
     if workers > 1:
         import uvicorn
 
-        from host.serving import uvicorn_options
+        from branchq.host.serving import uvicorn_options
 
         os.environ["BRANCHQ_DB_URL"] = url
         if config_path:
             os.environ["BRANCHQ_CONFIG"] = config_path
-        uvicorn.run("host.app:app_from_env", factory=True, workers=workers, host=bind, port=port,
+        uvicorn.run("branchq.host.app:app_from_env", factory=True, workers=workers, host=bind, port=port,
                     **uvicorn_options())
         return
-    from host.app import create_app
-    from host.serve import serve
+    from branchq.host.app import create_app
+    from branchq.host.serve import serve
 
     try:
         app = create_app(config, url)
@@ -217,7 +217,7 @@ def token_revoke(config_path: str | None, db_url: str | None, token_id: int) -> 
     Example:
       branchq host token revoke 7
     """
-    from host.service import utcnow
+    from branchq.host.service import utcnow
 
     if not _store(config_path, db_url).revoke_token(token_id, utcnow()):
         raise click.ClickException(f"no active token with id {token_id}\n  "

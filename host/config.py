@@ -14,19 +14,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from branchq.drivers.platform.config import StrictModel
 
 DEFAULT_PATH = Path("/etc/branchq/branch.toml")
 
 
 class ConfigError(Exception):
     """The configuration file is missing, unreadable or invalid; the message says where."""
-
-
-class StrictModel(BaseModel):
-    """A configuration section: unknown keys refused (a typo must not pass silently), frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class BranchInfo(StrictModel):
@@ -153,7 +149,7 @@ def _unique(section: str, field: str, values: list[object]) -> None:
 
 def example_config_text() -> str:
     """The bundled example branch used by the demo and the tests."""
-    return resources.files("host").joinpath("example-branch.toml").read_text(encoding="utf-8")
+    return resources.files("branchq.host").joinpath("example-branch.toml").read_text(encoding="utf-8")
 
 
 def parse_config(text: str, source: str = "branch.toml") -> BranchConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from host.engine.events import Event
+from branchq.host.engine.events import Event
 
 log = logging.getLogger("branchq.hub")
 _MAX_HELD = 500

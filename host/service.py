@@ -22,10 +22,10 @@ from typing import TypeVar
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 
-from host.config import BranchConfig
-from host.engine import EngineError, Event, QueueEngine
-from host.hub import EventHub
-from host.storage import StorageError, StorageMissing, StorageRefused, Store, WriteTransaction
+from branchq.host.config import BranchConfig
+from branchq.host.engine import EngineError, Event, QueueEngine
+from branchq.host.hub import EventHub
+from branchq.host.storage import StorageError, StorageMissing, StorageRefused, Store, WriteTransaction
 
 log = logging.getLogger("branchq.service")
 
@@ -88,7 +88,7 @@ class BranchService:
     # ------------------------------------------------------------------ life cycle
     def load(self) -> None:
         """Migrate the database and rebuild the engine from its log; raises
-        :class:`host.engine.ReplayError` naming the first event that does not replay."""
+        :class:`branchq.host.engine.ReplayError` naming the first event that does not replay."""
         self.store.migrate()
         self._rebuild()
         self._loaded = True

@@ -14,13 +14,13 @@ from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 
-from drivers.printer.status import PrinterStatus
-from drivers.touch.gestures import Tap
-from host import sdnotify
-from kiosk import messages
-from kiosk.config import KioskConfig
-from kiosk.devices import KioskDevices
-from kiosk.flow import (
+from branchq.drivers.platform import sdnotify
+from branchq.drivers.printer.status import PrinterStatus
+from branchq.drivers.touch.gestures import Tap
+from branchq.kiosk import messages
+from branchq.kiosk.config import KioskConfig
+from branchq.kiosk.devices import KioskDevices
+from branchq.kiosk.flow import (
     Guidance,
     HostDeclined,
     IssuedTicket,
@@ -29,13 +29,13 @@ from kiosk.flow import (
     printer_fault,
     wait_words,
 )
-from kiosk.gateway import DeviceGateway
-from kiosk.hostlink import HostError, HostLink
-from kiosk.journal import Journal
-from kiosk.layout import Panel
-from kiosk.messages import CustomerMessage
-from kiosk.screens import Frame, ScreenRenderer
-from kiosk.views import (
+from branchq.kiosk.gateway import DeviceGateway
+from branchq.kiosk.hostlink import HostError, HostLink
+from branchq.kiosk.journal import Journal
+from branchq.kiosk.layout import Panel
+from branchq.kiosk.messages import CustomerMessage
+from branchq.kiosk.screens import Frame, ScreenRenderer
+from branchq.kiosk.views import (
     GreenView,
     HomeView,
     ServiceTile,
@@ -328,7 +328,9 @@ class Kiosk:
 
     def _write_lease_file(self) -> None:
         """``lease.json`` for the technicians' ``branchq maint health``."""
-        data = {k: {"day": b.day, "next": b.next, "end": b.last + 1}
+        # The business day is the branch's (``timezone``), not this machine's: health compares it.
+        zone = {"timezone": self.flow.facts.timezone} if self.flow.facts else {}
+        data = {k: {"day": b.day, "next": b.next, "end": b.last + 1, **zone}
                 for k, b in self.journal.data.leases.items()}
         _atomic_write(self.lease_file, data)
 

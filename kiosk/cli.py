@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from kiosk.config import KioskConfig, KioskConfigError, load_kiosk_config
+from branchq.kiosk.config import KioskConfig, KioskConfigError, load_kiosk_config
 
 log = logging.getLogger("branchq.kiosk")
 
@@ -77,7 +77,7 @@ def card_digest_command(config_path: str | None) -> None:
     Example:
       branchq kiosk card-digest --config /etc/branchq/kiosk.toml < /dev/tty
     """
-    from drivers.cardreader.reader import card_digest
+    from branchq.drivers.cardreader.reader import card_digest
 
     try:
         config = load_kiosk_config(config_path)
@@ -93,9 +93,9 @@ def card_digest_command(config_path: str | None) -> None:
 
 
 async def _main(config: KioskConfig, simulate: bool, preview_port: int) -> None:
-    from kiosk.app import Kiosk
-    from kiosk.devices import open_devices, open_virtual_devices
-    from kiosk.hostlink import HostLink
+    from branchq.kiosk.app import Kiosk
+    from branchq.kiosk.devices import open_devices, open_virtual_devices
+    from branchq.kiosk.hostlink import HostLink
 
     token = (config.read_secret(config.kiosk.token_file, "kiosk token") or b"").decode()
     keypad_secret = config.read_secret(config.kiosk.keypad_token_file, "keypad token")
@@ -113,21 +113,16 @@ async def _main(config: KioskConfig, simulate: bool, preview_port: int) -> None:
         loop.add_signal_handler(sig, app.stop)
     preview = None
     if simulate:
-        import uvicorn
+        from branchq.kiosk.preview import serve_preview
 
-        from kiosk.preview import create_preview
-
-        server = uvicorn.Server(uvicorn.Config(create_preview(app), host="127.0.0.1",
-                                               port=preview_port, log_config=None, access_log=False))
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        preview = asyncio.create_task(server.serve())
+        preview = serve_preview(app, preview_port)
         log.info("kiosk preview: http://127.0.0.1:%d/", preview_port)
     try:
         await app.run()
     finally:
         if preview is not None:
-            server.should_exit = True
-            await preview
+            preview.shutdown()
+            preview.server_close()
         await host.close()
         if keypad_host is not None:
             await keypad_host.close()

@@ -15,12 +15,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from drivers.cardreader.reader import CardReaderConfig
-from drivers.keypad.config import KeypadBusConfig
-from drivers.ledsign.config import SignConfig
-from drivers.printer.config import PrinterConfig
-from drivers.touch.config import TouchConfig
-from host.config import StrictModel
+from branchq.drivers.cardreader.reader import CardReaderConfig
+from branchq.drivers.keypad.config import KeypadBusConfig
+from branchq.drivers.ledsign.config import SignConfig
+from branchq.drivers.platform.config import StrictModel
+from branchq.drivers.printer.config import PrinterConfig
+from branchq.drivers.touch.config import TouchConfig
 
 DEFAULT_PATH = Path("/etc/branchq/kiosk.toml")
 
@@ -132,7 +132,7 @@ def parse_kiosk_config(text: str, source: str = "kiosk.toml") -> KioskConfig:
 
 
 def example_kiosk_config_text() -> str:
-    return resources.files("kiosk").joinpath("example-kiosk.toml").read_text(encoding="utf-8")
+    return resources.files("branchq.kiosk").joinpath("example-kiosk.toml").read_text(encoding="utf-8")
 
 
 def load_kiosk_config(path: str | Path | None) -> KioskConfig:

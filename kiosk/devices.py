@@ -13,14 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from drivers.cardreader.reader import CardReader
-from drivers.evdev_records import EventSource
-from drivers.framebuffer import Framebuffer
-from drivers.keypad.bus import KeypadBus
-from drivers.ledsign.sign import LedSign
-from drivers.printer.driver import TicketPrinter
-from drivers.touch.touchscreen import TouchScreen
-from kiosk.config import KioskConfig
+from branchq.drivers.cardreader.reader import CardReader
+from branchq.drivers.evdev_records import EventSource
+from branchq.drivers.framebuffer import Framebuffer
+from branchq.drivers.keypad.bus import KeypadBus
+from branchq.drivers.ledsign.sign import LedSign
+from branchq.drivers.printer.driver import TicketPrinter
+from branchq.drivers.touch.touchscreen import TouchScreen
+from branchq.kiosk.config import KioskConfig
 
 log = logging.getLogger("branchq.kiosk.devices")
 
@@ -82,13 +82,13 @@ def open_virtual_devices(
 
     Returns the devices and the config rewritten to point at the twins (the same driver code
     paths as on the Pi: only the paths differ)."""
-    from drivers.cardreader.virtual import VirtualScanner
-    from drivers.framebuffer.virtual import VirtualFramebuffer
-    from drivers.keypad.virtual import VirtualKeypadBus
-    from drivers.ledsign.virtual import VirtualSign
-    from drivers.printer.virtual_port import VirtualPrinterPort
-    from drivers.printer.virtual_printer import VirtualPrinter
-    from drivers.touch.virtual import RPI7_FT5X06, VirtualTouchscreen
+    from branchq.drivers.cardreader.virtual import VirtualScanner
+    from branchq.drivers.framebuffer.virtual import VirtualFramebuffer
+    from branchq.drivers.keypad.virtual import VirtualKeypadBus
+    from branchq.drivers.ledsign.virtual import VirtualSign
+    from branchq.drivers.printer.virtual_port import VirtualPrinterPort
+    from branchq.drivers.printer.virtual_printer import VirtualPrinter
+    from branchq.drivers.touch.virtual import RPI7_FT5X06, VirtualTouchscreen
 
     folder = workdir or Path(tempfile.mkdtemp(prefix="branchq-sim-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -100,7 +100,7 @@ def open_virtual_devices(
     backend = config.printer.backend.model_copy(update={"path": port.path}) \
         if config.printer.backend.kind == "serial" else None
     if backend is None:
-        from drivers.printer.config import SerialBackend
+        from branchq.drivers.printer.config import SerialBackend
         backend = SerialBackend(kind="serial", path=port.path)
     printer_config = config.printer.model_copy(update={"backend": backend})
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from drivers.printer.content import GuidanceSlip, Priority, TicketContent
-from drivers.printer.driver import TicketPrinter
-from drivers.printer.errors import PrinterError
-from drivers.printer.status import PrinterStatus
-from kiosk import messages
-from kiosk.hostlink import HostLink, HostRefused, HostUnreachable
-from kiosk.journal import Journal, LeaseBlock, PendingTicket
-from kiosk.messages import CustomerMessage
+from branchq.drivers.printer.content import GuidanceSlip, Priority, TicketContent
+from branchq.drivers.printer.driver import TicketPrinter
+from branchq.drivers.printer.errors import PrinterError
+from branchq.drivers.printer.status import PrinterStatus
+from branchq.kiosk import messages
+from branchq.kiosk.hostlink import HostLink, HostRefused, HostUnreachable
+from branchq.kiosk.journal import Journal, LeaseBlock, PendingTicket
+from branchq.kiosk.messages import CustomerMessage
 
 log = logging.getLogger("branchq.kiosk.flow")
 

@@ -18,14 +18,14 @@ from typing import Any
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
-from drivers.keypad.bus import KeyPress
-from drivers.keypad.registers import Key
-from drivers.ledsign.sign import Call
-from kiosk.config import KioskConfig
-from kiosk.devices import KioskDevices
-from kiosk.hostlink import HostError, HostLink
-from kiosk.journal import Journal
-from kiosk.supervisor import DeviceHealth
+from branchq.drivers.keypad.bus import KeyPress
+from branchq.drivers.keypad.registers import Key
+from branchq.drivers.ledsign.sign import Call
+from branchq.kiosk.config import KioskConfig
+from branchq.kiosk.devices import KioskDevices
+from branchq.kiosk.hostlink import HostError, HostLink
+from branchq.kiosk.journal import Journal
+from branchq.kiosk.supervisor import DeviceHealth
 
 log = logging.getLogger("branchq.kiosk.gateway")
 

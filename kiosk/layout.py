@@ -1,7 +1,7 @@
 """Where everything goes on every kiosk screen: one pure function from (view, language, panel,
 page) to touch targets and labels with their rectangles.
 
-The renderer (:mod:`kiosk.screens`) draws exactly this :class:`Layout` and the tap handler hits
+The renderer (:mod:`branchq.kiosk.screens`) draws exactly this :class:`Layout` and the tap handler hits
 exactly its targets, so what the customer sees is what a tap does. Text is measured with the
 real font and shrunk or wrapped to fit its box; touch targets are at least 15 mm on the panel;
 when the services do not fit, the grid shows pages with "previous" and "next" buttons. The
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from PIL import ImageFont
 
-from drivers.printer.textwrap_cjk import wrap
-from kiosk.views import GreenView, HomeView, MessageView, ServiceTile, TicketView, View
+from branchq.drivers.printer.textwrap_cjk import wrap
+from branchq.kiosk.views import GreenView, HomeView, MessageView, ServiceTile, TicketView, View
 
 log = logging.getLogger("branchq.kiosk.layout")
 

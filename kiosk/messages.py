@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drivers.printer.status import Fault
+from branchq.drivers.printer.status import Fault
 
 
 @dataclass(frozen=True)

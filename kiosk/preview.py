@@ -8,14 +8,19 @@ Only for ``branchq kiosk run --simulate``; it never runs on a real kiosk.
 from __future__ import annotations
 
 import io
-from typing import Annotated, Literal
+import json
+import logging
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Response
-from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from drivers.keypad.registers import Key
-from kiosk.app import Kiosk
+from branchq.drivers.keypad.registers import Key
+from branchq.kiosk.app import Kiosk
+
+log = logging.getLogger(__name__)
 
 
 class TapRequest(BaseModel):
@@ -41,38 +46,49 @@ class KeypadPress(BaseModel):
                  "satisfaction_1", "satisfaction_2", "satisfaction_3"]
 
 
-def _png(image: object) -> Response:
+#: What a route answers: status, content type, body.
+Answer = tuple[int, str, bytes]
+NO_CONTENT: Answer = (204, "text/plain", b"")
+
+
+def _png(image: Any) -> Answer:
     buffer = io.BytesIO()
-    image.save(buffer, "PNG")  # type: ignore[attr-defined]
-    return Response(buffer.getvalue(), media_type="image/png")
+    image.save(buffer, "PNG")
+    return 200, "image/png", buffer.getvalue()
 
 
-def create_preview(kiosk: Kiosk) -> FastAPI:
-    virtual = kiosk.devices.virtual
-    app = FastAPI(title="branchq kiosk preview", docs_url=None, redoc_url=None)
-    width, height = kiosk.config.screen.width, kiosk.config.screen.height
+def _json(data: object) -> Answer:
+    return 200, "application/json", json.dumps(data, ensure_ascii=False).encode("utf-8")
 
-    @app.get("/", response_class=HTMLResponse)
-    def page() -> str:
-        return _PAGE.replace("{W}", str(width)).replace("{H}", str(height))
 
-    @app.get("/screen.png")
-    def screen() -> Response:
-        return _png(virtual["framebuffer"].snapshot())
+class Preview:
+    """The preview's routes: a table from (method, path) to a function of the request body.
 
-    @app.get("/paper.png")
-    def paper() -> Response:
-        return _png(virtual["printer"].render())
+    Served by the standard library's threaded HTTP server: the simulated kiosk needs no web
+    framework, so a kiosk install (``branchq[kiosk]``) has none."""
 
-    @app.post("/tap", status_code=204)
-    def tap(body: TapRequest) -> Response:
-        # Screen pixels to raw panel units of the virtual 800x480 panel.
-        touch = virtual["touch"]
-        touch.tap(round(body.x * 799 / max(1, width - 1)), round(body.y * 479 / max(1, height - 1)))
-        return Response(status_code=204)
+    def __init__(self, kiosk: Kiosk) -> None:
+        self.kiosk = kiosk
+        self.virtual = kiosk.devices.virtual
+        self.width, self.height = kiosk.config.screen.width, kiosk.config.screen.height
+        self.routes: dict[tuple[str, str], Callable[[bytes], Answer]] = {
+            ("GET", "/"): self.page,
+            ("GET", "/screen.png"): lambda _: _png(self.virtual["framebuffer"].snapshot()),
+            ("GET", "/paper.png"): lambda _: _png(self.virtual["printer"].render()),
+            ("GET", "/state"): lambda _: _json(self.state()),
+            ("POST", "/tap"): self.tap,
+            ("POST", "/sim/printer"): self.printer_faults,
+            ("POST", "/sim/paper/tear"): self.tear,
+            ("POST", "/sim/card"): self.swipe,
+            ("POST", "/sim/keypad"): self.press,
+        }
 
-    @app.get("/state")
-    def state() -> dict[str, object]:
+    def page(self, _: bytes) -> Answer:
+        html = _PAGE.replace("{W}", str(self.width)).replace("{H}", str(self.height))
+        return 200, "text/html; charset=utf-8", html.encode("utf-8")
+
+    def state(self) -> dict[str, object]:
+        kiosk, virtual = self.kiosk, self.virtual
         sign = virtual.get("ledsign")
         keypads = virtual.get("keypads")
         layout = kiosk.frame.layout if kiosk.frame else None
@@ -88,30 +104,72 @@ def create_preview(kiosk: Kiosk) -> FastAPI:
             "unsettled": len(kiosk.journal.unsettled()),
         }
 
-    @app.post("/sim/printer", status_code=204)
-    def printer_faults(body: PrinterFaults) -> Response:
-        printer = virtual["printer"]
+    def tap(self, body: bytes) -> Answer:
+        request = TapRequest.model_validate_json(body)
+        # Screen pixels to raw panel units of the virtual 800x480 panel.
+        self.virtual["touch"].tap(round(request.x * 799 / max(1, self.width - 1)),
+                                  round(request.y * 479 / max(1, self.height - 1)))
+        return NO_CONTENT
+
+    def printer_faults(self, body: bytes) -> Answer:
+        faults = PrinterFaults.model_validate_json(body)
+        printer = self.virtual["printer"]
         printer.recover()
-        for name, value in body.model_dump().items():
+        for name, value in faults.model_dump().items():
             setattr(printer, name, value)
-        return Response(status_code=204)
+        return NO_CONTENT
 
-    @app.post("/sim/paper/tear", status_code=204)
-    def tear() -> Response:
-        virtual["printer"].tear_off()
-        return Response(status_code=204)
+    def tear(self, _: bytes) -> Answer:
+        self.virtual["printer"].tear_off()
+        return NO_CONTENT
 
-    @app.post("/sim/card", status_code=204)
-    def swipe(body: CardSwipe) -> Response:
-        virtual["cardreader"].swipe(body.pan)
-        return Response(status_code=204)
+    def swipe(self, body: bytes) -> Answer:
+        self.virtual["cardreader"].swipe(CardSwipe.model_validate_json(body).pan)
+        return NO_CONTENT
 
-    @app.post("/sim/keypad", status_code=204)
-    def press(body: KeypadPress) -> Response:
-        virtual["keypads"].press(body.unit, Key(body.key))
-        return Response(status_code=204)
+    def press(self, body: bytes) -> Answer:
+        request = KeypadPress.model_validate_json(body)
+        self.virtual["keypads"].press(request.unit, Key(request.key))
+        return NO_CONTENT
 
-    return app
+    def answer(self, method: str, path: str, body: bytes) -> Answer:
+        route = self.routes.get((method, path.split("?", 1)[0]))
+        if route is None:
+            return 404, "text/plain; charset=utf-8", b"no such page"
+        try:
+            return route(body)
+        except ValidationError as err:
+            return 422, "application/json", err.json(include_url=False).encode("utf-8")
+
+
+def serve_preview(kiosk: Kiosk, port: int) -> ThreadingHTTPServer:
+    """Serve the preview on 127.0.0.1:``port`` in a daemon thread; ``shutdown()`` stops it."""
+    preview = Preview(kiosk)
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self, method: str) -> None:
+            length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024)
+            status, kind, body = preview.answer(method, self.path, self.rfile.read(length))
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # the standard library names it so
+            self._reply("GET")
+
+        def do_POST(self) -> None:
+            self._reply("POST")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("preview: " + format, *args)
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="kiosk-preview", daemon=True).start()
+    return server
 
 
 _PAGE = """<!doctype html>

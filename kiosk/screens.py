@@ -1,4 +1,4 @@
-"""Kiosk screens drawn with Pillow from their :class:`~kiosk.layout.Layout`.
+"""Kiosk screens drawn with Pillow from their :class:`~branchq.kiosk.layout.Layout`.
 
 A :class:`Frame` is the image for the framebuffer together with the layout it was drawn from, so
 a tap is looked up in the very rectangles that were drawn. Nothing here talks to a device or the
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from kiosk.layout import WHITE, Label, Layout, Panel, Typesetter, layout_screen
-from kiosk.views import View
+from branchq.kiosk.layout import WHITE, Label, Layout, Panel, Typesetter, layout_screen
+from branchq.kiosk.views import View
 
 
 @dataclass

@@ -1,13 +1,13 @@
 """What each kiosk screen shows, as plain data: no geometry, no pixels, no devices.
 
-:mod:`kiosk.layout` turns a view into rectangles; :mod:`kiosk.screens` draws them.
+:mod:`branchq.kiosk.layout` turns a view into rectangles; :mod:`branchq.kiosk.screens` draws them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.messages import CustomerMessage, staff_line
+from branchq.kiosk.messages import CustomerMessage, staff_line
 
 Text = tuple[str, str]  # (Chinese, English)
 

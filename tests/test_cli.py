@@ -13,21 +13,20 @@ import click
 import pytest
 from websockets.sync.client import connect
 
-from host.auth import Role
-from host.cli import LAZY_GROUPS
-from host.storage import Store
-from kiosk.maint.cli import COMMANDS
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND, LAZY_GROUPS
+from branchq.host.auth import Role
+from branchq.host.storage import Store
+from branchq.kiosk.maint.cli import COMMANDS
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 from tests.pg import free_port
 
-ENTRY = [sys.executable, "-c", "from host.cli import main; main()"]
 #: What listing the commands must not import (each adds tenths of a second to `branchq --help`).
 HEAVY = ("fastapi", "sqlalchemy", "uvicorn", "PIL", "numpy", "escpos", "pydantic", "httpx",
-         "host.auth", "kiosk.config", "drivers")
+         "branchq.host.auth", "branchq.kiosk.config", "branchq.drivers.printer")
 
 
 def branchq(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*ENTRY, *args], capture_output=True, text=True, timeout=60, cwd=cwd,
+    return subprocess.run([*BRANCHQ_COMMAND, *args], capture_output=True, text=True, timeout=60, cwd=cwd,
                           env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
 
 
@@ -41,7 +40,8 @@ def test_branchq_help_lists_groups_with_examples() -> None:
 @pytest.mark.parametrize("args", [["--help"], ["maint", "--help"]])
 def test_help_imports_no_heavy_module(args: list[str]) -> None:
     """`branchq --help` stays fast: listing the commands imports none of them."""
-    probe = ("import sys\nfrom host.cli import main\nsys.argv = ['branchq', *sys.argv[1:]]\n"
+    probe = ("import sys\nfrom branchq.drivers.platform.cli import main\n"
+             "sys.argv = ['branchq', *sys.argv[1:]]\n"
              "try:\n    main()\nexcept SystemExit:\n    pass\n"
              "print('MODULES', *sorted(sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,

@@ -2,7 +2,7 @@
 
 import serial
 
-from drivers.serial_pty import open_pty_pair
+from branchq.drivers.serial_pty import open_pty_pair
 
 
 def test_bytes_cross_the_pty_unchanged_both_ways() -> None:

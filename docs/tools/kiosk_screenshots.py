@@ -16,15 +16,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from the Makefile: the repository's packages
 
-from drivers.printer import PrinterConfig, Priority, TicketContent, TicketPrinter  # noqa: E402
-from drivers.printer.layout import ticket_layout  # noqa: E402
-from drivers.printer.virtual_printer import VirtualPrinter  # noqa: E402
-from host.insight.wait_text import describe_wait  # noqa: E402
-from kiosk.config import load_kiosk_config  # noqa: E402
-from kiosk.layout import SUPPORTED_PANELS  # noqa: E402
-from kiosk.messages import message  # noqa: E402
-from kiosk.screens import ScreenRenderer  # noqa: E402
-from kiosk.views import (  # noqa: E402
+from branchq.drivers.printer import PrinterConfig, Priority, TicketContent, TicketPrinter  # noqa: E402
+from branchq.drivers.printer.layout import ticket_layout  # noqa: E402
+from branchq.drivers.printer.virtual_printer import VirtualPrinter  # noqa: E402
+from branchq.host.insight.wait_text import describe_wait  # noqa: E402
+from branchq.kiosk.config import load_kiosk_config  # noqa: E402
+from branchq.kiosk.layout import SUPPORTED_PANELS  # noqa: E402
+from branchq.kiosk.messages import message  # noqa: E402
+from branchq.kiosk.screens import ScreenRenderer  # noqa: E402
+from branchq.kiosk.views import (  # noqa: E402
     GreenView,
     HomeView,
     ServiceTile,

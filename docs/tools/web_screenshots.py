@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from the Makefile: the reposito
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from host.storage import Store  # noqa: E402
+from branchq.host.storage import Store  # noqa: E402
 from tests.host.hostproc import DEMO_BRANCH, HostProcess  # noqa: E402
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.web.screens import PAGES, SIZES, STEADY, Screen, busy_branch, wait_loaded  # noqa: E402

@@ -28,7 +28,7 @@ from pymodbus import FramerType
 from pymodbus.server import ModbusSerialServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from drivers.serial_pty import PtyPair, open_pty_pair
+from branchq.drivers.serial_pty import PtyPair, open_pty_pair
 
 from .events import COUNTER_MODULO
 from .registers import BRANCHQ_V1, Key, KeypadModel, decode_display, encode_display

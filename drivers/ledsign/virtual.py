@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.serial_pty import PtyPair, open_pty_pair
+from branchq.drivers.serial_pty import PtyPair, open_pty_pair
 
 from . import protocol
 

@@ -2,13 +2,13 @@
 
 Public API: :class:`TicketPrinter` built from a :class:`PrinterConfig`; content dataclasses
 :class:`TicketContent`, :class:`GuidanceSlip`; :class:`PrinterStatus`; the :class:`PrinterError`
-family. The virtual printer lives in :mod:`drivers.printer.virtual` (imported on demand).
+family. The virtual printer lives in :mod:`branchq.drivers.printer.virtual` (imported on demand).
 """
 
-from drivers.printer.config import PrinterConfig
-from drivers.printer.content import GuidanceSlip, Priority, TicketContent
-from drivers.printer.driver import TicketPrinter
-from drivers.printer.errors import (
+from branchq.drivers.printer.config import PrinterConfig
+from branchq.drivers.printer.content import GuidanceSlip, Priority, TicketContent
+from branchq.drivers.printer.driver import TicketPrinter
+from branchq.drivers.printer.errors import (
     CoverOpen,
     PaperOut,
     PrinterConfigError,
@@ -16,7 +16,7 @@ from drivers.printer.errors import (
     PrinterFault,
     PrinterOffline,
 )
-from drivers.printer.status import PrinterStatus
+from branchq.drivers.printer.status import PrinterStatus
 
 __all__ = [
     "CoverOpen",

@@ -13,7 +13,7 @@ from escpos.capabilities import CAPABILITIES
 from PIL import ImageFont
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from drivers.printer.errors import PrinterConfigError
+from branchq.drivers.printer.errors import PrinterConfigError
 
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 

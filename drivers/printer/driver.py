@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Sequence
 
-from drivers.printer.config import PrinterConfig
-from drivers.printer.content import GuidanceSlip, TicketContent
-from drivers.printer.encoder import TicketEncoder
-from drivers.printer.errors import (
+from branchq.drivers.printer.config import PrinterConfig
+from branchq.drivers.printer.content import GuidanceSlip, TicketContent
+from branchq.drivers.printer.encoder import TicketEncoder
+from branchq.drivers.printer.errors import (
     CoverOpen,
     PaperOut,
     PrinterError,
@@ -24,8 +24,8 @@ from drivers.printer.errors import (
     PrinterOffline,
     TransportError,
 )
-from drivers.printer.layout import Element, guidance_slip_layout, ticket_layout
-from drivers.printer.status import (
+from branchq.drivers.printer.layout import Element, guidance_slip_layout, ticket_layout
+from branchq.drivers.printer.status import (
     TRANSMIT_PAPER_STATUS,
     UNVERIFIED,
     Fault,
@@ -37,7 +37,7 @@ from drivers.printer.status import (
     pick_status_byte,
     reports_error,
 )
-from drivers.printer.transport import Transport, make_transport
+from branchq.drivers.printer.transport import Transport, make_transport
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ python-escpos builds what it builds correctly (``set``, ASCII text, native QR, c
 are written here instead, because python-escpos gets them wrong for us (docs/architecture.md §5):
 
 * Chinese: python-escpos sends GB18030 with no mode command. ``text`` mode wraps it in
-  ``FS &`` ... ``FS .``; ``raster`` mode draws it with Pillow (see :mod:`drivers.printer.raster`).
+  ``FS &`` ... ``FS .``; ``raster`` mode draws it with Pillow (see :mod:`branchq.drivers.printer.raster`).
 * Raster images: python-escpos ``image()`` prints to stdout for profiles without a pixel width and
   refuses images wider than the profile; we size images to the configured paper ourselves.
 * No cutter: we feed instead of cutting, based on ``has_cutter``, not on whatever the profile says.
@@ -19,10 +19,10 @@ from dataclasses import replace
 from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 
-from drivers.printer.config import PrinterConfig
-from drivers.printer.layout import DOTS_PER_COLUMN, Element, Line, QrCode, Rule
-from drivers.printer.raster import RasterLine, raster_command, render_band, text_width
-from drivers.printer.textwrap_cjk import cells, is_plain_ascii, wrap
+from branchq.drivers.printer.config import PrinterConfig
+from branchq.drivers.printer.layout import DOTS_PER_COLUMN, Element, Line, QrCode, Rule
+from branchq.drivers.printer.raster import RasterLine, raster_command, render_band, text_width
+from branchq.drivers.printer.textwrap_cjk import cells, is_plain_ascii, wrap
 
 INIT = b"\x1b@"
 KANJI_ON = b"\x1c&"  # FS &

@@ -7,7 +7,7 @@ that catches :class:`PrinterError` knows the ticket was *not* printed and must n
 
 from __future__ import annotations
 
-from drivers.printer.status import Fault
+from branchq.drivers.printer.status import Fault
 
 
 class TransportError(Exception):

@@ -1,6 +1,6 @@
 """Where things go on a ticket or a guidance slip, independent of how the bytes are made.
 
-The layout is a list of elements; :mod:`drivers.printer.encoder` turns it into ESC/POS for the
+The layout is a list of elements; :mod:`branchq.drivers.printer.encoder` turns it into ESC/POS for the
 configured Chinese mode. Keeping the two apart lets the raster and text modes print the same slip.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from drivers.printer.content import GuidanceSlip, Priority, TicketContent
+from branchq.drivers.printer.content import GuidanceSlip, Priority, TicketContent
 
 #: Font A is 12 dots wide: columns of normal-size text across the paper.
 DOTS_PER_COLUMN = 12

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from drivers.printer.raster import BASE_DOTS, bold_stroke
+from branchq.drivers.printer.raster import BASE_DOTS, bold_stroke
 
 CHARSET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: Largest share of differing dots (per inked dot drawn) for a character to count as read.

@@ -20,14 +20,14 @@ import serial
 from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import File, Network, Serial, Usb
 
-from drivers.printer.config import (
+from branchq.drivers.printer.config import (
     Backend,
     FileBackend,
     NetworkBackend,
     SerialBackend,
     UsbBackend,
 )
-from drivers.printer.errors import TransportError
+from branchq.drivers.printer.errors import TransportError
 
 wire_log = logging.getLogger("branchq.wire.printer")
 

@@ -14,8 +14,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from drivers.printer.virtual_printer import VirtualPrinter
-from drivers.serial_pty import PtyPair, open_pty_pair
+from branchq.drivers.printer.virtual_printer import VirtualPrinter
+from branchq.drivers.serial_pty import PtyPair, open_pty_pair
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ import numpy as np
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from drivers.printer.config import DEFAULT_FONT, DOTS_FOR_PAPER_MM
-from drivers.printer.escpos_stream import Command, EscposStreamParser
-from drivers.printer.paper_reader import read_lines
-from drivers.printer.raster import cjk_font
-from drivers.printer.textwrap_cjk import cells
+from branchq.drivers.printer.config import DEFAULT_FONT, DOTS_FOR_PAPER_MM
+from branchq.drivers.printer.escpos_stream import Command, EscposStreamParser
+from branchq.drivers.printer.paper_reader import read_lines
+from branchq.drivers.printer.raster import cjk_font
+from branchq.drivers.printer.textwrap_cjk import cells
 
 log = logging.getLogger(__name__)
 

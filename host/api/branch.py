@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from host.api.deps import KioskDep, Observer, ServiceDep
-from host.api.schemas import BranchPublic, LeaseCreate, LeasePublic, ServicePublic
-from host.engine.events import NUMBERS_LEASED
+from branchq.host.api.deps import KioskDep, Observer, ServiceDep
+from branchq.host.api.schemas import BranchPublic, LeaseCreate, LeasePublic, ServicePublic
+from branchq.host.engine.events import NUMBERS_LEASED
 
 router = APIRouter(prefix="/api/v1", tags=["branch"])
 

@@ -6,20 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
 
-from host.api import views
-from host.api.deps import CounterActor, Observer, ServiceDep
-from host.api.events import PUBLIC_SCREENS
-from host.api.schemas import (
+from branchq.host.api import views
+from branchq.host.api.deps import CounterActor, Observer, ServiceDep
+from branchq.host.api.events import PUBLIC_SCREENS
+from branchq.host.api.schemas import (
     CallTicketRequest,
     CounterActionResult,
     CounterPublic,
     RatingRequest,
     TransferRequest,
 )
-from host.auth import Principal
-from host.engine import Event, NotFound, QueueEngine
-from host.engine.events import TICKET_CALLED
-from host.service import BranchService, Command
+from branchq.host.auth import Principal
+from branchq.host.engine import Event, NotFound, QueueEngine
+from branchq.host.engine.events import TICKET_CALLED
+from branchq.host.service import BranchService, Command
 
 router = APIRouter(prefix="/api/v1/counters", tags=["counters"])
 

@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
-from host.auth import Principal, Role, TokenVerifier
-from host.service import BranchService
+from branchq.host.auth import Principal, Role, TokenVerifier
+from branchq.host.service import BranchService
 
 
 async def get_service(request: Request) -> BranchService:

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Response
 
-from host.api.deps import KioskDep, Observer, ServiceDep
-from host.api.schemas import DevicePublic, HeartbeatCreate
-from host.engine import QueueEngine
+from branchq.host.api.deps import KioskDep, Observer, ServiceDep
+from branchq.host.api.schemas import DevicePublic, HeartbeatCreate
+from branchq.host.engine import QueueEngine
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 

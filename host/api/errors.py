@@ -10,9 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from host.engine import EngineError, InvalidState, NotFound, UnknownService
-from host.service import CommandFailed
-from host.storage import (
+from branchq.host.engine import EngineError, InvalidState, NotFound, UnknownService
+from branchq.host.service import CommandFailed
+from branchq.host.storage import (
     StorageError,
     StorageFull,
     StorageMissing,

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from host.auth import Principal, Role, TokenVerifier
-from host.engine import Event
-from host.service import BranchService
-from host.storage import StorageError
+from branchq.host.auth import Principal, Role, TokenVerifier
+from branchq.host.engine import Event
+from branchq.host.service import BranchService
+from branchq.host.storage import StorageError
 
 log = logging.getLogger("branchq.api.events")
 router = APIRouter(tags=["events"])

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from host.api import views
-from host.api.deps import Monitor, ServiceDep
-from host.engine import QueueEngine
-from host.storage import StorageError
+from branchq.host.api import views
+from branchq.host.api.deps import Monitor, ServiceDep
+from branchq.host.engine import QueueEngine
+from branchq.host.storage import StorageError
 
 router = APIRouter(tags=["health"])
 

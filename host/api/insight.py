@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
-from host.api.dates import DAY_PATTERN, MONTH_PATTERN, parse_day, parse_month
-from host.api.deps import ServiceDep, Supervisor
-from host.insight import charts, reports, staffing
-from host.insight.staffing import Advice
+from branchq.host.api.dates import DAY_PATTERN, MONTH_PATTERN, parse_day, parse_month
+from branchq.host.api.deps import ServiceDep, Supervisor
+from branchq.host.insight import charts, reports, staffing
+from branchq.host.insight.staffing import Advice
 
 router = APIRouter(prefix="/api/v1", tags=["insight"])
 

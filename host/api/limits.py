@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from host.api.errors import error_response
-from host.api.events import presented_token
-from host.auth import Role, TokenVerifier, hash_token
+from branchq.host.api.errors import error_response
+from branchq.host.api.events import presented_token
+from branchq.host.auth import Role, TokenVerifier, hash_token
 
 _TICKETS_PATH = "/api/v1/tickets"
 _MAX_TRACKED = 10_000  # kiosks or client addresses kept in memory before the oldest are dropped

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from host.api.deps import Observer, ServiceDep
+from branchq.host.api.deps import Observer, ServiceDep
 
 router = APIRouter(prefix="/api/v1", tags=["me"])
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from host.api.deps import Observer, ServiceDep, Supervisor
-from host.api.schemas import NoticeCreate, NoticePublic
-from host.engine import QueueEngine
+from branchq.host.api.deps import Observer, ServiceDep, Supervisor
+from branchq.host.api.schemas import NoticeCreate, NoticePublic
+from branchq.host.engine import QueueEngine
 
 router = APIRouter(prefix="/api/v1/notices", tags=["notices"])
 

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from host.api.dates import MONTH_PATTERN, parse_month
-from host.api.deps import ServiceDep, Supervisor
-from host.engine import NotFound
-from host.storage.opinions import Opinion, OpinionBook
+from branchq.host.api.dates import MONTH_PATTERN, parse_month
+from branchq.host.api.deps import ServiceDep, Supervisor
+from branchq.host.engine import NotFound
+from branchq.host.storage.opinions import Opinion, OpinionBook
 
 router = APIRouter(prefix="/api/v1/opinions", tags=["opinions"])
 

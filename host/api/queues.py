@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from host.api import views
-from host.api.deps import EquipmentEditor, Observer, ServiceDep
-from host.api.schemas import EquipmentPublic, EquipmentUpdate, QueuePublic
+from branchq.host.api import views
+from branchq.host.api.deps import EquipmentEditor, Observer, ServiceDep
+from branchq.host.api.schemas import EquipmentPublic, EquipmentUpdate, QueuePublic
 
 router = APIRouter(prefix="/api/v1", tags=["queues"])
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from host.engine import Priority
+from branchq.host.engine import Priority
 
 ServiceKey = Annotated[str, Field(min_length=1, max_length=32, examples=["cash"])]
 
@@ -109,7 +109,7 @@ class BranchPublic(BaseModel):
 
 class WaitPublic(BaseModel):
     """People ahead, the estimate and their wording, made only by
-    :func:`host.insight.wait_text.describe_wait`: every surface shows these very strings."""
+    :func:`branchq.host.insight.wait_text.describe_wait`: every surface shows these very strings."""
 
     ahead: int
     estimate_s: int | None

@@ -10,17 +10,17 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
-from host.api import views
-from host.api.deps import Issuer, KioskDep, ServiceDep, Staff, Supervisor
-from host.api.schemas import (
+from branchq.host.api import views
+from branchq.host.api.deps import Issuer, KioskDep, ServiceDep, Staff, Supervisor
+from branchq.host.api.schemas import (
     GuidancePublic,
     OfflineTicketCreate,
     TicketCreate,
     TicketPublic,
     VoidRequest,
 )
-from host.auth import Principal, Role
-from host.engine import (
+from branchq.host.auth import Principal, Role
+from branchq.host.engine import (
     Event,
     InvalidState,
     NotFound,
@@ -29,8 +29,8 @@ from host.engine import (
     Ticket,
     TicketStatus,
 )
-from host.engine.events import GUIDANCE_GIVEN, TICKET_ISSUED
-from host.ticket_ids import new_ticket_id
+from branchq.host.engine.events import GUIDANCE_GIVEN, TICKET_ISSUED
+from branchq.host.ticket_ids import new_ticket_id
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 

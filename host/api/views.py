@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from host.api.schemas import (
+from branchq.host.api.schemas import (
     CounterPublic,
     EquipmentPublic,
     QueuePublic,
@@ -14,10 +14,10 @@ from host.api.schemas import (
     TicketPublic,
     WaitPublic,
 )
-from host.config import BranchConfig
-from host.engine import QueueEngine, Ticket, TicketStatus
-from host.engine.model import CounterState, EquipmentState
-from host.insight.wait_text import describe_wait
+from branchq.host.config import BranchConfig
+from branchq.host.engine import QueueEngine, Ticket, TicketStatus
+from branchq.host.engine.model import CounterState, EquipmentState
+from branchq.host.insight.wait_text import describe_wait
 
 # A ticket in these states still waits for its call (a printing one is about to).
 _WAITING = (TicketStatus.WAITING, TicketStatus.PRINTING)

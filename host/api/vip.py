@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from host.api.deps import KioskDep, ServiceDep, Supervisor
-from host.api.schemas import VipCard, VipCheck
+from branchq.host.api.deps import KioskDep, ServiceDep, Supervisor
+from branchq.host.api.schemas import VipCard, VipCheck
 
 router = APIRouter(prefix="/api/v1/vip-cards", tags=["vip"])
 

@@ -1,4 +1,4 @@
-"""Spoken call announcements for hall screens (WAV rendered on the host, see ``host.voice``)."""
+"""Spoken call announcements for hall screens (WAV rendered on the host, see ``branchq.host.voice``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from host.api.deps import require
-from host.auth import Principal, Role
-from host.voice import (
+from branchq.host.api.deps import require
+from branchq.host.auth import Principal, Role
+from branchq.host.voice import (
     COUNTER_MAX,
     COUNTER_MIN,
     NUMBER_PATTERN,

@@ -1,9 +1,9 @@
-"""The queue engine: pure Python, no I/O. See :mod:`host.engine.engine`."""
+"""The queue engine: pure Python, no I/O. See :mod:`branchq.host.engine.engine`."""
 
-from host.engine.engine import QueueEngine, format_number
-from host.engine.errors import EngineError, InvalidState, NotFound, ReplayError, UnknownService
-from host.engine.events import Event
-from host.engine.model import Priority, Ticket, TicketStatus
+from branchq.host.engine.engine import QueueEngine, format_number
+from branchq.host.engine.errors import EngineError, InvalidState, NotFound, ReplayError, UnknownService
+from branchq.host.engine.events import Event
+from branchq.host.engine.model import Priority, Ticket, TicketStatus
 
 __all__ = [
     "EngineError", "Event", "InvalidState", "NotFound", "Priority", "QueueEngine", "ReplayError",

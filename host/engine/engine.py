@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from host.config import BranchConfig, ServiceConfig
-from host.engine import events as ev
-from host.engine.errors import InvalidState, NotFound, ReplayError, UnknownService
-from host.engine.events import Event
-from host.engine.leases import Lease, LeaseBook
-from host.engine.model import (
+from branchq.host.config import BranchConfig, ServiceConfig
+from branchq.host.engine import events as ev
+from branchq.host.engine.errors import InvalidState, NotFound, ReplayError, UnknownService
+from branchq.host.engine.events import Event
+from branchq.host.engine.leases import Lease, LeaseBook
+from branchq.host.engine.model import (
     CounterState,
     DeviceState,
     EquipmentState,
@@ -27,12 +27,12 @@ from host.engine.model import (
     Ticket,
     TicketStatus,
 )
-from host.engine.ordering import call_key
-from host.engine.queues import ServiceQueue
-from host.engine.tally import DayTally
+from branchq.host.engine.ordering import call_key
+from branchq.host.engine.queues import ServiceQueue
+from branchq.host.engine.tally import DayTally
 
 if TYPE_CHECKING:
-    from host.insight.estimate import Pace
+    from branchq.host.insight.estimate import Pace
 
 
 def format_number(prefix: str, number: int) -> str:
@@ -363,7 +363,7 @@ class QueueEngine:
         (None: a ticket about to be issued)."""
         # The model lives with the other lobby-intelligence code (imported here, not at the top,
         # so that this method stays the engine's only tie to it); see host/insight/estimate.py.
-        from host.insight.estimate import (
+        from branchq.host.insight.estimate import (
             MAX_STEPS,
             AgingTimes,
             CounterView,
@@ -412,7 +412,7 @@ class QueueEngine:
         return math.ceil(wait)
 
     def _fresh_pace(self, service: str, ahead: int, now: datetime | None) -> Pace | None:
-        """The :class:`host.insight.estimate.Pace` of ``service`` if nothing but new tickets
+        """The :class:`branchq.host.insight.estimate.Pace` of ``service`` if nothing but new tickets
         happened since it was found, less than PACE_FRESH ago: then a long queue's estimate is
         one multiplication instead of a projection (on a busy day the one for every ticket
         issued). Within that second the counters' elapsed service times it assumed go stale,
@@ -427,8 +427,8 @@ class QueueEngine:
         return pace
 
     def _today_rates(self, now: datetime | None) -> Any:
-        """:class:`host.insight.estimate.TodayRates` from the running tally (no ticket scan)."""
-        from host.insight.estimate import DEFAULT_NO_SHOW_COST_S, GREEN_WINDOW, TodayRates
+        """:class:`branchq.host.insight.estimate.TodayRates` from the running tally (no ticket scan)."""
+        from branchq.host.insight.estimate import DEFAULT_NO_SHOW_COST_S, GREEN_WINDOW, TodayRates
 
         tally = self.tally
         costs = tally.no_show_cost.values()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from host.engine.model import CounterState, Priority, Ticket
+from branchq.host.engine.model import CounterState, Priority, Ticket
 
 CallKey = tuple[int, int, datetime, int, str]
 

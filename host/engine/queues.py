@@ -1,7 +1,7 @@
 """The waiting tickets of one service, indexed so that a busy pension day stays fast.
 
 Tickets are kept in buckets (front, green, VIP, normal). Within a bucket they are in
-``(queue_since, number)`` order, and the call key of :mod:`host.engine.ordering` never decreases
+``(queue_since, number)`` order, and the call key of :mod:`branchq.host.engine.ordering` never decreases
 along a bucket (an older ticket is aged first and waited longer). So the next ticket is one of the
 bucket heads, and "people ahead" is a binary search per bucket, not a scan of the whole queue.
 """
@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import islice
 
-from host.engine.model import CounterState, Priority, Ticket
-from host.engine.ordering import call_key
+from branchq.host.engine.model import CounterState, Priority, Ticket
+from branchq.host.engine.ordering import call_key
 
 
 def _since(ticket: Ticket) -> tuple[datetime, int]:

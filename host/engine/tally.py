@@ -2,7 +2,7 @@
 
 The wait estimate needs them on every ticket issued; counting them from all of today's tickets
 each time made a busy day's estimate cost milliseconds. The figures equal those of
-:func:`host.insight.estimate.today_rates` over the same tickets.
+:func:`branchq.host.insight.estimate.today_rates` over the same tickets.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from host.engine.model import Priority, Ticket
+from branchq.host.engine.model import Priority, Ticket
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from host.insight.reports import LONG_WAIT_S
+from branchq.host.insight.reports import LONG_WAIT_S
 
 WIDTH, HEIGHT = 900, 560
 MARGIN_L, MARGIN_R, MARGIN_T = 70, 150, 40

@@ -12,7 +12,7 @@ preference that has one, until a counter reaches the ticket being estimated.
 
 Pure functions of plain values: the engine calls :func:`projected_wait` with its own state, so the
 estimate stays deterministic and replayable. Validated in ``bench/wait_accuracy.py`` against the
-simulated branch day of :mod:`host.insight.simulation`.
+simulated branch day of :mod:`branchq.host.insight.simulation`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import overload
 
-from host.engine.model import Priority, Ticket
+from branchq.host.engine.model import Priority, Ticket
 
 # Before any no-show has been timed today: the recall and the no-show mark take about this long.
 DEFAULT_NO_SHOW_COST_S = 45.0

@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from host.config import BranchConfig
-from host.engine import Event
-from host.engine import events as ev
-from host.storage import Store
-from host.storage.tables import events as events_table
+from branchq.host.config import BranchConfig
+from branchq.host.engine import Event
+from branchq.host.engine import events as ev
+from branchq.host.storage import Store
+from branchq.host.storage.tables import events as events_table
 
 LONG_WAIT_S = 180  # docs/architecture.md §1: past three minutes, waiting feels twice as long
 RATING_NAMES = {3: "satisfied", 2: "neutral", 1: "unsatisfied"}

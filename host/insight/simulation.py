@@ -6,7 +6,7 @@ lunch, the pension-day peak of three times the usual cash traffic); tellers call
 mark no-shows, transfer and collect ratings through the engine's own commands, in simulated time.
 The estimate the engine gives each ticket when it is issued is recorded next to the wait the
 customer then actually had: that is what ``bench/wait_accuracy.py`` and the tests measure. The
-same runs, stored with the real :class:`~host.storage.Store`, are the generated history the
+same runs, stored with the real :class:`~branchq.host.storage.Store`, are the generated history the
 reports are tested on.
 """
 
@@ -21,10 +21,10 @@ from typing import Any
 
 import simpy
 
-from host.engine import Event, Priority, QueueEngine
-from host.engine.engine import InvalidState
-from host.engine.events import TICKET_CALLED, TICKET_ISSUED
-from host.storage import Store
+from branchq.host.engine import Event, Priority, QueueEngine
+from branchq.host.engine.engine import InvalidState
+from branchq.host.engine.events import TICKET_CALLED, TICKET_ISSUED
+from branchq.host.storage import Store
 
 OPEN = time(9, 0)
 CHECK = time(8, 50)  # the lobby manager's equipment check before opening

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from host.config import BranchConfig
-from host.engine import QueueEngine
-from host.engine.events import TICKET_ISSUED
-from host.insight.erlang import p_wait_over, p_wait_over_fractional
-from host.storage import Store
-from host.storage.tables import events as events_table
+from branchq.host.config import BranchConfig
+from branchq.host.engine import QueueEngine
+from branchq.host.engine.events import TICKET_ISSUED
+from branchq.host.insight.erlang import p_wait_over, p_wait_over_fractional
+from branchq.host.storage import Store
+from branchq.host.storage.tables import events as events_table
 
 THRESHOLD_S = 180.0
 TARGET = 0.2  # share of customers allowed to wait longer than the threshold

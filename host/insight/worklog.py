@@ -9,13 +9,13 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from host.config import BranchConfig
-from host.engine import Event
-from host.engine.events import DEVICE_STATUS, EQUIPMENT_CHANGED
-from host.insight.charts import day_chart
-from host.insight.reports import day_bounds, fold, load_events, summarize
-from host.storage import Store
-from host.storage.opinions import OpinionBook
+from branchq.host.config import BranchConfig
+from branchq.host.engine import Event
+from branchq.host.engine.events import DEVICE_STATUS, EQUIPMENT_CHANGED
+from branchq.host.insight.charts import day_chart
+from branchq.host.insight.reports import day_bounds, fold, load_events, summarize
+from branchq.host.storage import Store
+from branchq.host.storage.opinions import OpinionBook
 
 
 def _fmt(value: float | None, unit: str = "") -> str:

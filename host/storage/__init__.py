@@ -1,13 +1,13 @@
 """Durable storage of the event log, ticket projection and API tokens."""
 
-from host.storage.faults import (
+from branchq.host.storage.faults import (
     StorageError,
     StorageFull,
     StorageMissing,
     StorageReadOnly,
     StorageRefused,
 )
-from host.storage.store import Store, WriteTransaction, default_sqlite_url
+from branchq.host.storage.store import Store, WriteTransaction, default_sqlite_url
 
 __all__ = ["StorageError", "StorageFull", "StorageMissing", "StorageReadOnly", "StorageRefused",
            "Store", "WriteTransaction", "default_sqlite_url"]

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from host.storage.store import StorageError, Store
-from host.storage.tables import opinions
+from branchq.host.storage.store import StorageError, Store
+from branchq.host.storage.tables import opinions
 
 
 @dataclass(frozen=True)

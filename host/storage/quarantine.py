@@ -13,10 +13,10 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select
 
-from host.config import BranchConfig
-from host.engine import QueueEngine, ReplayError
-from host.storage.store import _UPDATE_TICKET, Store, _keyed_by_id, _ticket_values
-from host.storage.tables import events, quarantined_events, tickets
+from branchq.host.config import BranchConfig
+from branchq.host.engine import QueueEngine, ReplayError
+from branchq.host.storage.store import _UPDATE_TICKET, Store, _keyed_by_id, _ticket_values
+from branchq.host.storage.tables import events, quarantined_events, tickets
 
 
 @dataclass(frozen=True)

@@ -38,16 +38,16 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from host.engine.events import DAY_OPENED, TICKET_ISSUED, Event
-from host.engine.model import Ticket, TicketStatus
-from host.storage.direct import DirectStatements
-from host.storage.faults import (
+from branchq.host.engine.events import DAY_OPENED, TICKET_ISSUED, Event
+from branchq.host.engine.model import Ticket, TicketStatus
+from branchq.host.storage.direct import DirectStatements
+from branchq.host.storage.faults import (
     SqliteFile,
     StorageError,
     StorageRefused,
     storage_error,
 )
-from host.storage.tables import api_tokens, branch_state, events, tickets
+from branchq.host.storage.tables import api_tokens, branch_state, events, tickets
 
 log = logging.getLogger("branchq.storage")
 
@@ -56,7 +56,7 @@ NOTIFY_CHANNEL = "branchq_events"
 _PG_MIGRATION_LOCK = 0x6272_7100  # "brq\0": one migrator at a time across host processes
 
 
-# The statements of the write path, built once and run by host.storage.direct (compiled once per
+# The statements of the write path, built once and run by branchq.host.storage.direct (compiled once per
 # dialect, executed on the DB-API cursor): the writer thread that every request waits for spends
 # a few microseconds per statement instead of about 0.1 ms.
 _LOCK_STATE = select(branch_state.c.last_seq).where(branch_state.c.branch == bindparam("b_branch"))

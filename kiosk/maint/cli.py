@@ -6,29 +6,29 @@ import logging
 
 import click
 
-from host.cli import GlobalOptions, LazyCommand, LazyGroup, log_to_stderr, setup_logging
+from branchq.drivers.platform.cli import GlobalOptions, LazyCommand, LazyGroup, log_to_stderr, setup_logging
 
 # Imported only when that command runs; ``--help`` lists the short help given here.
 COMMANDS: dict[str, LazyCommand] = {
-    "devices": LazyCommand("kiosk.maint.devices:devices",
+    "devices": LazyCommand("branchq.kiosk.maint.devices:devices",
                            "List serial ports, USB printers, input devices and framebuffers, and "
                            "match them with the device entries of the kiosk config."),
-    "printer": LazyCommand("kiosk.maint.printer:printer",
+    "printer": LazyCommand("branchq.kiosk.maint.printer:printer",
                            "Ticket printer: status in words, test ticket, paper feed, cut."),
-    "display": LazyCommand("kiosk.maint.display:display",
+    "display": LazyCommand("branchq.kiosk.maint.display:display",
                            "LED call signs: test pattern, a message, clear."),
-    "keypad": LazyCommand("kiosk.maint.keypad:keypad",
+    "keypad": LazyCommand("branchq.kiosk.maint.keypad:keypad",
                           "Caller keypads: which addresses answer on the bus; live key presses."),
-    "touch": LazyCommand("kiosk.maint.touch:touch",
+    "touch": LazyCommand("branchq.kiosk.maint.touch:touch",
                          "Touch screen: live touch coordinates; calibration."),
-    "health": LazyCommand("kiosk.maint.health:health",
+    "health": LazyCommand("branchq.kiosk.maint.health:health",
                           "Everything a kiosk needs to serve customers, in one screen: host, "
                           "service, heartbeat, devices, disk, clock, offline numbers."),
-    "config": LazyCommand("kiosk.maint.config_check:config", "Configuration files."),
-    "logs": LazyCommand("kiosk.maint.logs:logs",
+    "config": LazyCommand("branchq.kiosk.maint.config_check:config", "Configuration files."),
+    "logs": LazyCommand("branchq.kiosk.maint.logs:logs",
                         "Show the kiosk and host logs from the systemd journal, filtered."),
-    "db": LazyCommand("kiosk.maint.db:db", "The host's database: backup, restore, integrity check."),
-    "day": LazyCommand("kiosk.maint.day:day", "The business day."),
+    "db": LazyCommand("branchq.kiosk.maint.db:db", "The host's database: backup, restore, integrity check."),
+    "day": LazyCommand("branchq.kiosk.maint.day:day", "The business day."),
 }
 
 

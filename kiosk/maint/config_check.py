@@ -1,8 +1,9 @@
 """``branchq maint config check [FILE]``: validate the branch and kiosk config, line by line.
 
-Validation is the services' own (``host.config.parse_config``, ``kiosk.config.parse_kiosk_config``
-with each driver's validator), so a file that passes here is one the services accept. This
-module only adds where: the line of the offending key, found in the TOML text.
+Validation is the services' own (``branchq.host.config.parse_config``,
+``branchq.kiosk.config.parse_kiosk_config`` with each driver's validator), so a file that passes
+here is one the services accept. This module only adds where: the line of the offending key, found
+in the TOML text.
 """
 
 from __future__ import annotations
@@ -13,18 +14,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kiosk.maint.options import (
+from branchq.kiosk.maint.options import (
     BRANCH_CONFIG_PATH,
     KIOSK_CONFIG_PATH,
     check_command,
     default_kiosk_config,
     json_option,
 )
-from kiosk.maint.report import Level, Report, plural, reporting
-from kiosk.maint.toml_text import PathPart, line_with, locate
+from branchq.kiosk.maint.report import Level, Report, plural, reporting
+from branchq.kiosk.maint.toml_text import PathPart, line_with, locate
 
 if TYPE_CHECKING:
-    from kiosk.config import KioskConfig
+    from branchq.kiosk.config import KioskConfig
 
 
 @click.group()
@@ -102,7 +103,7 @@ def _add(report: Report, path: str, text: str, line: int | None, message: str) -
 
 
 def check_branch(report: Report, path: str) -> None:
-    from host.config import ConfigError, parse_config
+    from branchq.host.config import ConfigError, parse_config
 
     text = _read(report, path)
     if text is None:
@@ -130,7 +131,7 @@ def check_branch(report: Report, path: str) -> None:
 
 
 def check_kiosk(report: Report, path: str) -> None:
-    from kiosk.config import KioskConfigError, parse_kiosk_config
+    from branchq.kiosk.config import KioskConfigError, parse_kiosk_config
 
     text = _read(report, path)
     if text is None:

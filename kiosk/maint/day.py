@@ -1,6 +1,6 @@
 """``branchq maint day close``: end of the business day at the branch.
 
-Writes the daily work log (``host.insight.worklog.write_daily_log``: figures, chart, equipment
+Writes the daily work log (``branchq.host.insight.worklog.write_daily_log``: figures, chart, equipment
 checks, opinion book) and checks the day is ready to end: tickets still open are named (they
 expire when the next business day opens) and numbering restarts at 001 with the first ticket of
 the next day, which the host does by itself when the branch's date changes.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from kiosk.maint.options import (
+from branchq.kiosk.maint.options import (
     branch_config_option,
     db_option,
     display_db_url,
@@ -21,7 +21,7 @@ from kiosk.maint.options import (
     load_branch,
     require_db_url,
 )
-from kiosk.maint.report import Finding, Level, Stop, plural, reporting
+from branchq.kiosk.maint.report import Finding, Level, Stop, plural, reporting
 
 OPEN_STATES = ("waiting", "called", "printing")
 
@@ -56,9 +56,9 @@ def close(day_: datetime | None, out: Path, branch_config: str | None, db_url: s
     from sqlalchemy import func, select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from host.insight.worklog import write_daily_log
-    from host.storage import Store
-    from host.storage.tables import tickets
+    from branchq.host.insight.worklog import write_daily_log
+    from branchq.host.storage import Store
+    from branchq.host.storage.tables import tickets
 
     url = require_db_url(db_url)
     with reporting("Close business day", as_json) as report:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kiosk.maint.options import (
+from branchq.kiosk.maint.options import (
     branch_config_option,
     db_option,
     display_db_url,
@@ -28,12 +28,12 @@ from kiosk.maint.options import (
     load_branch,
     require_db_url,
 )
-from kiosk.maint.report import Finding, Level, Report, Stop, reporting
+from branchq.kiosk.maint.report import Finding, Level, Report, Stop, reporting
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from host.config import BranchConfig
+    from branchq.host.config import BranchConfig
 
 RESTORE_HINT = "restore the last good backup: `branchq maint db restore FILE` (docs/maintenance.md)"
 
@@ -179,7 +179,7 @@ def backup(out: str | None, db_url: str | None, as_json: bool) -> None:
 
 
 def _host_running() -> bool:
-    from kiosk.maint.health import under_systemd
+    from branchq.kiosk.maint.health import under_systemd
 
     if not under_systemd() or shutil.which("systemctl") is None:
         return False
@@ -313,8 +313,8 @@ REPAIR_HINT = ("stop the host (`sudo systemctl stop branchq-host`), then run `br
 
 def _replay_check(report: Report, url: str, config: BranchConfig) -> None:
     """Replay the branch's log as the host does at start; name the first event that fails."""
-    from host.storage import Store
-    from host.storage.quarantine import replay_log
+    from branchq.host.storage import Store
+    from branchq.host.storage.quarantine import replay_log
 
     store = Store(url, config.branch.id)
     try:
@@ -345,7 +345,7 @@ def check(branch_config: str | None, db_url: str | None, as_json: bool) -> None:
     from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
 
-    from host.storage.store import make_engine
+    from branchq.host.storage.store import make_engine
 
     url = require_db_url(db_url)
     with reporting("Database check", as_json) as report:
@@ -398,8 +398,8 @@ def repair(branch_config: str | None, db_url: str | None, out: Path | None, yes:
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from host.storage import StorageError, Store
-    from host.storage.quarantine import quarantine, replay_log, rewrite_ticket_rows
+    from branchq.host.storage import StorageError, Store
+    from branchq.host.storage.quarantine import quarantine, replay_log, rewrite_ticket_rows
 
     url = require_db_url(db_url)
     with reporting("Database repair", as_json) as report:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kiosk.maint.options import json_option, kiosk_config_option, load_kiosk
-from kiosk.maint.report import Level, Report, reporting
+from branchq.kiosk.maint.options import json_option, kiosk_config_option, load_kiosk
+from branchq.kiosk.maint.report import Level, Report, reporting
 
 if TYPE_CHECKING:
-    from kiosk.config import KioskConfig
+    from branchq.kiosk.config import KioskConfig
 
 USB_ROOT = Path("/sys/bus/usb/devices")
 GRAPHICS_ROOT = Path("/sys/class/graphics")
@@ -87,7 +87,7 @@ def input_devices() -> list[tuple[str, str, str]] | str:
     import evdev
     from evdev import ecodes
 
-    from drivers.touch.device import TouchDescription, looks_like_touchscreen
+    from branchq.drivers.touch.device import TouchDescription, looks_like_touchscreen
 
     rows = []
     try:

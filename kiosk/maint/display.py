@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kiosk.maint.options import json_option, kiosk_config_option, load_kiosk, port_option
-from kiosk.maint.report import Finding, Level, Report, Stop, reporting
+from branchq.kiosk.maint.options import json_option, kiosk_config_option, load_kiosk, port_option
+from branchq.kiosk.maint.report import Finding, Level, Report, Stop, reporting
 
 if TYPE_CHECKING:
-    from drivers.ledsign import LedSign, SignAddress, SignConfig
-    from drivers.ledsign.transport import SerialTransport
+    from branchq.drivers.ledsign import LedSign, SignAddress, SignConfig
+    from branchq.drivers.ledsign.transport import SerialTransport
 
 AGAIN = "then run `branchq maint display test`"
 
@@ -85,7 +85,7 @@ def _name(sign: SignAddress) -> str:
 def _each_sign(report: Report, config: SignConfig, signs: list[SignAddress],
                send: Callable[[SignAddress], None], done: str, look_for: str) -> None:
     """Run ``send`` per sign; record acknowledgements, silence and port problems per sign."""
-    from drivers.ledsign import SignRejectedError, SignTransportError
+    from branchq.drivers.ledsign import SignRejectedError, SignTransportError
 
     for sign in signs:
         try:
@@ -110,7 +110,7 @@ def _each_sign(report: Report, config: SignConfig, signs: list[SignAddress],
 
 
 def _sign(config: SignConfig) -> LedSign:
-    from drivers.ledsign import LedSign
+    from branchq.drivers.ledsign import LedSign
 
     return LedSign(config)
 
@@ -129,7 +129,7 @@ def test(address: str | None, kiosk_config: str, port: str | None, force_ack: bo
     Example:
       branchq maint display test --address 11
     """
-    from drivers.ledsign.sign import TEST_PATTERN
+    from branchq.drivers.ledsign.sign import TEST_PATTERN
 
     with reporting("LED sign test", as_json) as report:
         config = _config(kiosk_config, port, force_ack)
@@ -153,8 +153,8 @@ def _encode(sign: SignAddress, text: str) -> bytes:
 
 
 def _packet(config: SignConfig, sign: SignAddress, text: str) -> bytes:
-    from drivers.ledsign import encode_write_text
-    from drivers.ledsign.protocol import EncodingError
+    from branchq.drivers.ledsign import encode_write_text
+    from branchq.drivers.ledsign.protocol import EncodingError
 
     try:
         return encode_write_text(_encode(sign, text), address=sign.address, label=config.label)
@@ -165,8 +165,8 @@ def _packet(config: SignConfig, sign: SignAddress, text: str) -> bytes:
 def _write(config: SignConfig, transport: SerialTransport, sign: SignAddress,
            packet: bytes) -> None:
     """Send one packet with the line's ACK/NAK rule (sent again once on NAK or silence)."""
-    from drivers.ledsign import SignRejectedError
-    from drivers.ledsign.protocol import ACK
+    from branchq.drivers.ledsign import SignRejectedError
+    from branchq.drivers.ledsign.protocol import ACK
 
     for _ in range(2 if config.ack else 1):
         transport.write(packet)
@@ -190,7 +190,7 @@ def show(text: str, address: str | None, kiosk_config: str, port: str | None, fo
     Example:
       branchq maint display show "COUNTER 3 CLOSED" --address 13
     """
-    from drivers.ledsign.transport import SerialTransport
+    from branchq.drivers.ledsign.transport import SerialTransport
 
     with reporting("LED sign message", as_json) as report:
         config = _config(kiosk_config, port, force_ack)
@@ -223,7 +223,7 @@ def clear(address: str | None, kiosk_config: str, port: str | None, as_json: boo
         sign_line = _sign(config)
         try:
             if address is None:
-                from drivers.ledsign import SignTransportError
+                from branchq.drivers.ledsign import SignTransportError
 
                 try:
                     sign_line.clear()

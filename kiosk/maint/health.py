@@ -18,17 +18,18 @@ import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from kiosk.maint.options import json_option, kiosk_config_option, load_kiosk
-from kiosk.maint.report import Finding, Level, Report, plural, reporting
+from branchq.kiosk.maint.options import json_option, kiosk_config_option, load_kiosk
+from branchq.kiosk.maint.report import Finding, Level, Report, plural, reporting
 
 if TYPE_CHECKING:
-    from kiosk.config import KioskConfig
+    from branchq.kiosk.config import KioskConfig
 
 AGAIN = "then run `branchq maint health`"
 UNIT = "branchq-kiosk"
@@ -230,10 +231,16 @@ def device_findings(report: Report, states: dict[str, tuple[str, str]], source: 
             report.add(subject, Level.WARNING, detail or "warning", f"run `{command}`")
 
 
-def lease_left(entry: Any, today: str) -> int | None:
-    """Numbers left in one service's lease (``end`` exclusive, or ``last`` inclusive)."""
+def lease_left(entry: Any, now: datetime) -> int | None:
+    """Numbers left in one service's lease (``end`` exclusive, or ``last`` inclusive), for the
+    business day of the branch's time zone (the entry's ``timezone``; this machine's if absent)."""
     if not isinstance(entry, dict) or "next" not in entry:
         return None
+    try:
+        local = now.astimezone(ZoneInfo(entry["timezone"])) if "timezone" in entry else now.astimezone()
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        local = now.astimezone()
+    today = local.date().isoformat()
     if entry.get("day", today) != today:
         return 0  # a lease is for one business day
     if "end" in entry:
@@ -256,11 +263,11 @@ def lease_findings(report: Report, kiosk: KioskConfig, host_up: bool) -> None:
                    "the kiosk takes a lease when it reaches the host; if this stays, read "
                    "`branchq maint logs --unit kiosk`")
         return
-    today = datetime.now().astimezone().date().isoformat()
+    now = datetime.now(UTC)
     table = report.table("Offline lease", ["Service", "Numbers left"])
     low = max(1, kiosk.kiosk.offline_lease_size // 5)
     for service, entry in sorted(data.items()):
-        left = lease_left(entry, today)
+        left = lease_left(entry, now)
         table.rows.append([service, "?" if left is None else str(left)])
         if left is not None and left < low:
             report.add("Offline numbers", Level.FAULT if not host_up and left == 0 else Level.WARNING,

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kiosk.maint.options import json_option, kiosk_config_option, load_kiosk, port_option
-from kiosk.maint.report import Finding, Level, Report, Stop, console, json_line, reporting
+from branchq.kiosk.maint.options import json_option, kiosk_config_option, load_kiosk, port_option
+from branchq.kiosk.maint.report import Finding, Level, Report, Stop, console, json_line, reporting
 
 if TYPE_CHECKING:
-    from drivers.keypad import KeypadBus, KeypadBusConfig, KeypadStatus
+    from branchq.drivers.keypad import KeypadBus, KeypadBusConfig, KeypadStatus
 
 SCAN = "`branchq maint keypad scan`"
 #: Scanning asks many addresses that may not exist: each silent one costs this long at most.
@@ -68,7 +68,7 @@ def _units(spec: str) -> list[int]:
 
 def _scan_bus(config: KeypadBusConfig, units: list[int]) -> list[KeypadStatus]:
     """Poll each unit once on a bus configured with one keypad per unit."""
-    from drivers.keypad import KeypadBus, KeypadConfig
+    from branchq.drivers.keypad import KeypadBus, KeypadConfig
 
     configured = {k.unit: k for k in config.keypads}
     scan_config = dataclasses.replace(
@@ -193,7 +193,7 @@ def monitor(count: int | None, seconds: float | None, kiosk_config: str, port: s
     Example:
       branchq maint keypad monitor --count 5
     """
-    from drivers.keypad import KeypadBus
+    from branchq.drivers.keypad import KeypadBus
 
     with reporting("Keypad monitor", as_json, compact=True) as report:
         config = _config(kiosk_config, port)

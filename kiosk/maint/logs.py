@@ -12,8 +12,8 @@ import subprocess
 
 import click
 
-from kiosk.maint.options import json_option
-from kiosk.maint.report import Finding, Level, Stop, plural, reporting
+from branchq.kiosk.maint.options import json_option
+from branchq.kiosk.maint.report import Finding, Level, Stop, plural, reporting
 
 UNITS = {"kiosk": ["branchq-kiosk"], "host": ["branchq-host"],
          "all": ["branchq-kiosk", "branchq-host"]}

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from host.cli_db import DB_FILE, DEMO_KIOSK_CONFIG, VAR_DIR, default_url
-from kiosk.maint.report import Finding, Level, Stop
+from branchq.host.cli_db import DB_FILE, DEMO_KIOSK_CONFIG, VAR_DIR, default_url
+from branchq.kiosk.maint.report import Finding, Level, Stop
 
 if TYPE_CHECKING:
-    from host.config import BranchConfig
-    from kiosk.config import KioskConfig
+    from branchq.host.config import BranchConfig
+    from branchq.kiosk.config import KioskConfig
 
 KIOSK_CONFIG_PATH = "/etc/branchq/kiosk.toml"
 BRANCH_CONFIG_PATH = "/etc/branchq/branch.toml"
@@ -67,7 +67,7 @@ def check_command(path: str) -> str:
 
 def load_kiosk(path: str) -> KioskConfig:
     """The kiosk config at ``path``, or :class:`Stop` with what to do."""
-    from kiosk.config import KioskConfigError, load_kiosk_config
+    from branchq.kiosk.config import KioskConfigError, load_kiosk_config
 
     if not Path(path).exists():
         raise Stop(Finding(
@@ -90,7 +90,7 @@ def branch_config_path(path: str | None) -> str | None:
 
 
 def load_branch(path: str | None) -> BranchConfig:
-    from host.config import ConfigError, load_config
+    from branchq.host.config import ConfigError, load_config
 
     chosen = branch_config_path(path)
     try:

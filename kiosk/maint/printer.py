@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kiosk.maint.options import (
+from branchq.kiosk.maint.options import (
     branch_config_option,
     json_option,
     kiosk_config_option,
@@ -21,12 +21,12 @@ from kiosk.maint.options import (
     load_kiosk,
     port_option,
 )
-from kiosk.maint.report import Finding, Level, Report, Stop, plural, reporting
+from branchq.kiosk.maint.report import Finding, Level, Report, Stop, plural, reporting
 
 if TYPE_CHECKING:
     from escpos.printer import Dummy
 
-    from drivers.printer import PrinterConfig, PrinterStatus, TicketContent, TicketPrinter
+    from branchq.drivers.printer import PrinterConfig, PrinterStatus, TicketContent, TicketPrinter
 
 SUBJECT = "Printer"
 AGAIN = "then run `branchq maint printer status`"
@@ -46,7 +46,7 @@ def printer() -> None:
 def _config(kiosk_config: str, port: str | None) -> PrinterConfig:
     """The kiosk config's printer; with ``port``, that serial port instead. ``--port`` needs no
     kiosk config: without one the driver's defaults are used (default profile, 80 mm)."""
-    from drivers.printer.config import PrinterConfig, SerialBackend
+    from branchq.drivers.printer.config import PrinterConfig, SerialBackend
 
     if port is not None and not os.path.exists(kiosk_config):
         return PrinterConfig(backend=SerialBackend(kind="serial", path=port))
@@ -126,7 +126,7 @@ def paper_low(report: Report, config: PrinterConfig) -> None:
 
 
 def _open(config: PrinterConfig) -> TicketPrinter:
-    from drivers.printer import TicketPrinter
+    from branchq.drivers.printer import TicketPrinter
 
     _check_link(config)
     return TicketPrinter(config)
@@ -163,7 +163,7 @@ def _ready(report: Report, config: PrinterConfig, device: TicketPrinter) -> bool
 
 def test_ticket(config: PrinterConfig, branch_tz: tzinfo) -> TicketContent:
     """The test slip; its time is branch time, as on customers' tickets (not the machine's)."""
-    from drivers.printer import TicketContent
+    from branchq.drivers.printer import TicketContent
 
     return TicketContent(
         branch_name="branchq printer test",
@@ -189,7 +189,7 @@ def test(kiosk_config: str, branch_config: str | None, port: str | None, as_json
     Example:
       branchq maint printer test
     """
-    from drivers.printer import PrinterError
+    from branchq.drivers.printer import PrinterError
 
     with reporting("Ticket printer test", as_json) as report:
         branch_tz = load_branch(branch_config).branch.tz
@@ -215,9 +215,9 @@ def test(kiosk_config: str, branch_config: str | None, port: str | None, as_json
 
 def _send(report: Report, config: PrinterConfig, data: bytes, done: str) -> None:
     """Check the status, then send raw ESC/POS bytes on the printer's own link."""
-    from drivers.printer import TicketPrinter
-    from drivers.printer.errors import TransportError
-    from drivers.printer.transport import make_transport
+    from branchq.drivers.printer import TicketPrinter
+    from branchq.drivers.printer.errors import TransportError
+    from branchq.drivers.printer.transport import make_transport
 
     _check_link(config)
     transport = make_transport(config.backend)

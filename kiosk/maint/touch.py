@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kiosk.maint.options import json_option, kiosk_config_option, load_kiosk
-from kiosk.maint.report import Finding, Level, Report, Stop, console, json_line, plural, reporting
+from branchq.kiosk.maint.options import json_option, kiosk_config_option, load_kiosk
+from branchq.kiosk.maint.report import Finding, Level, Report, Stop, console, json_line, plural, reporting
 
 if TYPE_CHECKING:
-    from drivers.evdev_records import EventSource
-    from drivers.touch import Gesture, TouchConfig, TouchScreen
+    from branchq.drivers.evdev_records import EventSource
+    from branchq.drivers.touch import Gesture, TouchConfig, TouchScreen
 
 AGAIN = "then run `branchq maint touch monitor`"
 
@@ -37,7 +37,7 @@ def touch() -> None:
 
 
 def _panels() -> dict[str, object]:
-    from drivers.touch.virtual import ADS7846, RPI7_FT5X06
+    from branchq.drivers.touch.virtual import ADS7846, RPI7_FT5X06
 
     return {"rpi7": RPI7_FT5X06, "ads7846": ADS7846}
 
@@ -52,8 +52,8 @@ panel_option = click.option(
 def open_touch(config: TouchConfig, device: str | None, panel: str) -> tuple[TouchScreen,
                                                                               EventSource]:
     """The driver and its event source for ``device`` (default: the configured one)."""
-    from drivers.evdev_records import PipeEventSource
-    from drivers.touch import TouchError, TouchScreen
+    from branchq.drivers.evdev_records import PipeEventSource
+    from branchq.drivers.touch import TouchError, TouchScreen
 
     path = device or config.device
     try:
@@ -70,7 +70,7 @@ def open_touch(config: TouchConfig, device: str | None, panel: str) -> tuple[Tou
 
 def next_gestures(screen: TouchScreen, source: EventSource, timeout: float) -> list[Gesture]:
     """Gestures within ``timeout``; a vanished device becomes a finding."""
-    from drivers.touch import TouchDeviceError
+    from branchq.drivers.touch import TouchDeviceError
 
     try:
         return screen.poll(source, timeout)
@@ -81,7 +81,7 @@ def next_gestures(screen: TouchScreen, source: EventSource, timeout: float) -> l
 
 def _monitor(report: Report, screen: TouchScreen, source: EventSource, count: int | None,
              seconds: float | None, as_json: bool) -> None:
-    from drivers.touch import LongPress
+    from branchq.drivers.touch import LongPress
     out = console()
     where = f"{screen.description.name} ({screen.protocol.value})"
     if as_json:
@@ -160,7 +160,7 @@ def calibrate(kiosk_config: str, device: str | None, panel: str, framebuffer: st
       branchq maint touch calibrate
       sudo systemctl start branchq-kiosk
     """
-    from kiosk.maint.touch_calibration import run_calibration
+    from branchq.kiosk.maint.touch_calibration import run_calibration
 
     with reporting("Touch calibration", as_json) as report:
         kiosk = load_kiosk(kiosk_config)

@@ -3,7 +3,7 @@ matrix computed by the touch package and written into the kiosk config (old file
 
 Taps are read with an identity calibration, so what comes back is the panel's own view; the new
 matrix is the least-squares fit from those raw positions to the crosses
-(:meth:`drivers.touch.mapping.ScreenMapper.calibrate`). Five targets, four near the corners and
+(:meth:`branchq.drivers.touch.mapping.ScreenMapper.calibrate`). Five targets, four near the corners and
 one in the middle, so a shaky tap shows as a large residual and the result is refused.
 """
 
@@ -19,18 +19,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.maint.health import UNIT, under_systemd
-from kiosk.maint.report import Finding, Level, Report, Stop, console, json_line
-from kiosk.maint.toml_text import replace_keys
-from kiosk.maint.touch import next_gestures, open_touch
+from branchq.kiosk.maint.health import UNIT, under_systemd
+from branchq.kiosk.maint.report import Finding, Level, Report, Stop, console, json_line
+from branchq.kiosk.maint.toml_text import replace_keys
+from branchq.kiosk.maint.touch import next_gestures, open_touch
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from drivers.evdev_records import EventSource
-    from drivers.framebuffer import Framebuffer
-    from drivers.touch import Calibration, TouchScreen
-    from kiosk.config import KioskConfig
+    from branchq.drivers.evdev_records import EventSource
+    from branchq.drivers.framebuffer import Framebuffer
+    from branchq.drivers.touch import Calibration, TouchScreen
+    from branchq.kiosk.config import KioskConfig
 
 Point = tuple[float, float]
 #: Where the crosses are, as fractions of the screen (inset so a finger can reach them).
@@ -71,7 +71,7 @@ def target_image(kiosk: KioskConfig, target: Point | None, step: str, lines: tup
 
 
 def _framebuffer(kiosk: KioskConfig, device: str | None, sysfs: str | None) -> Framebuffer:
-    from drivers.framebuffer import Framebuffer, FramebufferError
+    from branchq.drivers.framebuffer import Framebuffer, FramebufferError
 
     try:
         return Framebuffer(device or kiosk.screen.framebuffer, sysfs or kiosk.screen.sysfs)
@@ -82,7 +82,7 @@ def _framebuffer(kiosk: KioskConfig, device: str | None, sysfs: str | None) -> F
 
 
 def _show(fb: Framebuffer, image: Image.Image) -> None:
-    from drivers.framebuffer import FramebufferError
+    from branchq.drivers.framebuffer import FramebufferError
 
     try:
         fb.show(image)
@@ -122,7 +122,7 @@ def _to_raw(screen: TouchScreen, config_size: tuple[int, int], pixel: Point) -> 
 def residuals(screen: TouchScreen, calibration: Calibration, crosses: list[Point],
               raws: list[Point]) -> list[float]:
     """How far each tap lands from its cross with the new matrix (pixels)."""
-    from drivers.touch.mapping import ScreenMapper
+    from branchq.drivers.touch.mapping import ScreenMapper
 
     x_range, y_range = screen.description.axis_ranges(screen.config)
     mapper = ScreenMapper(x_range, y_range, screen.config.width, screen.config.height, calibration)
@@ -135,7 +135,7 @@ def write_matrix(path: Path, matrix: tuple[float, ...]) -> Path:
     The new text is validated as a whole kiosk config before anything is written, and replaces
     the file atomically, so the kiosk never finds a half-written or invalid config.
     """
-    from kiosk.config import KioskConfigError, parse_kiosk_config
+    from branchq.kiosk.config import KioskConfigError, parse_kiosk_config
 
     text = path.read_text(encoding="utf-8")
     numbers = ", ".join(f"{v:.6g}" for v in matrix)

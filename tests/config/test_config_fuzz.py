@@ -7,8 +7,8 @@ import tomllib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host.config import ConfigError, example_config_text, parse_config
-from kiosk.config import KioskConfigError, example_kiosk_config_text, parse_kiosk_config
+from branchq.host.config import ConfigError, example_config_text, parse_config
+from branchq.kiosk.config import KioskConfigError, example_kiosk_config_text, parse_kiosk_config
 
 BRANCH = example_config_text()
 KIOSK = example_kiosk_config_text()

@@ -6,16 +6,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
 from tests.pg import free_port
-
-ENTRY = [sys.executable, "-c", "from host.cli import main; main()"]
 
 
 @dataclass
@@ -31,7 +29,8 @@ class Demo:
     def start(self, *extra: str, name: str = "demo") -> Demo:
         self.log = self.folder / f"{name}.log"
         self.proc = subprocess.Popen(
-            [*ENTRY, "demo", "--port", str(self.port), "--kiosk-port", str(self.kiosk_port), *extra],
+            [*BRANCHQ_COMMAND, "demo", "--port", str(self.port), "--kiosk-port", str(self.kiosk_port),
+             *extra],
             cwd=self.folder, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
             start_new_session=True)
         deadline = time.monotonic() + 40
@@ -80,6 +79,6 @@ class Demo:
 
     def again(self, *extra: str) -> subprocess.CompletedProcess[str]:
         """A second ``branchq demo`` in the same folder, to its end."""
-        return subprocess.run([*ENTRY, "demo", "--port", str(free_port()), "--kiosk-port",
+        return subprocess.run([*BRANCHQ_COMMAND, "demo", "--port", str(free_port()), "--kiosk-port",
                                str(free_port()), *extra], cwd=self.folder, capture_output=True,
                               text=True, timeout=60)

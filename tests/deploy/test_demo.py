@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 from websockets.sync.client import connect
 
-from tests.deploy.demoproc import ENTRY, Demo
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
+from tests.deploy.demoproc import Demo
 from tests.pg import free_port
 
 
@@ -76,7 +77,7 @@ def test_second_start_shows_the_running_demo_and_restarts_keep_the_links(tmp_pat
         assert f"{demo.base}/hall#token={first['display']}" in second.stdout
         assert "Traceback" not in second.stderr
         assert demo.tokens() == first and kiosk_file.read_text() == first["kiosk"]
-        listed = subprocess.run([*ENTRY, "host", "token", "list"], cwd=tmp_path,
+        listed = subprocess.run([*BRANCHQ_COMMAND, "host", "token", "list"], cwd=tmp_path,
                                 capture_output=True, text=True, timeout=60).stdout
         assert listed.count("active") == 6, listed
         assert _role(demo.base, first["display"]) == 200
@@ -111,7 +112,7 @@ def test_busy_port_refused_before_anything_is_touched(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run([*ENTRY, "demo", "--port", str(port), "--kiosk-port",
+        result = subprocess.run([*BRANCHQ_COMMAND, "demo", "--port", str(port), "--kiosk-port",
                                  str(free_port())], cwd=tmp_path, capture_output=True, text=True,
                                 timeout=60)
     assert result.returncode == 1

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
 from tests.pg import free_port
 
 
@@ -18,7 +18,7 @@ def test_host_notifies_ready_and_pings_the_watchdog(tmp_path: Path) -> None:
     sock.settimeout(30)
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from host.cli import main; main()", "host", "run", "--demo-branch", "--db",
+        [*BRANCHQ_COMMAND, "host", "run", "--demo-branch", "--db",
          f"sqlite:///{tmp_path / 'b.db'}", "--port", str(free_port())],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -40,7 +40,7 @@ def test_kiosk_notifies_ready_and_pings_the_watchdog_even_offline(tmp_path: Path
     (tmp_path / "kiosk.token").write_text("bq_not-a-real-token")
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from host.cli import main; main()", "kiosk", "run", "--simulate",
+        [*BRANCHQ_COMMAND, "kiosk", "run", "--simulate",
          "--host-url", f"http://127.0.0.1:{free_port()}", "--state-dir", str(tmp_path / "state"),
          "--token-file", str(tmp_path / "kiosk.token"), "--preview-port", str(free_port())],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from evdev import InputEvent, ecodes
 
-from drivers.evdev_records import Capture, parse_evemu, parse_evtest
+from branchq.drivers.evdev_records import Capture, parse_evemu, parse_evtest
 from tests.device_fixtures import fixture_dir
 
 EVDEV_FIXTURES = fixture_dir("evdev")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.keypad import KeypadBus, KeypadBusConfig, KeypadConfig, VirtualKeypadBus
+from branchq.drivers.keypad import KeypadBus, KeypadBusConfig, KeypadConfig, VirtualKeypadBus
 from tests.device_fixtures import fixture_dir
 
 FIXTURES = fixture_dir("modbus")

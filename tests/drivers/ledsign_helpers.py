@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.ledsign import Role, SignAddress, SignConfig, VirtualSign
+from branchq.drivers.ledsign import Role, SignAddress, SignConfig, VirtualSign
 from tests.device_fixtures import fixture_dir
 
 FIXTURES = fixture_dir("alpha")

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from drivers.printer import PrinterConfig, Priority, TicketContent, TicketPrinter
-from drivers.printer.virtual_port import VirtualPrinterPort
-from drivers.printer.virtual_printer import VirtualPrinter
+from branchq.drivers.printer import PrinterConfig, Priority, TicketContent, TicketPrinter
+from branchq.drivers.printer.virtual_port import VirtualPrinterPort
+from branchq.drivers.printer.virtual_printer import VirtualPrinter
 from tests.device_fixtures import fixture_dir
 
 FIXTURES = fixture_dir("escpos")

@@ -11,7 +11,7 @@ from evdev import ecodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.cardreader import (
+from branchq.drivers.cardreader import (
     CardDataError,
     CardRead,
     CardReader,
@@ -19,8 +19,8 @@ from drivers.cardreader import (
     CardReaderConfigError,
     CardReaderDeviceError,
 )
-from drivers.cardreader.track2 import card_number, luhn_ok
-from drivers.cardreader.virtual import VirtualScanner
+from branchq.drivers.cardreader.track2 import card_number, luhn_ok
+from branchq.drivers.cardreader.virtual import VirtualScanner
 
 from .evdev_helpers import ev, syn
 
@@ -192,7 +192,7 @@ def test_random_key_streams_never_crash(stream) -> None:
 
 
 def test_no_reader_device_is_a_clear_error(tmp_path) -> None:
-    from drivers.cardreader import find_card_reader
+    from branchq.drivers.cardreader import find_card_reader
 
     config = CardReaderConfig(device=str(tmp_path / "branchq-cardreader"))
     with pytest.raises(CardReaderDeviceError, match="no card reader.*udev/README.md"):

@@ -6,8 +6,8 @@ import os
 
 from evdev import ecodes
 
-from drivers.cardreader import CardRead, CardReader, CardReaderConfig
-from drivers.evdev_records import (
+from branchq.drivers.cardreader import CardRead, CardReader, CardReaderConfig
+from branchq.drivers.evdev_records import (
     PipeEventSource,
     pack_events,
     parse_python_evdev_keys,

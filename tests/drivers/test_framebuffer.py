@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from drivers.framebuffer import (
+from branchq.drivers.framebuffer import (
     Framebuffer,
     FramebufferConfigError,
     FramebufferWriteError,
     VirtualFramebuffer,
 )
-from drivers.framebuffer.virtual import PADDING_BYTE
+from branchq.drivers.framebuffer.virtual import PADDING_BYTE
 
 COLOURS = {
     "red": (255, 0, 0),

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU
 
-from drivers.keypad import (
+from branchq.drivers.keypad import (
     Key,
     KeypadBus,
     KeypadBusError,
@@ -79,7 +79,7 @@ def test_silent_keypad_goes_offline_and_the_others_still_work(
     keypads.set_silent(2)
     keypads.press(1, Key.CALL_NEXT)
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="drivers.keypad"):
+    with caplog.at_level(logging.WARNING, logger="branchq.drivers.keypad"):
         assert [p.unit for p in bus.poll()] == [1]
     assert time.monotonic() - started < 0.6  # one short timeout, not a hang
     assert online(bus) == {1: True, 2: False, 3: True}
@@ -121,7 +121,7 @@ def test_keypad_reboot_is_not_taken_for_thousands_of_presses(
     keypads.set_counter(3, 4000)
     bus.poll()  # would be 4000 presses: more than a poll can hold, taken as a jump
     keypads.reboot(3)
-    with caplog.at_level(logging.WARNING, logger="drivers.keypad"):
+    with caplog.at_level(logging.WARNING, logger="branchq.drivers.keypad"):
         assert bus.poll() == []
     assert "jumped" in caplog.text
     keypads.press(3, Key.CALL_NEXT)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from drivers.keypad import (
+from branchq.drivers.keypad import (
     BRANCHQ_V1,
     Key,
     KeypadBus,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.keypad import CounterTracker, presses_between
+from branchq.drivers.keypad import CounterTracker, presses_between
 
 
 def test_wrap_from_65535_to_0_is_one_press() -> None:

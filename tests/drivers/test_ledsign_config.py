@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import serial
 
-from drivers.ledsign import LedSign, Role, SignAddress, SignConfig, SignConfigError, Templates
-from drivers.ledsign import transport as transport_module
+from branchq.drivers.ledsign import LedSign, Role, SignAddress, SignConfig, SignConfigError, Templates
+from branchq.drivers.ledsign import transport as transport_module
 
 from .ledsign_helpers import line_config
 

@@ -8,7 +8,7 @@ import time
 import pytest
 import serial
 
-from drivers.ledsign import (
+from branchq.drivers.ledsign import (
     LedSign,
     Role,
     SignAddress,

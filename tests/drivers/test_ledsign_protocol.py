@@ -10,8 +10,8 @@ from alphasign.protocol import DELAY, DisplayMode, DisplayPosition
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.ledsign import Mode, Position, StreamDecoder, checksum, encode_write_text
-from drivers.ledsign.protocol import DecodeError, EncodingError, Packet, parse_write_text
+from branchq.drivers.ledsign import Mode, Position, StreamDecoder, checksum, encode_write_text
+from branchq.drivers.ledsign.protocol import DecodeError, EncodingError, Packet, parse_write_text
 
 from .ledsign_helpers import fixture_bytes
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from drivers.printer import PrinterConfig, PrinterConfigError, PrinterOffline, TicketPrinter
-from drivers.printer.transport import NetworkTransport, UsbTransport, make_transport
-from drivers.printer.virtual_printer import VirtualPrinter
+from branchq.drivers.printer import PrinterConfig, PrinterConfigError, PrinterOffline, TicketPrinter
+from branchq.drivers.printer.transport import NetworkTransport, UsbTransport, make_transport
+from branchq.drivers.printer.virtual_printer import VirtualPrinter
 from tests.drivers.printer_helpers import SERVICE_ZH, TICKET
 
 SERIAL = {"kind": "serial", "path": "/dev/ttyUSB0"}

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from drivers.printer import CoverOpen, PaperOut, PrinterFault, PrinterOffline
-from drivers.printer.escpos_stream import Command
-from drivers.printer.virtual_printer import VirtualPrinter
+from branchq.drivers.printer import CoverOpen, PaperOut, PrinterFault, PrinterOffline
+from branchq.drivers.printer.escpos_stream import Command
+from branchq.drivers.printer.virtual_printer import VirtualPrinter
 from tests.drivers.printer_helpers import TICKET, serial_printer
 
 

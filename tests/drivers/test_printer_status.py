@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.printer import PrinterFault, TicketPrinter
-from drivers.printer.status import (
+from branchq.drivers.printer import PrinterFault, TicketPrinter
+from branchq.drivers.printer.status import (
     Fault,
     StatusQuery,
     decode_status,
     is_status_byte,
     pick_status_byte,
 )
-from drivers.printer.virtual_printer import VirtualPrinter
+from branchq.drivers.printer.virtual_printer import VirtualPrinter
 from tests.drivers.printer_helpers import TICKET, config, fixture_exchange, serial_printer
 
 HEALTHY = {1: 0x12, 2: 0x12, 4: 0x12}

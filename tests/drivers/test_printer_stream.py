@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.printer.escpos_stream import EscposStreamParser
-from drivers.printer.status import is_paper_sensor_byte, is_status_byte
-from drivers.printer.virtual_printer import VirtualPrinter
+from branchq.drivers.printer.escpos_stream import EscposStreamParser
+from branchq.drivers.printer.status import is_paper_sensor_byte, is_status_byte
+from branchq.drivers.printer.virtual_printer import VirtualPrinter
 from tests.drivers.printer_helpers import FIXTURES
 
 STREAMS = sorted(FIXTURES.glob("escpos-php.*.bin"))

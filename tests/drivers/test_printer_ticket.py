@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from PIL import ImageChops
 
-from drivers.printer import GuidanceSlip, PrinterConfig, TicketContent, TicketPrinter
-from drivers.printer.config import DEFAULT_FONT
-from drivers.printer.escpos_stream import EscposStreamParser
-from drivers.printer.layout import ticket_layout
-from drivers.printer.raster import RasterLine, render_band
-from drivers.printer.virtual_printer import VirtualPrinter
+from branchq.drivers.printer import GuidanceSlip, PrinterConfig, TicketContent, TicketPrinter
+from branchq.drivers.printer.config import DEFAULT_FONT
+from branchq.drivers.printer.escpos_stream import EscposStreamParser
+from branchq.drivers.printer.layout import ticket_layout
+from branchq.drivers.printer.raster import RasterLine, render_band
+from branchq.drivers.printer.virtual_printer import VirtualPrinter
 from tests.drivers.printer_helpers import SERVICE_ZH, TICKET, serial_printer
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.evdev_records import AbsRange
-from drivers.touch import (
+from branchq.drivers.evdev_records import AbsRange
+from branchq.drivers.touch import (
     Calibration,
     CalibrationError,
     Tap,
@@ -14,7 +14,7 @@ from drivers.touch import (
     TouchDescription,
     TouchScreen,
 )
-from drivers.touch.mapping import ScreenMapper
+from branchq.drivers.touch.mapping import ScreenMapper
 
 from .evdev_helpers import evemu, evtest
 

@@ -6,9 +6,9 @@ from evdev import ecodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.evdev_records import EvdevSourceClosed, EventPipe
-from drivers.touch import TouchConfig, TouchScreen
-from drivers.touch.virtual import ADS7846, RPI7_FT5X06
+from branchq.drivers.evdev_records import EvdevSourceClosed, EventPipe
+from branchq.drivers.touch import TouchConfig, TouchScreen
+from branchq.drivers.touch.virtual import ADS7846, RPI7_FT5X06
 
 from .evdev_helpers import ev
 

@@ -9,7 +9,7 @@ import struct
 import pytest
 from evdev import ecodes
 
-from drivers.evdev_records import (
+from branchq.drivers.evdev_records import (
     RECORD_32,
     RECORD_64,
     EvdevSourceError,
@@ -17,7 +17,7 @@ from drivers.evdev_records import (
     pack_events,
     unpack_records,
 )
-from drivers.touch import (
+from branchq.drivers.touch import (
     LongPress,
     Tap,
     TouchConfig,
@@ -25,7 +25,7 @@ from drivers.touch import (
     TouchDeviceError,
     TouchScreen,
 )
-from drivers.touch.virtual import ADS7846, RPI7_FT5X06, VirtualTouchscreen
+from branchq.drivers.touch.virtual import ADS7846, RPI7_FT5X06, VirtualTouchscreen
 
 from .evdev_helpers import as_tuples, ev, evemu, syn
 
@@ -234,7 +234,7 @@ def test_single_touch_released_during_the_drop_works_at_once() -> None:
 
 
 def test_no_touch_device_is_a_clear_error(tmp_path) -> None:
-    from drivers.touch import find_touch_device
+    from branchq.drivers.touch import find_touch_device
 
     config = TouchConfig(width=800, height=480, device=str(tmp_path / "branchq-touch"))
     if list(__import__("evdev").list_devices()):

@@ -7,8 +7,8 @@ import logging
 import pytest
 from evdev import ecodes
 
-from drivers.evdev_records import AbsRange
-from drivers.touch import (
+from branchq.drivers.evdev_records import AbsRange
+from branchq.drivers.touch import (
     LongPress,
     Protocol,
     Tap,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from host.config import BranchConfig, load_config
-from host.engine import Event, Priority, QueueEngine
+from branchq.host.config import BranchConfig, load_config
+from branchq.host.engine import Event, Priority, QueueEngine
 
 # 09:00 on pension day in Shanghai (UTC+8)
 OPENING = datetime(2026, 11, 13, 1, 0, tzinfo=UTC)

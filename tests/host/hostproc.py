@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from host.auth import Role, create_token
-from host.config import load_config
-from host.storage import Store
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
+from branchq.host.auth import Role, create_token
+from branchq.host.config import load_config
+from branchq.host.storage import Store
 from tests.pg import free_port
 
 DEMO_BRANCH = load_config(None).branch.id
@@ -29,6 +29,7 @@ class HostProcess:
     config_path: str | None = None
     env: dict[str, str] = field(default_factory=dict)  # e.g. limits for a load test
     prefix: list[str] = field(default_factory=list)  # a command to run the host under
+    command: tuple[str, ...] = BRANCHQ_COMMAND  # e.g. the `branchq` of another install
 
     @property
     def base(self) -> str:
@@ -36,7 +37,7 @@ class HostProcess:
 
     def start(self, timeout: float = 30, healthy: bool = True) -> HostProcess:
         """Start and wait until ``/healthz`` answers 200 (any answer unless ``healthy``)."""
-        args = [*self.prefix, sys.executable, "-c", "from host.cli import main; main()", "host", "run",
+        args = [*self.prefix, *self.command, "host", "run",
                 "--db", self.db_url, "--port", str(self.port)]
         args += ["--config", self.config_path] if self.config_path else ["--demo-branch"]
         log = self.log_path.open("ab")

@@ -13,10 +13,10 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from host.config import BranchConfig
-from host.engine import Event, QueueEngine
-from host.service import BranchService, Command
-from host.storage.store import _ticket_values
+from branchq.host.config import BranchConfig
+from branchq.host.engine import Event, QueueEngine
+from branchq.host.service import BranchService, Command
+from branchq.host.storage.store import _ticket_values
 
 Outcome = list[Event] | BaseException
 

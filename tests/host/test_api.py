@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
-from host.auth import Role
-from host.config import example_config_text, load_config
+from branchq.host.auth import Role
+from branchq.host.config import example_config_text, load_config
 from tests.host.hostproc import HostProcess
 
 

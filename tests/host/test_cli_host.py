@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
 from tests.host.hostproc import HostProcess
 
 
 def branchq(*args: str, env_db: str | None = None) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", "from host.cli import main; main()", *args]
+    cmd = [*BRANCHQ_COMMAND, *args]
     env = {"PATH": "/usr/bin:/bin"}
     if env_db:
         env["BRANCHQ_DB_URL"] = env_db

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from host.auth import Role
+from branchq.host.auth import Role
 from tests.host.hostproc import LOAD_TEST_ENV, HostProcess
 from tests.pg import PgServer
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from host.storage import Store
-from host.storage.tables import events
+from branchq.host.storage import Store
+from branchq.host.storage.tables import events
 
 
 def _row(branch: str, seq: int, at: datetime) -> dict[str, object]:

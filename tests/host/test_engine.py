@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from host.engine import InvalidState, NotFound, Priority, QueueEngine, TicketStatus, UnknownService
-from host.engine.engine import format_number
+from branchq.host.engine import InvalidState, NotFound, Priority, QueueEngine, TicketStatus, UnknownService
+from branchq.host.engine.engine import format_number
 from tests.host.engine_helpers import Branch
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host.engine import EngineError, Priority, QueueEngine, TicketStatus
+from branchq.host.engine import EngineError, Priority, QueueEngine, TicketStatus
 from tests.host.engine_helpers import Branch
 
 SERVICES = ["cash", "noncash", "vip", "wealth", "atm_small"]
@@ -192,7 +192,7 @@ def test_nobody_starves_when_priority_tickets_keep_coming(
 def test_indexed_queues_agree_with_a_full_scan(steps: list[tuple]) -> None:  # type: ignore[type-arg]
     """The fast path (bucket heads, binary search) gives the same answers as scanning every
     waiting ticket with the call-order key."""
-    from host.engine.ordering import call_key
+    from branchq.host.engine.ordering import call_key
 
     b, _ = run(steps)
     engine = b.engine
@@ -215,7 +215,7 @@ def test_indexed_queues_agree_with_a_full_scan(steps: list[tuple]) -> None:  # t
 @settings(max_examples=150, deadline=None)
 @given(st.lists(step, max_size=150))
 def test_the_running_tally_equals_counting_todays_tickets(steps: list[tuple]) -> None:  # type: ignore[type-arg]
-    from host.insight.estimate import today_rates
+    from branchq.host.insight.estimate import today_rates
 
     b, _ = run(steps)
     fast = b.engine._today_rates(b.now)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from host.auth import Role
+from branchq.host.auth import Role
 from tests.host.hostproc import HostProcess
 from tests.pg import PgServer
 

@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy.exc import OperationalError
 
-from host.config import load_config
-from host.engine import EngineError, Event, Priority, QueueEngine
-from host.service import BranchService, Command, CommandFailed
-from host.storage import StorageError, StorageRefused, Store, WriteTransaction
+from branchq.host.config import load_config
+from branchq.host.engine import EngineError, Event, Priority, QueueEngine
+from branchq.host.service import BranchService, Command, CommandFailed
+from branchq.host.storage import StorageError, StorageRefused, Store, WriteTransaction
 from tests.host.engine_helpers import OPENING
 from tests.host.service_helpers import Outcome, assert_memory_equals_database, run_batch
 from tests.pg import PgServer

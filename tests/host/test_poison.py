@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from host.auth import Role
-from host.engine import Event
-from host.storage import Store
+from branchq.host.auth import Role
+from branchq.host.engine import Event
+from branchq.host.storage import Store
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 
 

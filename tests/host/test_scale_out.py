@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 from websockets.sync.client import connect
 
-from host.auth import Role
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
+from branchq.host.auth import Role
 from tests.host.hostproc import HostProcess
 from tests.pg import PgServer, free_port
 
@@ -42,7 +42,7 @@ def test_an_event_made_on_one_host_reaches_subscribers_of_another(
 
 
 def test_several_workers_refuse_sqlite_and_serve_postgres(pg_server: PgServer, tmp_path: Path) -> None:
-    cmd = [sys.executable, "-c", "from host.cli import main; main()", "host", "run", "--demo-branch"]
+    cmd = [*BRANCHQ_COMMAND, "host", "run", "--demo-branch"]
     refused = subprocess.run(cmd + ["--workers", "2", "--db", f"sqlite:///{tmp_path}/x.db"],
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "PostgreSQL" in refused.stderr

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from host.config import load_config
-from host.engine import QueueEngine
-from host.storage import StorageRefused, Store
+from branchq.host.config import load_config
+from branchq.host.engine import QueueEngine
+from branchq.host.storage import StorageRefused, Store
 
 
 def test_the_database_refuses_a_duplicate_number_as_refused_not_unreachable(tmp_path: Path) -> None:

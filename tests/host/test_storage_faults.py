@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from host.auth import Role
-from host.storage import Store
+from branchq.host.auth import Role
+from branchq.host.storage import Store
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 from tests.pg import PgServer
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
-from host.auth import Role, create_token
-from host.config import example_config_text
-from host.storage import Store
+from branchq.host.auth import Role, create_token
+from branchq.host.config import example_config_text
+from branchq.host.storage import Store
 from tests.host.hostproc import HostProcess
 from tests.pg import PgServer
 

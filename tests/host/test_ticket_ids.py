@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 
-from host.api.tickets import ID_PATTERN
-from host.ticket_ids import RandomPool, new_ticket_id
+from branchq.host.api.tickets import ID_PATTERN
+from branchq.host.ticket_ids import RandomPool, new_ticket_id
 
 
 def test_ids_are_128_bit_url_safe_and_distinct() -> None:

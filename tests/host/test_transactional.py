@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from host.config import load_config
-from host.engine import Event, InvalidState, NotFound, Priority, QueueEngine, ReplayError
-from host.service import BranchService, Command, CommandFailed
-from host.storage import StorageRefused, Store
+from branchq.host.config import load_config
+from branchq.host.engine import Event, InvalidState, NotFound, Priority, QueueEngine, ReplayError
+from branchq.host.service import BranchService, Command, CommandFailed
+from branchq.host.storage import StorageRefused, Store
 from tests.host.engine_helpers import OPENING
 from tests.host.service_helpers import assert_memory_equals_database, run_batch
 

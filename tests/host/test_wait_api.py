@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from host.auth import Role
-from host.storage import Store
+from branchq.host.auth import Role
+from branchq.host.storage import Store
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from host.auth import Role
-from host.config import load_config
-from host.storage import Store
-from host.storage.opinions import OpinionBook
+from branchq.host.auth import Role
+from branchq.host.config import load_config
+from branchq.host.storage import Store
+from branchq.host.storage.opinions import OpinionBook
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 
 PHONE = "139 1234 5678"

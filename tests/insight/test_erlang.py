@@ -6,14 +6,14 @@ import math
 
 import pytest
 
-from host.insight.erlang import (
+from branchq.host.insight.erlang import (
     erlang_b,
     erlang_c,
     mean_wait,
     p_wait_over,
     p_wait_over_fractional,
 )
-from host.insight.simulation import simulate_mmc
+from branchq.host.insight.simulation import simulate_mmc
 
 
 @pytest.mark.parametrize(("servers", "traffic"), [

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from host.engine import Priority
+from branchq.host.engine import Priority
 from tests.host.engine_helpers import Branch
 
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from host.config import load_config
-from host.engine import QueueEngine
-from host.engine.events import TICKET_DONE, TICKET_NO_SHOW, TICKET_RATED, TICKET_TRANSFERRED
-from host.insight import charts, reports, staffing
-from host.insight.simulation import DayRun, record_days
-from host.insight.worklog import write_daily_log
-from host.storage import Store
-from host.storage.opinions import OpinionBook
+from branchq.host.config import load_config
+from branchq.host.engine import QueueEngine
+from branchq.host.engine.events import TICKET_DONE, TICKET_NO_SHOW, TICKET_RATED, TICKET_TRANSFERRED
+from branchq.host.insight import charts, reports, staffing
+from branchq.host.insight.simulation import DayRun, record_days
+from branchq.host.insight.worklog import write_daily_log
+from branchq.host.storage import Store
+from branchq.host.storage.opinions import OpinionBook
 
 CONFIG = load_config(None)
 FIRST = date(2026, 11, 1)

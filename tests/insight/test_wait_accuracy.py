@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from host.config import load_config
-from host.engine import Priority, QueueEngine
-from host.insight.simulation import (
+from branchq.host.config import load_config
+from branchq.host.engine import Priority, QueueEngine
+from branchq.host.insight.simulation import (
     Accuracy,
     Issued,
     accuracy,

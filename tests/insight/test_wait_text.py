@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from host.insight.wait_text import describe_wait
+from branchq.host.insight.wait_text import describe_wait
 
 
 def test_no_wait_only_with_nobody_ahead_and_a_free_counter() -> None:

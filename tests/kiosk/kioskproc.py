@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
 from tests.pg import free_port
 
 
@@ -34,13 +34,14 @@ class KioskProcess:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)  # e.g. the machine's time zone
+    command: tuple[str, ...] = BRANCHQ_COMMAND  # e.g. the `branchq` of another install
 
     @property
     def preview(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> KioskProcess:
-        args = [sys.executable, "-c", "from host.cli import main; main()", "kiosk", "run",
+        args = [*self.command, "kiosk", "run",
                 "--simulate", "--host-url", self.host_url, "--state-dir", str(self.state_dir),
                 "--token-file", str(self.token_file), "--preview-port", str(self.port)]
         if self.keypad_token_file:

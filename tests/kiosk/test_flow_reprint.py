@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from drivers.printer.virtual_printer import VirtualPrinter
-from host.auth import Role
-from kiosk.flow import TicketFlow
-from kiosk.hostlink import HostLink
-from kiosk.journal import Journal, PendingTicket
+from branchq.drivers.printer.virtual_printer import VirtualPrinter
+from branchq.host.auth import Role
+from branchq.kiosk.flow import TicketFlow
+from branchq.kiosk.hostlink import HostLink
+from branchq.kiosk.journal import Journal, PendingTicket
 from tests.drivers.printer_helpers import serial_printer
 from tests.host.hostproc import HostProcess
 

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from drivers.ledsign.sign import LedSign
-from drivers.ledsign.transport import SerialTransport
-from drivers.ledsign.virtual import VirtualSign
-from host.auth import Role
-from kiosk.config import load_kiosk_config
-from kiosk.devices import KioskDevices, open_virtual_devices
-from kiosk.gateway import DeviceGateway
-from kiosk.hostlink import HostLink
-from kiosk.journal import Journal
-from kiosk.supervisor import LAST_RETRY_S, DeviceHealth
+from branchq.drivers.ledsign.sign import LedSign
+from branchq.drivers.ledsign.transport import SerialTransport
+from branchq.drivers.ledsign.virtual import VirtualSign
+from branchq.host.auth import Role
+from branchq.kiosk.config import load_kiosk_config
+from branchq.kiosk.devices import KioskDevices, open_virtual_devices
+from branchq.kiosk.gateway import DeviceGateway
+from branchq.kiosk.hostlink import HostLink
+from branchq.kiosk.journal import Journal
+from branchq.kiosk.supervisor import LAST_RETRY_S, DeviceHealth
 from tests.host.hostproc import HostProcess
 
 

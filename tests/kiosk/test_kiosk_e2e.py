@@ -9,8 +9,8 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from host.auth import Role
-from host.config import load_config
+from branchq.host.auth import Role
+from branchq.host.config import load_config
 from tests.host.hostproc import HostProcess
 from tests.kiosk.conftest import Branch
 from tests.kiosk.kioskproc import KioskProcess
@@ -135,7 +135,7 @@ def test_kill_9_right_after_a_tap_never_leaves_a_ghost_or_a_duplicate(branch: Br
 
 
 def test_a_vip_card_swipe_makes_the_next_ticket_vip(branch: Branch) -> None:
-    from drivers.cardreader.reader import card_digest
+    from branchq.drivers.cardreader.reader import card_digest
 
     # The kiosk hashes card numbers with the branch key; the manager enrols the digest.
     kiosk = branch.restart_kiosk_with_card_key(b"k" * 32)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from host.auth import Role
+from branchq.host.auth import Role
 from tests.kiosk.conftest import Branch
 from tests.kiosk.test_kiosk_e2e import host_tickets
 

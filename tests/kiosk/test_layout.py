@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from kiosk.config import load_kiosk_config
-from kiosk.layout import SUPPORTED_PANELS, Box, Label, Layout, Panel
-from kiosk.messages import CATALOGUE
-from kiosk.screens import ScreenRenderer
-from kiosk.views import (
+from branchq.kiosk.config import load_kiosk_config
+from branchq.kiosk.layout import SUPPORTED_PANELS, Box, Label, Layout, Panel
+from branchq.kiosk.messages import CATALOGUE
+from branchq.kiosk.screens import ScreenRenderer
+from branchq.kiosk.views import (
     GreenView,
     HomeView,
     ServiceTile,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
+
 REPO = Path(__file__).resolve().parents[2]
-ENTRY = [sys.executable, "-c", "from host.cli import main; main()", "maint"]
+ENTRY = [*BRANCHQ_COMMAND, "maint"]
 
 
 def maint(*args: str, env: dict[str, str] | None = None, timeout: float = 60,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from host.config import example_config_text
-from kiosk.maint.toml_text import locate, replace_keys
+from branchq.host.config import example_config_text
+from branchq.kiosk.maint.toml_text import locate, replace_keys
 from tests.maint.maint_helpers import kiosk_toml, maint, maint_json
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from host.auth import Role
-from host.engine import Event
-from host.storage import Store
-from host.storage.tables import quarantined_events
+from branchq.host.auth import Role
+from branchq.host.engine import Event
+from branchq.host.storage import Store
+from branchq.host.storage.tables import quarantined_events
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 from tests.maint.maint_helpers import maint_json
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drivers.framebuffer import VirtualFramebuffer
-from drivers.printer.virtual_port import VirtualPrinterPort
-from drivers.printer.virtual_printer import VirtualPrinter
-from kiosk.maint.devices import usb_devices
+from branchq.drivers.framebuffer import VirtualFramebuffer
+from branchq.drivers.printer.virtual_port import VirtualPrinterPort
+from branchq.drivers.printer.virtual_printer import VirtualPrinter
+from branchq.kiosk.maint.devices import usb_devices
 from tests.maint.maint_helpers import kiosk_toml, maint_json
 
 

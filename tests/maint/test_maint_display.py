@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.ledsign import VirtualSign
+from branchq.drivers.ledsign import VirtualSign
 from tests.maint.maint_helpers import kiosk_toml, maint, maint_json
 
 

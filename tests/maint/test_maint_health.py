@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from host.auth import Role
-from host.storage import Store
-from kiosk.maint.health import clock_finding, disk_finding, lease_left
-from kiosk.maint.report import Level
+from branchq.host.auth import Role
+from branchq.host.storage import Store
+from branchq.kiosk.maint.health import clock_finding, disk_finding, lease_left
+from branchq.kiosk.maint.report import Level
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 from tests.maint.maint_helpers import kiosk_toml, maint, maint_json
 
@@ -93,8 +93,17 @@ def test_disk_thresholds() -> None:
 
 
 def test_lease_shapes() -> None:
-    assert lease_left({"next": 5, "end": 50}, "2024-05-01") == 45
-    assert lease_left({"day": "2024-05-01", "prefix": "A", "next": 5, "last": 50},
-                      "2024-05-01") == 46
-    assert lease_left({"day": "2024-04-30", "next": 5, "last": 50}, "2024-05-01") == 0
-    assert lease_left("garbage", "2024-05-01") is None
+    noon = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    assert lease_left({"next": 5, "end": 50}, noon) == 45
+    assert lease_left({"day": "2024-05-01", "prefix": "A", "next": 5, "last": 50}, noon) == 46
+    assert lease_left({"day": "2024-04-30", "next": 5, "last": 50}, noon) == 0
+    assert lease_left("garbage", noon) is None
+
+
+def test_a_lease_is_for_the_branchs_business_day_not_the_machines() -> None:
+    # 23:30 UTC on 7 December is already 8 December in Shanghai: the kiosk's lease for the 8th
+    # is today's, whatever zone the technician's machine is in.
+    late = datetime(2026, 12, 7, 23, 30, tzinfo=UTC)
+    lease = {"day": "2026-12-08", "next": 500, "end": 550, "timezone": "Asia/Shanghai"}
+    assert lease_left(lease, late) == 50
+    assert lease_left({**lease, "day": "2026-12-07"}, late) == 0

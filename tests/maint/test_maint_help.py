@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from click.testing import CliRunner
 
-from kiosk.maint.cli import maint
+from branchq.kiosk.maint.cli import maint
 from tests.maint.maint_helpers import maint as run_maint
 
 

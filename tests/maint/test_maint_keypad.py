@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.keypad import Key, VirtualKeypadBus
+from branchq.drivers.keypad import Key, VirtualKeypadBus
 from tests.maint.maint_helpers import ENTRY, REPO, kiosk_toml, maint, maint_json
 
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from drivers.printer.virtual_port import VirtualPrinterPort
-from drivers.printer.virtual_printer import VirtualPrinter
-from host.config import example_config_text
+from branchq.drivers.printer.virtual_port import VirtualPrinterPort
+from branchq.drivers.printer.virtual_printer import VirtualPrinter
+from branchq.host.config import example_config_text
 from tests.maint.maint_helpers import kiosk_toml, maint, maint_json
 
 

@@ -9,9 +9,9 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-from drivers.framebuffer import VirtualFramebuffer
-from drivers.touch import TouchConfig, TouchScreen
-from drivers.touch.virtual import RPI7_FT5X06, VirtualTouchscreen
+from branchq.drivers.framebuffer import VirtualFramebuffer
+from branchq.drivers.touch import TouchConfig, TouchScreen
+from branchq.drivers.touch.virtual import RPI7_FT5X06, VirtualTouchscreen
 from tests.maint.maint_helpers import ENTRY, REPO, kiosk_toml
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from host.storage import Store
+from branchq.host.storage import Store
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 
 

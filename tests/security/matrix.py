@@ -6,7 +6,7 @@ and "gateway-other" to other counters.
 
 from __future__ import annotations
 
-from host.auth import Role
+from branchq.host.auth import Role
 
 CREDENTIALS: dict[str, tuple[Role, int | None, tuple[int, ...]]] = {
     "kiosk": (Role.KIOSK, None, ()),

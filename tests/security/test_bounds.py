@@ -15,9 +15,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from host.api.events import SEND_STALL_S
-from host.auth import Role
-from host.serving import MAX_HEAD_BYTES, MAX_HEADERS, WS_MAX_BYTES, WS_PING_S
+from branchq.host.api.events import SEND_STALL_S
+from branchq.host.auth import Role
+from branchq.host.serving import MAX_HEAD_BYTES, MAX_HEADERS, WS_MAX_BYTES, WS_PING_S
 from tests.host.hostproc import HostProcess
 
 MIB = 1024 * 1024

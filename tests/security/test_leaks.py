@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 from websockets.sync.client import connect
 
-from host.auth import Role, hash_token
-from host.storage import Store
+from branchq.host.auth import Role, hash_token
+from branchq.host.storage import Store
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 
 PAGES = ("/hall", "/counter", "/lobby", "/t/AAAAAAAAAAAAAAAAAAAAAA")

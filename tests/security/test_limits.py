@@ -11,8 +11,8 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from host.api.limits import FailureWindow, Limits, TokenBuckets
-from host.auth import Role
+from branchq.host.api.limits import FailureWindow, Limits, TokenBuckets
+from branchq.host.auth import Role
 from tests.host.hostproc import HostProcess
 from tests.security.conftest import start_host
 

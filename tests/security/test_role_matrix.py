@@ -15,9 +15,9 @@ from starlette.routing import Mount
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from host.app import create_app
-from host.auth import Role
-from host.config import load_config
+from branchq.host.app import create_app
+from branchq.host.auth import Role
+from branchq.host.config import load_config
 from tests.host.hostproc import HostProcess
 from tests.security.matrix import CREDENTIALS, MATRIX, PUBLIC
 

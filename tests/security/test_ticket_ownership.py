@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from websockets.sync.client import connect
 
-from host.auth import Role
-from kiosk.journal import Journal
+from branchq.host.auth import Role
+from branchq.kiosk.journal import Journal
 from tests.host.hostproc import HostProcess
 
 

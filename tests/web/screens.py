@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import httpx
 from playwright.sync_api import ConsoleMessage, Page
 
-from host.auth import Role
+from branchq.host.auth import Role
 from tests.host.hostproc import HostProcess
 
 # Sizes the screens must work at: a phone, a tablet and a 1080p TV or PC.

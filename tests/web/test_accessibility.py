@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from host.auth import Role
+from branchq.host.auth import Role
 from tests.host.hostproc import HostProcess
 from tests.kiosk.kioskproc import KioskProcess
 from tests.web.axe import VIEWPORTS, Violation, audit, blocking, by_impact, language_of_parts

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from host.auth import Role
-from host.config import load_config
-from host.storage import Store
+from branchq.host.auth import Role
+from branchq.host.config import load_config
+from branchq.host.storage import Store
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 from tests.web.screens import Screen, call_next, issue
 

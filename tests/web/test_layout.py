@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from host.auth import Role
+from branchq.host.auth import Role
 from tests.host.hostproc import HostProcess
 from tests.web.screens import SIZES, STEADY, Screen, busy_branch, issue, wait_loaded
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 
-from host.auth import Role
+from branchq.host.auth import Role
 from tests.host.hostproc import HostProcess
 from tests.web.screens import Screen, call_next, issue, wait_until
 

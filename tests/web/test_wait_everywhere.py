@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from host.auth import Role
+from branchq.host.auth import Role
 from tests.host.hostproc import HostProcess
 from tests.web.screens import Screen, issue
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from host.auth import Role
+from branchq.host.auth import Role
 from tests.host.hostproc import HostProcess
 from tests.web.screens import Screen, issue
 

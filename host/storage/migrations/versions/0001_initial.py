@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from host.storage.tables import UTCDateTime
+from branchq.host.storage.tables import UTCDateTime
 
 revision = "0001"
 down_revision = None

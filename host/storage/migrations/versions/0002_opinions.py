@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from host.storage.tables import UTCDateTime
+from branchq.host.storage.tables import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"

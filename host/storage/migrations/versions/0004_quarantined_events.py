@@ -7,7 +7,7 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-from host.storage.tables import UTCDateTime
+from branchq.host.storage.tables import UTCDateTime
 
 revision = "0004"
 down_revision = "0003"

@@ -8,11 +8,19 @@ on stderr; anything else is a bug, and says how to get the traceback for a repor
 from __future__ import annotations
 
 import errno
+import sys
 
 BUG = ("this is a bug in branchq: run the same command as `branchq --debug ...` and report "
        "what it prints")
 DB_HINT = ("check the database URL (--db or BRANCHQ_DB_URL) and that the database server is "
            "running; `branchq maint db check` tells more")
+
+#: The libraries only one of the two installs has, and the extra that brings each (pyproject.toml).
+EXTRA_OF = {
+    **dict.fromkeys(("fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "psycopg"), "host"),
+    **dict.fromkeys(("escpos", "usb", "serial", "pymodbus", "evdev", "numpy", "qrcode", "websockets"),
+                    "kiosk"),
+}
 
 
 def explain(err: BaseException) -> str:
@@ -22,11 +30,16 @@ def explain(err: BaseException) -> str:
 
 
 def describe(err: BaseException) -> tuple[str, str]:
-    from host.storage import StorageError
-
+    # Not imported here: a kiosk install has no database layer. An error can only be the host
+    # storage's if that module is loaded already.
+    storage = sys.modules.get("branchq.host.storage")
+    if isinstance(err, ModuleNotFoundError) and (err.name or "").split(".")[0] in EXTRA_OF:
+        extra = EXTRA_OF[(err.name or "").split(".")[0]]
+        return (f"this command needs {err.name}, which this install of branchq lacks",
+                f"it runs where the {extra} part is installed: pip install 'branchq[{extra}]'")
     if isinstance(err, OSError):
         return _os_error(err)
-    if isinstance(err, StorageError):
+    if storage is not None and isinstance(err, storage.StorageError):
         return _first_line(str(err)), DB_HINT
     if type(err).__module__.startswith("sqlalchemy"):
         return f"database error: {_first_line(str(err))}", DB_HINT

@@ -40,13 +40,9 @@ class LazyGroup(click.Group):
         if entry is None:
             return None
         module_name, attr = entry.target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name and module_name.startswith(err.name):
-                return None  # that part of branchq is not built yet
-            raise
-        command: click.Command = getattr(module, attr)
+        # A library the other install has (branchq[host] or branchq[kiosk]) is missing: raised, and
+        # worded by cli_errors as the extra to install.
+        command: click.Command = getattr(importlib.import_module(module_name), attr)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -56,15 +52,19 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+#: ``branchq`` run by this very interpreter, for a process that starts another branchq process
+#: (the demo starts its kiosk; tests and benches start hosts) whether or not the script is on PATH.
+BRANCHQ_COMMAND = (sys.executable, "-c", "from branchq.drivers.platform.cli import main; main()")
+
 LAZY_GROUPS: dict[str, LazyCommand] = {
-    "host": LazyCommand("host.cli_host:host",
+    "host": LazyCommand("branchq.host.cli_host:host",
                         "The branch host service (FastAPI) and its credentials."),
-    "demo": LazyCommand("host.cli_demo:demo",
+    "demo": LazyCommand("branchq.host.cli_demo:demo",
                         "Run the demo: the host with the example branch and a simulated kiosk, "
                         "all on 127.0.0.1."),
-    "kiosk": LazyCommand("kiosk.cli:kiosk",
+    "kiosk": LazyCommand("branchq.kiosk.cli:kiosk",
                          "The kiosk: touch screen, ticket printer, LED signs and caller keypads."),
-    "maint": LazyCommand("kiosk.maint.cli:maint",
+    "maint": LazyCommand("branchq.kiosk.maint.cli:maint",
                          "Find and fix hardware and configuration faults (for technicians)."),
 }
 
@@ -132,7 +132,7 @@ def main() -> None:
     except Exception as err:
         if GlobalOptions.debug:
             raise
-        from host.cli_errors import explain
+        from branchq.drivers.platform.cli_errors import explain
 
         sys.stderr.write(explain(err))
         sys.exit(1)
