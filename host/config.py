@@ -8,6 +8,7 @@ silently running with a default.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from branchq.drivers.platform.config import StrictModel
 
@@ -139,7 +141,7 @@ class BranchConfig(StrictModel):
         return next((s for s in self.services if s.key == key), None)
 
 
-def _unique(section: str, field: str, values: list[object]) -> None:
+def _unique(section: str, field: str, values: Sequence[object]) -> None:
     seen: set[object] = set()
     for i, value in enumerate(values):
         if value in seen:
@@ -164,14 +166,12 @@ def parse_config(text: str, source: str = "branch.toml") -> BranchConfig:
         raise ConfigError(f"{source}: " + "; ".join(_describe(e) for e in err.errors())) from err
 
 
-def _describe(error: dict[str, object]) -> str:
-    loc = error.get("loc", ())
+def _describe(error: ErrorDetails) -> str:
     path = ""
-    for part in loc if isinstance(loc, tuple) else ():
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    message = str(error.get("msg", "invalid"))
-    message = message.removeprefix("Value error, ")
-    if error.get("type") == "extra_forbidden":
+    for part in error["loc"]:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
         message = "unknown key (check the spelling)"
     return f"{path}: {message}" if path else message
 

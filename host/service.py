@@ -218,12 +218,6 @@ class BranchService:
         self._queue.put(_Pending(command, future, loop))
         return await future
 
-    def execute_blocking(self, command: Command) -> list[Event]:
-        """Same as :meth:`execute`, for callers without an event loop (CLI, tests)."""
-        async def run() -> list[Event]:
-            return await self.execute(command)
-        return asyncio.run(run())
-
     def _writer(self) -> None:
         while True:
             first = self._queue.get()

@@ -69,7 +69,7 @@ class BoundedHttpTools(HttpToolsProtocol):
     request is refused.
     """
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._head_bytes = 0
         self._in_head = True
         self._header_count = 0

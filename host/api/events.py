@@ -136,8 +136,8 @@ async def _pump(ws: WebSocket, principal: Principal, service: BranchService,
     try:
         while True:  # catch up from the database, in chunks
             missed = await run_in_threadpool(service.store.load_events, last, _CATCH_UP_CHUNK)
-            for e in missed:
-                await send(e)
+            for old in missed:
+                await send(old)
             if len(missed) < _CATCH_UP_CHUNK:
                 break
         while True:

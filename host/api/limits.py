@@ -219,7 +219,7 @@ class RequestLimits:
 
 
 def _issuing(scope: Scope) -> bool:
-    return scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == _TICKETS_PATH
+    return (scope["type"], scope.get("method"), scope.get("path")) == ("http", "POST", _TICKETS_PATH)
 
 
 def _client(scope: Scope) -> str:

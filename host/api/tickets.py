@@ -76,9 +76,10 @@ async def issue_ticket(
     if TICKET_ISSUED not in kinds:
         # The engine issues nothing only for a reference it already knows: a retry of a
         # request that succeeded, answered with the same ticket.
-        ticket_id = await service.read_async(lambda e: e.client_refs.get(ref or ""))
-        if ticket_id is None:
+        earlier = await service.read_async(lambda e: e.client_refs.get(ref or ""))
+        if earlier is None:
             raise NotFound("the earlier ticket for this request is no longer in today's queue")
+        ticket_id = earlier
     return await _public(service, ticket_id)
 
 

@@ -8,7 +8,7 @@ come in with the command, so replaying the event log gives the same state, byte 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -312,7 +312,7 @@ class QueueEngine:
             raise NotFound("no such VIP card")
         return self._emit(Event(ev.VIP_CARD_REMOVED, at, actor, data={"digest": digest}))
 
-    def report_devices(self, kiosk: str, reports: list[tuple[str, str, str]], at: datetime,
+    def report_devices(self, kiosk: str, reports: Sequence[tuple[str, str, str]], at: datetime,
                        actor: str) -> list[Event]:
         """Record a kiosk's device states ``(device, status, detail)``; only changes become
         events, so the log keeps every fault and recovery without a row per heartbeat."""

@@ -214,11 +214,7 @@ def _project(target: str, ahead: int, branch: _Branch) -> tuple[float, Pace | No
     head = {s: ages[s][0] if known.get(s) else limit for s in remaining}
 
     counters = branch.counters
-    free = [
-        (residual(branch.recent.get(c.serving, ()), branch.service_s[c.serving], c.elapsed_s)
-         if c.serving in branch.service_s else 0.0, i)
-        for i, c in enumerate(counters)
-    ]
+    free = [(_frees_in(c, branch), i) for i, c in enumerate(counters)]
     heapq.heapify(free)
     steps = 0
     target_calls = 0
@@ -244,6 +240,14 @@ def _project(target: str, ahead: int, branch: _Branch) -> tuple[float, Pace | No
             return at + (remaining[target] + 1) * at / target_calls, pace
         heapq.heappush(free, (at + cost[choice], i))
     raise AssertionError("a counter serving the target always reaches it")
+
+
+def _frees_in(counter: CounterView, branch: _Branch) -> float:
+    """Seconds until ``counter`` is free: now when idle (or serving a service without a mean)."""
+    serving = counter.serving
+    if serving is None or serving not in branch.service_s:
+        return 0.0
+    return residual(branch.recent.get(serving, ()), branch.service_s[serving], counter.elapsed_s)
 
 
 def _pick(services: Sequence[str], remaining: Mapping[str, int], head: Mapping[str, float],

@@ -28,7 +28,8 @@ def _equipment_rows(events: list[Event], config: BranchConfig) -> tuple[list[str
     """(checks, faults) as table rows: a device back in service or reported ok is a check, out of
     service or a warning/fault/offline state is a fault."""
     tz = config.branch.tz
-    checks, faults = [], []
+    checks: list[str] = []
+    faults: list[str] = []
     for e in events:
         when = e.at.astimezone(tz).strftime("%H:%M")
         if e.kind == EQUIPMENT_CHANGED:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 Params = Mapping[str, Any]
 
@@ -25,6 +26,8 @@ class DirectStatement:
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        if not isinstance(compiled, SQLCompiler):
+            raise TypeError(f"not a DML statement: {statement}")
         self.statement = statement  # held, so its id() keys the cache for as long as it lives
         self.sql = compiled.string
         self.dialect = dialect
@@ -34,17 +37,19 @@ class DirectStatement:
         # qmark (SQLite) takes a tuple in the compiled order; pyformat (psycopg) a dict.
         self._order = compiled.positiontup if dialect.paramstyle in ("qmark", "numeric") else None
 
-    def _row(self, params: Params) -> tuple[Any, ...] | dict[str, Any]:
-        values = {name: (convert(params[name]) if convert and params[name] is not None
-                         else params[name])
-                  for name, convert in self._convert}
-        return tuple(values[n] for n in self._order) if self._order is not None else values
+    def _rows(self, params: Sequence[Params]) -> Sequence[tuple[Any, ...]] | Sequence[dict[str, Any]]:
+        """The DB-API parameters of each row: tuples in the compiled order, or dicts by name."""
+        named = [{name: (convert(p[name]) if convert and p[name] is not None else p[name])
+                  for name, convert in self._convert} for p in params]
+        if self._order is None:
+            return named
+        return [tuple(values[n] for n in self._order) for values in named]
 
     def execute(self, conn: Connection, params: Params) -> Any:
         """Run once in ``conn``'s transaction; returns the DB-API cursor (for a SELECT)."""
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(self.sql, self._row(params))
+            cursor.execute(self.sql, self._rows([params])[0])
         except self.dialect.loaded_dbapi.Error as err:
             cursor.close()
             raise DBAPIError.instance(self.sql, None, err, self.dialect.loaded_dbapi.Error) from err
@@ -53,7 +58,7 @@ class DirectStatement:
     def execute_many(self, conn: Connection, rows: Sequence[Params]) -> None:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(self.sql, [self._row(p) for p in rows])
+            cursor.executemany(self.sql, self._rows(rows))
         except self.dialect.loaded_dbapi.Error as err:
             raise DBAPIError.instance(self.sql, None, err, self.dialect.loaded_dbapi.Error) from err
         finally:

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from branchq.host.storage.store import StorageError, Store
+from branchq.host.storage.faults import StorageError
+from branchq.host.storage.store import Store, inserted_id
 from branchq.host.storage.tables import opinions
 
 
@@ -69,10 +70,10 @@ class OpinionBook:
         }
         try:
             with self._write() as conn:
-                new_id = conn.execute(insert(opinions).values(values)).inserted_primary_key[0]
+                new_id = inserted_id(conn.execute(insert(opinions).values(values)))
         except SQLAlchemyError as err:
             raise StorageError("cannot store the opinion") from err
-        found = self.get(int(new_id))
+        found = self.get(new_id)
         if found is None:
             raise StorageError("the opinion was not stored")
         return found

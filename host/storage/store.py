@@ -26,6 +26,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     Connection,
+    CursorResult,
     Engine,
     bindparam,
     create_engine,
@@ -316,7 +317,7 @@ class Store:
                     token_hash=token_hash, created_at=created_at, note="",
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return inserted_id(result)
 
     def find_token(self, token_hash: str) -> TokenRow | None:
         with self.engine.connect() as conn:
@@ -345,6 +346,14 @@ class Store:
                 .values(revoked_at=at)
             )
             return result.rowcount == 1
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The integer key of the row a single-row INSERT just wrote."""
+    key = result.inserted_primary_key
+    if key is None:  # only for an INSERT of several rows or with RETURNING, which we never send
+        raise StorageError("the database reported no key for the new row")
+    return int(key[0])
 
 
 def _token(row: Any) -> TokenRow:
