@@ -1,34 +1,48 @@
-"""Kiosk figures: tap-to-first-printer-byte latency, screen render time, peak memory.
+"""Kiosk figures: start-up to READY=1, tap-to-first-printer-byte latency, screen render time,
+peak memory.
 
-Runs the real kiosk (screens, touch driver, ticket flow, printer driver) in this process on its
+Start-up: real ``branchq kiosk run --simulate`` processes, timed from the process start and from
+the first import of branchq to the first frame on the (virtual) framebuffer and to ``READY=1`` on
+a notify socket standing in for systemd's, with the host on loopback and with it unreachable
+(the kiosk then starts on its journal and leases); peak resident memory at READY.
+
+Taps: the real kiosk (screens, touch driver, ticket flow, printer driver) in this process on its
 virtual devices, against the real host on loopback. A tap is a virtual finger on the touch
 panel's pipe; the clock stops when the virtual printer receives the ticket's first byte.
 
-    .venv/bin/python bench/kiosk_bench.py [--taps 60]
+    .venv/bin/python bench/kiosk_bench.py [--taps 60] [--starts 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import select
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from branchq.drivers.framebuffer.virtual import PADDING_BYTE
+from branchq.drivers.platform.cli import BRANCHQ_COMMAND
 from branchq.host.auth import Role
 from branchq.kiosk.app import Kiosk
-from branchq.kiosk.config import load_kiosk_config
+from branchq.kiosk.config import KioskConfig, load_kiosk_config
 from branchq.kiosk.devices import open_virtual_devices
 from branchq.kiosk.hostlink import HostLink
 from branchq.kiosk.layout import Panel
 from branchq.kiosk.screens import ScreenRenderer
 from branchq.kiosk.views import HomeView, ServiceTile, TicketView
 from tests.host.hostproc import HostProcess
+from tests.kiosk.kioskproc import KioskProcess
+from tests.pg import free_port
 
 
 def render_times(width: int, height: int, width_mm: float, font: Path, n: int = 40) -> float:
@@ -97,7 +111,8 @@ async def tap_latency(kiosk: Kiosk, taps: int) -> tuple[list[float], list[float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--taps", type=int, default=60)
+    parser.add_argument("--taps", type=int, default=60, help="0: no tap figures")
+    parser.add_argument("--starts", type=int, default=5, help="0: no start-up figures")
     args = parser.parse_args()
     config = load_kiosk_config(None)
     font = config.screen.font_path
@@ -109,38 +124,44 @@ def main() -> None:
         host = HostProcess(f"sqlite:///{folder / 'h.db'}", folder / "host.log").start()
         try:
             token = host.token(Role.KIOSK)
-            settings = config.kiosk.model_copy(update={"state_dir": folder / "state",
-                                                       "host_url": host.base})
-            config = replace(config, kiosk=settings)
-            devices, config = open_virtual_devices(config, folder / "sim")
-
-            async def go() -> tuple[list[float], list[float]]:
-                link = HostLink(host.base, token, 3)
-                try:
-                    return await tap_latency(Kiosk(config, devices, link), args.taps)
-                finally:
-                    await link.close()
-
-            lat, to_ticket = asyncio.run(go())
-            time.sleep(0.3)  # the kiosk's device threads notice the stop and finish
-            devices.close()
-            peak = kiosk_process_peak_mb(host, token, folder)
+            token_file = folder / "kiosk.token"
+            token_file.write_text(token)
+            if args.starts:
+                start_up(host, token_file, folder, args.starts)
+            if args.taps:
+                taps(config, host, token, folder, args.taps)
+            peak = kiosk_process_peak_mb(host, token_file, folder)
         finally:
             host.kill()
-    print(f"tap to printer ({len(lat)} taps, host on loopback, raster ticket):")
-    for name, values in (("first byte (status check)", lat), ("first ticket byte", to_ticket)):
-        q = statistics.quantiles(values, n=100)
-        print(f"  {name:26s} p50 {q[49]:6.1f} ms   p99 {q[98]:6.1f} ms   max {max(values):6.1f} ms")
     print(f"kiosk process peak resident memory: {peak:.0f} MB "
           "(branchq kiosk run --simulate after 10 tickets; includes the simulator and preview)")
 
 
-def kiosk_process_peak_mb(host: HostProcess, token: str, folder: Path) -> float:
-    """Peak RSS (VmHWM) of a real ``branchq kiosk run --simulate`` process after 10 tickets."""
-    from tests.kiosk.kioskproc import KioskProcess
+def taps(config: KioskConfig, host: HostProcess, token: str, folder: Path, n: int) -> None:
+    """Print the tap-to-printer figures of ``n`` taps on a kiosk in this process."""
+    settings = config.kiosk.model_copy(update={"state_dir": folder / "state",
+                                               "host_url": host.base})
+    config = replace(config, kiosk=settings)
+    devices, config = open_virtual_devices(config, folder / "sim")
 
-    token_file = folder / "kiosk.token"
-    token_file.write_text(token)
+    async def go() -> tuple[list[float], list[float]]:
+        link = HostLink(host.base, token, 3)
+        try:
+            return await tap_latency(Kiosk(config, devices, link), n)
+        finally:
+            await link.close()
+
+    lat, to_ticket = asyncio.run(go())
+    time.sleep(0.3)  # the kiosk's device threads notice the stop and finish
+    devices.close()
+    print(f"tap to printer ({len(lat)} taps, host on loopback, raster ticket):")
+    for name, values in (("first byte (status check)", lat), ("first ticket byte", to_ticket)):
+        q = statistics.quantiles(values, n=100)
+        print(f"  {name:26s} p50 {q[49]:6.1f} ms   p99 {q[98]:6.1f} ms   max {max(values):6.1f} ms")
+
+
+def kiosk_process_peak_mb(host: HostProcess, token_file: Path, folder: Path) -> float:
+    """Peak RSS (VmHWM) of a real ``branchq kiosk run --simulate`` process after 10 tickets."""
     kiosk = KioskProcess(host.base, token_file, folder / "state2", folder / "kiosk.log").start()
     try:
         for _ in range(10):
@@ -149,11 +170,113 @@ def kiosk_process_peak_mb(host: HostProcess, token: str, folder: Path) -> float:
             kiosk.tap_button("home")
             kiosk.wait_for(lambda s: s["screen"] == "home", 20)
         assert kiosk.proc is not None
-        status = Path(f"/proc/{kiosk.proc.pid}/status").read_text()
-        hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-        return int(hwm.split()[1]) / 1024
+        return peak_rss_mb(kiosk.proc.pid)
     finally:
         kiosk.kill()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set so far (VmHWM), in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+    return int(hwm.split()[1]) / 1024
+
+
+#: The kiosk's command line with one line first: the monotonic clock just before branchq's first
+#: import, so "from import" leaves out the interpreter's own start (CLOCK_MONOTONIC is one clock
+#: for every process on the machine).
+_IMPORT_STAMP = "branchq-import-at"
+_STAMPED_COMMAND = (sys.executable, "-c", f"import time; print('{_IMPORT_STAMP}', time.monotonic(),"
+                    f" flush=True); {BRANCHQ_COMMAND[2]}")
+
+
+@dataclass(frozen=True)
+class StartFigures:
+    """One kiosk start, in seconds from the process start; ``imported_s`` is when branchq's
+    first import began; peak resident memory when READY=1 arrived."""
+
+    imported_s: float
+    first_frame_s: float
+    ready_s: float
+    peak_mb: float
+
+
+def kiosk_start(host_url: str, token_file: Path, folder: Path, timeout: float = 60) -> StartFigures:
+    """Start ``branchq kiosk run --simulate`` once; stop it (SIGTERM) once it is ready.
+
+    The first frame is the moment the virtual framebuffer's first pixel is no longer the fill
+    the twin created it with; READY=1 is the datagram on ``$NOTIFY_SOCKET``."""
+    folder.mkdir(parents=True)
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(folder / "notify.sock"))
+    kiosk = KioskProcess(host_url, token_file, folder / "state", folder / "kiosk.log",
+                         command=_STAMPED_COMMAND, env={"NOTIFY_SOCKET": str(folder / "notify.sock")})
+    fb0 = kiosk.state_dir / "sim" / "fb" / "fb0"
+    fill = bytes([PADDING_BYTE]) * 4
+    t0 = time.monotonic()
+    proc = kiosk.launch()
+    frame = ready = None
+    peak = 0.0
+    try:
+        while frame is None or ready is None:
+            if proc.poll() is not None:
+                raise RuntimeError(f"kiosk exited:\n{kiosk.log_path.read_text()[-3000:]}")
+            if time.monotonic() - t0 > timeout:
+                raise RuntimeError(f"kiosk not ready in {timeout} s:\n"
+                                   f"{kiosk.log_path.read_text()[-3000:]}")
+            readable, _, _ = select.select([notify], [], [], 0.002)
+            if readable and b"READY=1" in notify.recv(4096).split(b"\n"):
+                ready = time.monotonic() - t0
+                peak = peak_rss_mb(proc.pid)
+            if frame is None and _drawn(fb0, fill):
+                frame = time.monotonic() - t0
+    finally:
+        kiosk.kill(signal.SIGTERM)
+        notify.close()
+    stamp = next(line for line in kiosk.log_path.read_text().splitlines()
+                 if line.startswith(_IMPORT_STAMP))
+    return StartFigures(float(stamp.split()[1]) - t0, frame, ready, peak)
+
+
+def _drawn(fb0: Path, fill: bytes) -> bool:
+    try:
+        with fb0.open("rb") as fb:
+            head = fb.read(len(fill))
+    except FileNotFoundError:
+        return False
+    return len(head) == len(fill) and head != fill
+
+
+def import_seconds() -> float:
+    """``import branchq.kiosk.app`` in a fresh interpreter, timed inside it."""
+    code = ("import time; t = time.perf_counter(); import branchq.kiosk.app; "
+            "print(time.perf_counter() - t)")
+    return float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                text=True).stdout)
+
+
+def start_up(host: HostProcess, token_file: Path, folder: Path, starts: int) -> None:
+    """Print the start-up figures: min and median of ``starts`` runs (a shared machine is noisy:
+    the median is the figure, the min what the code can do)."""
+    imports = [import_seconds() for _ in range(starts)]
+    print(f"import branchq.kiosk.app ({starts} fresh interpreters): "
+          f"min {min(imports) * 1000:5.0f} ms   median {statistics.median(imports) * 1000:5.0f} ms")
+    print(f"kiosk start, branchq kiosk run --simulate ({starts} starts; min / median):")
+    for name, url in (("host on loopback", host.base),
+                      ("host unreachable", f"http://127.0.0.1:{free_port()}")):
+        runs = [kiosk_start(url, token_file, folder / f"start-{name[5:9]}-{i}")
+                for i in range(starts)]
+        print(f"  {name}:")
+        for label, values in (
+            ("process start to first frame", [r.first_frame_s for r in runs]),
+            ("process start to READY=1", [r.ready_s for r in runs]),
+            ("branchq import to READY=1", [r.ready_s - r.imported_s for r in runs]),
+        ):
+            print(f"    {label:30s} {min(values) * 1000:5.0f} / "
+                  f"{statistics.median(values) * 1000:5.0f} ms")
+        peaks = [r.peak_mb for r in runs]
+        print(f"    {'peak resident memory at READY':30s} {min(peaks):5.0f} / "
+              f"{statistics.median(peaks):5.0f} MB")
 
 
 if __name__ == "__main__":

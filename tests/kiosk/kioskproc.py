@@ -40,7 +40,8 @@ class KioskProcess:
     def preview(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> KioskProcess:
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the process and return at once (``start`` also waits for its first screen)."""
         args = [*self.command, "kiosk", "run",
                 "--simulate", "--host-url", self.host_url, "--state-dir", str(self.state_dir),
                 "--token-file", str(self.token_file), "--preview-port", str(self.port)]
@@ -52,6 +53,10 @@ class KioskProcess:
         # Unbuffered: a kiosk killed with SIGKILL still leaves its whole log for the diagnosis.
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
+        return self.proc
+
+    def start(self, timeout: float = 30) -> KioskProcess:
+        self.launch()
         # "starting" until the kiosk has synced with the host and drawn its first frame: a test
         # that went on earlier raced the kiosk's start (its journal and leases half written).
         self.wait_for(lambda s: s["screen"] in ("home", "closed", "out_of_service"), timeout,
