@@ -1,4 +1,4 @@
-"""Host fixtures: a running host on SQLite and on PostgreSQL, each with a fresh database."""
+"""Host fixtures: the host app on SQLite and on PostgreSQL, each with a fresh database."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from branchq.host.storage import Store
-from tests.host.hostproc import DEMO_BRANCH, HostProcess
+from tests.host.hostproc import DEMO_BRANCH
+from tests.host.inprocess import InProcessHost
 from tests.pg import PgServer
 
 
@@ -28,7 +29,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def running_host(db_url: str, tmp_path: Path) -> Iterator[HostProcess]:
-    host = HostProcess(db_url, tmp_path / "host.log").start()
+def running_host(db_url: str) -> Iterator[InProcessHost]:
+    """The host app in this process, on a real port and a real database (API contract tests)."""
+    host = InProcessHost(db_url).start()
     yield host
-    host.kill()
+    host.stop()

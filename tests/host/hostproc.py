@@ -20,8 +20,32 @@ from tests.pg import free_port
 DEMO_BRANCH = load_config(None).branch.id
 
 
+class HostAccess:
+    """What a test does with a running host, however it runs: its address, credentials made in
+    its database (hashed at rest, as ``branchq host token create`` does), an HTTP client."""
+
+    db_url: str
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def token(self, role: Role, counter: int | None = None, name: str = "",
+              counters: tuple[int, ...] = ()) -> str:
+        store = Store(self.db_url, DEMO_BRANCH)
+        try:
+            return create_token(store, role, name or f"test {role.value}", counter, counters)
+        finally:
+            store.close()
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=10)
+
+
 @dataclass
-class HostProcess:
+class HostProcess(HostAccess):
     db_url: str
     log_path: Path
     port: int = field(default_factory=free_port)
@@ -30,10 +54,6 @@ class HostProcess:
     env: dict[str, str] = field(default_factory=dict)  # e.g. limits for a load test
     prefix: list[str] = field(default_factory=list)  # a command to run the host under
     command: tuple[str, ...] = BRANCHQ_COMMAND  # e.g. the `branchq` of another install
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30, healthy: bool = True) -> HostProcess:
         """Start and wait until ``/healthz`` answers 200 (any answer unless ``healthy``)."""
@@ -59,18 +79,6 @@ class HostProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=15)
-
-    def token(self, role: Role, counter: int | None = None, name: str = "",
-              counters: tuple[int, ...] = ()) -> str:
-        store = Store(self.db_url, DEMO_BRANCH)
-        try:
-            return create_token(store, role, name or f"test {role.value}", counter, counters)
-        finally:
-            store.close()
-
-    def client(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.base, headers=headers, timeout=10)
 
 
 # A load test plays many kiosks with one credential: lift the per-kiosk ticket rate limit.

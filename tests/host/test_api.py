@@ -11,17 +11,17 @@ from websockets.sync.client import connect
 
 from branchq.host.auth import Role
 from branchq.host.config import example_config_text, load_config
-from tests.host.hostproc import HostProcess
+from tests.host.hostproc import HostAccess, HostProcess
 
 
-def issue(host: HostProcess, kiosk: str, service: str = "cash", **extra: object) -> dict:  # type: ignore[type-arg]
+def issue(host: HostAccess, kiosk: str, service: str = "cash", **extra: object) -> dict:  # type: ignore[type-arg]
     with host.client(kiosk) as c:
         r = c.post("/api/v1/tickets", json={"service": service, **extra})
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 
 
-def test_issue_and_public_status(running_host: HostProcess) -> None:
+def test_issue_and_public_status(running_host: HostAccess) -> None:
     kiosk = running_host.token(Role.KIOSK)
     first = issue(running_host, kiosk)
     second = issue(running_host, kiosk, priority="green")
@@ -36,7 +36,7 @@ def test_issue_and_public_status(running_host: HostProcess) -> None:
     assert set(status) == set(first)  # the public view is the same shape: no personal data
 
 
-def test_issue_errors(running_host: HostProcess) -> None:
+def test_issue_errors(running_host: HostAccess) -> None:
     kiosk = running_host.token(Role.KIOSK)
     with running_host.client(kiosk) as c:
         r = c.post("/api/v1/tickets", json={"service": "mortgage"})
@@ -64,7 +64,7 @@ def test_issue_errors(running_host: HostProcess) -> None:
         assert r.json()["priority"] == "vip"
 
 
-def test_counter_actions_and_their_errors(running_host: HostProcess) -> None:
+def test_counter_actions_and_their_errors(running_host: HostAccess) -> None:
     kiosk = running_host.token(Role.KIOSK)
     teller1 = running_host.client(running_host.token(Role.TELLER, counter=1))
     teller3 = running_host.client(running_host.token(Role.TELLER, counter=3))
@@ -104,7 +104,7 @@ def test_counter_actions_and_their_errors(running_host: HostProcess) -> None:
         client.close()
 
 
-def test_queues_counters_and_equipment(running_host: HostProcess) -> None:
+def test_queues_counters_and_equipment(running_host: HostAccess) -> None:
     kiosk = running_host.token(Role.KIOSK)
     display = running_host.client(running_host.token(Role.DISPLAY))
     tech = running_host.client(running_host.token(Role.TECHNICIAN))
@@ -137,7 +137,7 @@ def test_queues_counters_and_equipment(running_host: HostProcess) -> None:
 
 
 def test_self_service_with_a_client_ref_gives_guidance_or_a_counter_ticket(
-    running_host: HostProcess,
+    running_host: HostAccess,
 ) -> None:
     """What the kiosk sends for "小额取款 / 余额查询": await_print and a client_ref. With an ATM
     in service the answer is guidance (also on a retry); with every ATM out, a counter ticket
@@ -169,7 +169,7 @@ def test_self_service_with_a_client_ref_gives_guidance_or_a_counter_ticket(
 
 
 def test_event_stream_resumes_after_seq_and_hides_ids_from_displays(
-    running_host: HostProcess,
+    running_host: HostAccess,
 ) -> None:
     kiosk = running_host.token(Role.KIOSK)
     display = running_host.token(Role.DISPLAY)
@@ -195,7 +195,7 @@ def test_event_stream_resumes_after_seq_and_hides_ids_from_displays(
     assert "4401" in str(closed.value)
 
 
-def test_health_metrics_and_docs(running_host: HostProcess) -> None:
+def test_health_metrics_and_docs(running_host: HostAccess) -> None:
     with running_host.client() as c:
         assert c.get("/healthz").json()["status"] == "ok"
         assert c.get("/metrics").status_code == 401
@@ -211,7 +211,7 @@ def test_health_metrics_and_docs(running_host: HostProcess) -> None:
         assert c.get("/metrics").status_code == 403
 
 
-def test_notices_device_heartbeats_and_ticket_list(running_host: HostProcess) -> None:
+def test_notices_device_heartbeats_and_ticket_list(running_host: HostAccess) -> None:
     kiosk_token = running_host.token(Role.KIOSK)
     kiosk = running_host.client(kiosk_token)
     manager = running_host.client(running_host.token(Role.MANAGER))
@@ -256,7 +256,7 @@ def test_notices_device_heartbeats_and_ticket_list(running_host: HostProcess) ->
         client.close()
 
 
-def test_satisfaction_rating_after_done(running_host: HostProcess) -> None:
+def test_satisfaction_rating_after_done(running_host: HostAccess) -> None:
     issue(running_host, running_host.token(Role.KIOSK))
     with running_host.client(running_host.token(Role.TELLER, counter=2)) as teller:
         teller.post("/api/v1/counters/2/call-next")
@@ -267,7 +267,7 @@ def test_satisfaction_rating_after_done(running_host: HostProcess) -> None:
         assert teller.post("/api/v1/counters/2/rating", json={"score": 5}).status_code == 422
 
 
-def test_kiosk_print_flow_retries_leases_and_offline_tickets(running_host: HostProcess) -> None:
+def test_kiosk_print_flow_retries_leases_and_offline_tickets(running_host: HostAccess) -> None:
     kiosk = running_host.client(running_host.token(Role.KIOSK))
     teller = running_host.client(running_host.token(Role.TELLER, counter=1))
     info = kiosk.get("/api/v1/branch").json()
@@ -324,7 +324,7 @@ def test_a_closed_branch_refuses_kiosk_tickets(tmp_path: Path) -> None:
         host.kill()
 
 
-def test_keypad_gateway_acts_only_for_the_counters_on_its_bus(running_host: HostProcess) -> None:
+def test_keypad_gateway_acts_only_for_the_counters_on_its_bus(running_host: HostAccess) -> None:
     issue(running_host, running_host.token(Role.KIOSK))
     gateway = running_host.token(Role.KEYPAD_GATEWAY, counters=(1, 2))
     with running_host.client(gateway) as keypads:
@@ -334,7 +334,7 @@ def test_keypad_gateway_acts_only_for_the_counters_on_its_bus(running_host: Host
         assert keypads.post("/api/v1/tickets", json={"service": "cash"}).status_code == 403
 
 
-def test_vip_cards_let_a_kiosk_issue_vip_tickets(running_host: HostProcess) -> None:
+def test_vip_cards_let_a_kiosk_issue_vip_tickets(running_host: HostAccess) -> None:
     digest = "ab" * 32
     kiosk = running_host.client(running_host.token(Role.KIOSK))
     manager = running_host.client(running_host.token(Role.MANAGER))

@@ -17,9 +17,9 @@ from tests.host.hostproc import DEMO_BRANCH, HostProcess
 
 
 def test_offline_ticket_without_time_zone_or_in_year_1_is_refused_and_harmless(
-    running_host: HostProcess,
+    db_url: str, tmp_path: Path,
 ) -> None:
-    host = running_host
+    host = HostProcess(db_url, tmp_path / "host.log").start()  # killed and started again below
     token = host.token(Role.KIOSK)
     with host.client(token) as kiosk:
         lease = kiosk.post("/api/v1/leases", json={"kiosk": "entrance", "service": "cash",
@@ -62,6 +62,7 @@ def test_offline_ticket_without_time_zone_or_in_year_1_is_refused_and_harmless(
         while (r := teller.post("/api/v1/counters/5/call-next")).status_code == 200:
             called.append(r.json()["ticket"]["number"])
         assert r.status_code == 204, r.text
+    host.kill()
     assert sorted(called) == numbers
 
 
