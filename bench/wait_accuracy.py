@@ -1,6 +1,6 @@
 """Accuracy of the engine's wait estimate at issue time against the wait that followed.
 
-Simulated branch days (branchq.host.insight.simulation: SimPy, the example branch's counters, the real
+Simulated branch days (bench.simulation: SimPy, the example branch's counters, the real
 QueueEngine deciding every call) with an opening rush, a lunch rota and the pension-day peak. The
 engine first lives through one warm-up day, as a real host does, so it starts with yesterday's
 service times. Prints, per service, the mean absolute error against the goal: within 25% of the
@@ -8,7 +8,7 @@ mean wait or 60 s, whichever is larger. Exit status 1 if a service misses it.
 
 For a service that one counter alone serves, it also prints the *floor*: the mean absolute error
 that no estimate can beat, from the spread of service times alone (see
-``branchq.host.insight.simulation.error_floor``). Where the floor is above the goal, the goal cannot be met
+``bench.simulation.error_floor``). Where the floor is above the goal, the goal cannot be met
 by any estimator for that service, only approached; there the estimate's distance from the
 floor is what to judge.
 
@@ -25,15 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from branchq.host.config import load_config
-from branchq.host.engine import QueueEngine
-from branchq.host.insight.simulation import (
+from bench.simulation import (
     Issued,
     accuracy,
     error_floor,
     profile_for,
     simulate_day,
 )
+from branchq.host.config import load_config
+from branchq.host.engine import QueueEngine
 
 FIRST_DAY = date(2026, 11, 9)  # a Monday; the 13th of the month is pension day
 

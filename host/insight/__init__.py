@@ -1,1 +1,1 @@
-"""Lobby intelligence: wait estimates, Erlang C staffing advice, reports, simulation of a branch day."""
+"""Lobby intelligence: wait estimates, Erlang C staffing advice, reports, the daily work log."""

@@ -12,7 +12,7 @@ preference that has one, until a counter reaches the ticket being estimated.
 
 Pure functions of plain values: the engine calls :func:`projected_wait` with its own state, so the
 estimate stays deterministic and replayable. Validated in ``bench/wait_accuracy.py`` against the
-simulated branch day of :mod:`branchq.host.insight.simulation`.
+simulated branch day of ``bench/simulation.py``.
 """
 
 from __future__ import annotations

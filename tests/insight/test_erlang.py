@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from bench.simulation import simulate_mmc
 from branchq.host.insight.erlang import (
     erlang_b,
     erlang_c,
@@ -13,7 +14,6 @@ from branchq.host.insight.erlang import (
     p_wait_over,
     p_wait_over_fractional,
 )
-from branchq.host.insight.simulation import simulate_mmc
 
 
 @pytest.mark.parametrize(("servers", "traffic"), [

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bench.simulation import DayRun, record_days
 from branchq.host.config import load_config
 from branchq.host.engine import QueueEngine
 from branchq.host.engine.events import TICKET_DONE, TICKET_NO_SHOW, TICKET_RATED, TICKET_TRANSFERRED
 from branchq.host.insight import charts, reports, staffing
-from branchq.host.insight.simulation import DayRun, record_days
 from branchq.host.insight.worklog import write_daily_log
 from branchq.host.storage import Store
 from branchq.host.storage.opinions import OpinionBook

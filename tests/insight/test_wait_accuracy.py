@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from branchq.host.config import load_config
-from branchq.host.engine import Priority, QueueEngine
-from branchq.host.insight.simulation import (
+from bench.simulation import (
     Accuracy,
     Issued,
     accuracy,
@@ -14,6 +12,8 @@ from branchq.host.insight.simulation import (
     profile_for,
     simulate_day,
 )
+from branchq.host.config import load_config
+from branchq.host.engine import Priority, QueueEngine
 
 ORDINARY = date(2026, 11, 12)
 PENSION = date(2026, 11, 13)

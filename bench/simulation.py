@@ -21,8 +21,7 @@ from typing import Any
 
 import simpy
 
-from branchq.host.engine import Event, Priority, QueueEngine
-from branchq.host.engine.engine import InvalidState
+from branchq.host.engine import Event, InvalidState, Priority, QueueEngine
 from branchq.host.engine.events import TICKET_CALLED, TICKET_ISSUED
 from branchq.host.storage import Store
 
