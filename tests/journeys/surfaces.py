@@ -1,0 +1,419 @@
+"""What people see of one ticket, read on every surface, and the check that all agree.
+
+A journey follows a ticket as the people in a branch see it: the kiosk screen and the paper it
+printed, the customer's status page (the QR code), the hall display, the counter console and the
+lobby dashboard, and once it is called the LED signs. :class:`Journey` reads each surface as a
+person would (the text shown, not the API behind it), keeps one :class:`Seen` per surface, saves
+a screenshot of each and runs axe on each web page state the first time a journey reaches it
+(tests/web/axe.py). The API is only the referee: every surface must say what it says.
+
+While a ticket waits, the pages staff and the hall look at show its queue, not its number: "3
+waiting, about 4 min" is what the next customer would be told (docs/web.md, "One wait, one
+wording"). Those surfaces count the ticket's people ahead as the waiting they show, less the
+ticket itself and the tickets the engine calls after it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from playwright.sync_api import Browser, Page
+
+from branchq.drivers.cardreader.reader import card_digest
+from branchq.host.auth import Role
+from branchq.host.config import load_config
+from tests.host.hostproc import HostProcess
+from tests.kiosk.conftest import Branch
+from tests.web.axe import audit, blocking
+from tests.web.screens import STEADY, Screen
+
+Ticket = dict[str, Any]
+T = TypeVar("T")
+
+CONFIG = load_config(None)  # the demo branch both processes run
+COUNTERS = [c.number for c in CONFIG.counters]
+CARD_KEY = b"journeys-branch-card-key-32bytes"
+VIP_CARD = "4111111111111111"
+#: The counter whose console and keypad a journey uses for a service: the first serving it.
+FIRST_COUNTER = {s.key: next(c.number for c in CONFIG.counters if s.key in c.services)
+                 for s in CONFIG.services if s.kind != "self_service"}
+
+# Every wording of a wait (host/insight/wait_text.py), as a customer reads it on any surface.
+WAIT_WORDS = re.compile(
+    r"前面 \d+ 人，约 \d+ 分钟|您是下一位，约 \d+ 分钟|无需等候|暂无窗口办理，请咨询大堂经理"
+    r"|\d+ (?:people|person) ahead, about \d+ min|You are next, about \d+ min|No wait"
+    r"|No counter open for this now, please ask the lobby manager")
+NUMBER = re.compile(r"[A-Z]\d{3,4}")
+PAGE_TIMEOUT_S = 6.0
+
+
+def ahead_in(words: str) -> int | None:
+    """People ahead as the words say them; None when the words do not tell (no counter open)."""
+    counted = re.search(r"前面 (\d+) 人|(\d+) (?:people|person) ahead", words)
+    if counted:
+        return int(counted.group(1) or counted.group(2))
+    if re.search(r"您是下一位|无需等候|You are next|No wait", words):
+        return 0
+    return None
+
+
+def one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def poll(read: Callable[[], T], ok: Callable[[T], bool], timeout: float = PAGE_TIMEOUT_S) -> T:
+    """Read until ``ok`` (a page catching up on an event); the last reading either way."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not ok(value) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = read()
+    return value
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One surface's reading of one ticket."""
+
+    surface: str
+    number: str | None  # the ticket's number as shown (None: this surface shows its queue)
+    ahead: int | None  # its people ahead as this surface counts them (None: not shown)
+    words: str  # what it says: the wait, or the call
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A ticket just out of the kiosk: the screen and the paper as the customer saw them."""
+
+    ticket: Ticket
+    lang: str
+    screen_texts: list[str]
+    paper: list[str]
+
+
+def wait_words(ticket_or_queue: Ticket, lang: str = "both") -> str:
+    wait = ticket_or_queue["wait"]
+    if lang == "zh":
+        return str(wait["text_zh"])
+    if lang == "en":
+        return str(wait["text_en"])
+    return f"{wait['text_zh']} {wait['text_en']}"
+
+
+def agree(seen: list[Seen], number: str, ahead: int | None) -> None:
+    """Every surface shows ``number`` (where it shows one) and ``ahead`` (where it counts)."""
+    wrong = [s for s in seen if (s.number is not None and s.number != number)
+             or (ahead is not None and s.ahead is not None and s.ahead != ahead)]
+    table = "\n".join(f"  {s.surface:<8} number={s.number} ahead={s.ahead} words={s.words!r}"
+                      for s in seen)
+    assert not wrong, f"surfaces disagree on {number} (ahead {ahead}):\n{table}"
+
+
+class Auditor:
+    """axe on every web page state the journeys reach, once per state and viewport: serious and
+    critical violations fail, moderate ones too on the customers' pages (hall, status)."""
+
+    def __init__(self) -> None:
+        self.done: dict[tuple[str, str], int] = {}
+
+    def check(self, name: str, state: str, page: Page, customer_facing: bool) -> None:
+        if (name, state) in self.done:
+            return
+        found = audit(page)
+        failures = [str(v) for v in blocking(found, customer_facing)]
+        self.done[(name, state)] = len(found)
+        assert not failures, f"axe, {name} {state}:\n" + "\n".join(failures)
+
+
+class Screens:
+    """The pages open in the branch all day: the hall TV, the lobby manager's tablet, a console
+    per counter (opened when first used), and the customer's phone on a status page."""
+
+    def __init__(self, browser: Browser, host: HostProcess) -> None:
+        self.browser, self.host = browser, host
+        self.hall = self._open(f"/hall#token={host.token(Role.DISPLAY)}", 1280, 720)
+        self.lobby = self._open(f"/lobby#token={host.token(Role.MANAGER)}", 1280, 900)
+        self.status = self._open(None, 390, 844)  # the customer's phone: no ticket yet
+        self.consoles: dict[int, Screen] = {}
+        self.hall.wait_online()
+        self.lobby.wait_online()
+
+    def _open(self, path: str | None, width: int, height: int) -> Screen:
+        context = self.browser.new_context(viewport={"width": width, "height": height})
+        screen = Screen(context.new_page(), self.host.base)
+        if path is not None:
+            screen.page.goto(self.host.base + path)
+        return screen
+
+    def console(self, counter: int) -> Screen:
+        if counter not in self.consoles:
+            screen = self._open(f"/counter#token={self.host.token(Role.TELLER, counter)}"
+                                f"&counter={counter}", 1024, 768)
+            screen.wait_online()
+            self.consoles[counter] = screen
+        return self.consoles[counter]
+
+    def status_of(self, ticket: Ticket) -> Screen:
+        """The phone on this ticket's status page (the address its QR code holds)."""
+        path = f"/t/{ticket['id']}"
+        if not self.status.page.url.endswith(path):
+            self.status.page.goto(self.host.base + path)
+        return self.status
+
+    def all(self) -> list[Screen]:
+        return [self.hall, self.lobby, self.status, *self.consoles.values()]
+
+    def assert_no_console_errors(self) -> None:
+        errors = {s.page.url.split("#")[0]: s.real_errors() for s in self.all()}
+        for s in self.all():
+            s.errors.clear()
+        assert not any(errors.values()), errors
+
+    def close(self) -> None:
+        for s in self.all():
+            s.page.context.close()
+
+
+# What a page shows, read in the browser: the innerText of each selector (null if absent).
+_READ = """(sels) => sels.map((s) => {
+  const el = document.querySelector(s);
+  return el === null ? null : el.innerText.split(/\\s+/).filter(Boolean).join(" ");
+})"""
+
+
+def read(page: Page, *selectors: str) -> list[str | None]:
+    values: list[str | None] = page.evaluate(_READ, list(selectors))
+    return values
+
+
+class Journey:
+    """One journey through the branch: its API referee, the surfaces, screenshots and axe."""
+
+    def __init__(self, branch: Branch, screens: Screens, auditor: Auditor, shots: Path) -> None:
+        self.branch, self.screens, self.auditor, self.shots = branch, screens, auditor, shots
+        self.host, self.kiosk = branch.host, branch.kiosk
+        self.manager = self.host.client(self.host.token(Role.MANAGER))
+        self.seen: list[Seen] = []
+        self.screenshots: list[Path] = []
+
+    # -- the referee ------------------------------------------------------------------------
+    def tickets(self) -> list[Ticket]:
+        found: list[Ticket] = self.manager.get("/api/v1/tickets").json()
+        return found
+
+    def ticket(self, number: str) -> Ticket:
+        [ticket] = [t for t in self.tickets() if t["number"] == number]
+        return ticket
+
+    def fresh(self, ticket: Ticket) -> Ticket:
+        found: Ticket = self.manager.get(f"/api/v1/tickets/{ticket['id']}").json()
+        return found
+
+    def queue(self, service: str) -> Ticket:
+        return next(q for q in self.manager.get("/api/v1/queues").json() if q["service"] == service)
+
+    def behind(self, ticket: Ticket) -> int:
+        """Waiting tickets of its service that the engine calls after it."""
+        return sum(1 for t in self.tickets() if t["service"] == ticket["service"]
+                   and t["status"] == "waiting" and t["people_ahead"] > ticket["people_ahead"])
+
+    # -- screenshots and axe ----------------------------------------------------------------
+    def shot(self, name: str, png: bytes) -> None:
+        path = self.shots / f"{len(self.screenshots) + 1:02d}-{name}.png"
+        path.write_bytes(png)
+        self.screenshots.append(path)
+
+    def snap_kiosk(self, name: str, paper: bool = False) -> None:
+        self.shot(f"kiosk-{name}", httpx.get(f"{self.kiosk.preview}/screen.png", timeout=5).content)
+        if paper:
+            self.shot(f"paper-{name}", httpx.get(f"{self.kiosk.preview}/paper.png", timeout=5).content)
+
+    def look(self, screen: Screen, page_name: str, state: str) -> None:
+        """Screenshot ``screen`` in ``state`` and audit it with axe (once per state)."""
+        page = screen.page
+        page.evaluate(STEADY)
+        self.shot(f"{page_name}-{state}", page.screenshot())
+        self.auditor.check(page_name, state, page, page_name in ("hall", "status"))
+
+    # -- the kiosk --------------------------------------------------------------------------
+    def kiosk_home(self, lang: str) -> dict[str, Any]:
+        """The kiosk on its home screen in ``lang`` (a zh screen offers "English")."""
+        state = self.kiosk.wait_for(lambda s: s["screen"] in ("home", "ticket", "guidance"), 10,
+                                    "kiosk not ready for a customer")
+        if state["screen"] != "home":
+            self.kiosk.tap_button("home")
+            state = self.kiosk.wait_for(lambda s: s["screen"] == "home", 10, "Done did not go home")
+        if ("English" in state["texts"]) != (lang == "zh"):
+            self.kiosk.tap_button("lang")
+            state = self.kiosk.wait_for(lambda s: ("English" in s["texts"]) == (lang == "zh"), 10,
+                                        f"kiosk did not switch to {lang}")
+        return state
+
+    def tap_for_ticket(self, keys: list[str], lang: str) -> Taken:
+        """A customer taps ``keys`` in ``lang`` and takes the ticket that comes out."""
+        before = {t["number"] for t in self.tickets()}
+        self.kiosk.sim("paper/tear")  # the last customer took theirs
+        self.kiosk_home(lang)
+        for key in keys:
+            self.kiosk.tap_button(key)
+        state = self.kiosk.wait_for(lambda s: s["screen"] == "ticket" and any(
+            NUMBER.fullmatch(line) for line in s["paper"]), 15, f"no ticket for {keys}")
+        [number] = [line for line in state["paper"] if NUMBER.fullmatch(line)]
+        assert number not in before, f"{number} was issued twice"
+        self.snap_kiosk(f"ticket-{number}-{lang}", paper=True)
+        return Taken(self.ticket(number), lang, state["texts"], state["paper"])
+
+    def done_at_kiosk(self) -> None:
+        self.kiosk.tap_button("home")
+        self.kiosk.wait_for(lambda s: s["screen"] == "home", 10, "Done did not go home")
+
+    # -- the surfaces, ticket waiting -------------------------------------------------------
+    def _kiosk_seen(self, taken: Taken) -> list[Seen]:
+        screen = one_line(" ".join(taken.screen_texts))
+        shown = WAIT_WORDS.search(screen)
+        number = next((t for t in taken.screen_texts if NUMBER.fullmatch(t)), None)
+        words = shown.group(0) if shown else ""
+        paper_words = next((line for line in taken.paper if WAIT_WORDS.fullmatch(line)), "")
+        paper_number = next((line for line in taken.paper if NUMBER.fullmatch(line)), None)
+        assert words == wait_words(taken.ticket, taken.lang), (screen, taken.ticket["wait"])
+        assert paper_words == wait_words(taken.ticket, "en"), (taken.paper, taken.ticket["wait"])
+        return [Seen("kiosk", number, ahead_in(words), words),
+                Seen("paper", paper_number, ahead_in(paper_words), paper_words)]
+
+    def _status_seen(self, ticket: Ticket, status: str) -> Seen:
+        screen = self.screens.status_of(ticket)
+
+        def reading() -> list[str | None]:
+            return read(screen.page, "#number", f"#state[data-status={status}]",
+                        "#state .wait-text")
+
+        want = wait_words(ticket) if status == "waiting" else None
+        number, state, words = poll(reading, lambda r: r[0] == ticket["number"] and r[1] is not None
+                                    and (want is None or r[2] == want))
+        self.look(screen, "status", status)
+        return Seen("status", number, ahead_in(words or ""), one_line(words or state))
+
+    def _queue_seen(self, surface: str, screen: Screen, row: str, count: str, queue: Ticket,
+                    behind: int) -> Seen:
+        """A page's row for the ticket's queue: the waiting it shows and the wait it words."""
+        expected = [str(queue["waiting"]), wait_words(queue)]
+        values = poll(lambda: read(screen.page, f"{row} {count}", f"{row} .wait-text"),
+                      lambda r: r == expected)
+        waiting, words = values
+        assert values == expected, f"{surface} shows {values}, the queue is {expected}"
+        ahead = int(waiting) - 1 - behind if waiting and waiting.isdigit() else None
+        return Seen(surface, None, ahead, words or "")
+
+    def expect_waiting(self, ticket: Ticket, taken: Taken | None = None, state: str = "waiting",
+                       counter: int | None = None) -> list[Seen]:
+        """The ticket waits: its number, people ahead and wait agree on every surface."""
+        ticket = self.fresh(ticket)
+        assert ticket["status"] == "waiting", ticket
+        service = ticket["service"]
+        counter = counter or FIRST_COUNTER[service]
+        queue, behind = self.queue(service), self.behind(ticket)
+        row = f'[data-service="{service}"]'
+        seen = self._kiosk_seen(taken) if taken else []
+        seen.append(self._status_seen(ticket, "waiting"))
+        seen.append(self._queue_seen("hall", self.screens.hall, f"#queues li{row}", ".q-waiting",
+                                     queue, behind))
+        console = self.screens.console(counter)
+        seen.append(self._queue_seen("console", console, f"#queues li{row}", ".q-waiting",
+                                     queue, behind))
+        seen.append(self._queue_seen("lobby", self.screens.lobby, f"#queues tr{row}", "td.num",
+                                     queue, behind))
+        self.look(self.screens.hall, "hall", state)
+        self.look(console, "counter", state)
+        self.look(self.screens.lobby, "lobby", state)
+        agree(seen, ticket["number"], ticket["people_ahead"])
+        words = {s.surface: s.words for s in seen}
+        assert words["status"] == wait_words(ticket), words
+        self.seen += seen
+        return seen
+
+    # -- the surfaces, ticket called ---------------------------------------------------------
+    def expect_called(self, ticket: Ticket, counter: int, state: str = "called") -> list[Seen]:
+        """The ticket is called to ``counter``: hall, console, lobby, status page and the LED
+        signs all show its number and that counter."""
+        called = poll(lambda: self.fresh(ticket),  # a keypad press is polled over Modbus
+                      lambda t: (t["status"], t["counter"]) == ("called", counter))
+        assert (called["status"], called["counter"]) == ("called", counter), called
+        number = called["number"]
+        call_zh = f"请到 {counter} 号窗口"
+        hall = poll(lambda: read(self.screens.hall.page, "#current-number", "#current-zh"),
+                    lambda r: r == [number, call_zh])
+        console = self.screens.console(counter)
+        serving = poll(lambda: read(console.page, "#serving-number")[0], lambda r: r == number)
+        row = f'#counters tr[data-counter="{counter}"] td.num'
+        lobby = poll(lambda: read(self.screens.lobby.page, row)[0], lambda r: r == number)
+        status = self._status_seen(called, "called")
+        seen = [Seen("hall", hall[0], 0, one_line(f"{hall[0]} {hall[1]}")),
+                Seen("console", serving, 0, f"{serving} @ {counter}"),
+                Seen("lobby", lobby, 0, f"{lobby} @ {counter}"),
+                Seen("status", status.number, 0, status.words)]
+        assert call_zh in status.words and f"Your turn: counter {counter}" in status.words, status
+        assert hall[1] == call_zh, hall
+        sign = f"1{counter}"
+        if sign in self.kiosk.state()["led"]:  # counters 1-3 have an LED sign over them
+            led = self.kiosk.wait_for(lambda s: s["led"].get(sign) == f"{number} -> {counter}", 5,
+                                      f"LED sign {sign} did not show {number}")["led"]
+            assert led["01"].startswith(f"{number} -> {counter}"), led  # the hall board, top line
+            seen.append(Seen("led", led[sign].split()[0], 0, led[sign]))
+        if str(counter) in self.kiosk.state()["keypads"]:  # the teller's caller keypad
+            pad = self.kiosk.wait_for(lambda s: s["keypads"][str(counter)].strip() == number, 5,
+                                      f"keypad {counter} did not show {number}")["keypads"]
+            seen.append(Seen("keypad", pad[str(counter)].strip(), 0, pad[str(counter)]))
+        self.look(self.screens.hall, "hall", state)
+        self.look(console, "counter", state)
+        self.look(self.screens.lobby, "lobby", state)
+        agree(seen, number, 0)
+        self.seen += seen
+        return seen
+
+    # -- staff actions through the API (the consoles' and lobby's own journeys click) ---------
+    def call_next(self, counter: int) -> Ticket | None:
+        answer = self.manager.post(f"/api/v1/counters/{counter}/call-next")
+        assert answer.status_code in (200, 204), answer.text
+        return answer.json()["ticket"] if answer.status_code == 200 else None
+
+    def enrol_vip_card(self) -> None:
+        answer = self.manager.post("/api/v1/vip-cards",
+                                   json={"digest": card_digest(CARD_KEY, VIP_CARD)})
+        assert answer.status_code in (201, 409), answer.text
+
+    def set_atm(self, atm: str, status: str) -> None:
+        answer = self.manager.put(f"/api/v1/equipment/{atm}", json={"status": status, "note": ""})
+        assert answer.status_code == 200, answer.text
+
+
+def reset_branch(branch: Branch, screens: Screens) -> None:
+    """The branch as the lobby manager opens it: paper loaded and torn off, the kiosk at home,
+    every counter open and idle, nobody waiting, the ATMs in service, no notice."""
+    kiosk = branch.kiosk
+    kiosk.sim("printer", {})
+    kiosk.sim("paper/tear")
+    with branch.host.client(branch.host.token(Role.MANAGER)) as manager:
+        def post(path: str) -> int:
+            answer = manager.post(path)
+            assert answer.status_code < 500, (path, answer.text)
+            return answer.status_code
+
+        for n in COUNTERS:
+            post(f"/api/v1/counters/{n}/resume")
+        while any(post(f"/api/v1/counters/{n}/call-next") == 200 for n in COUNTERS):
+            pass
+        for n in COUNTERS:
+            post(f"/api/v1/counters/{n}/done")
+        for atm in (e.id for e in CONFIG.equipment):
+            manager.put(f"/api/v1/equipment/{atm}", json={"status": "in_service", "note": ""})
+        for notice in manager.get("/api/v1/notices").json():
+            manager.delete(f"/api/v1/notices/{notice['id']}")
+    kiosk.wait_for(lambda s: s["screen"] in ("home", "ticket", "guidance", "message"), 30,
+                   "kiosk not back in service")
+    screens.assert_no_console_errors()
