@@ -34,13 +34,14 @@ from bench.simulation import (
 )
 from branchq.host.config import load_config
 from branchq.host.engine import QueueEngine
+from branchq.host.insight.estimate import ProjectedWait
 
 FIRST_DAY = date(2026, 11, 9)  # a Monday; the 13th of the month is pension day
 
 
 def run(days: int, scale: float, seed: int) -> tuple[list[Issued], list[Issued]]:
     """(ordinary days' tickets, pension day's tickets) after one warm-up day."""
-    engine = QueueEngine(load_config(None))
+    engine = QueueEngine(load_config(None), ProjectedWait())
     simulate_day(engine, FIRST_DAY - timedelta(days=1), profile_for(FIRST_DAY, scale), seed)
     ordinary: list[Issued] = []
     pension: list[Issued] = []

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from branchq.host.config import BranchConfig
 from branchq.host.engine import EngineError, Event, QueueEngine
 from branchq.host.hub import EventHub
+from branchq.host.insight.estimate import ProjectedWait
 from branchq.host.storage import StorageError, StorageMissing, StorageRefused, Store, WriteTransaction
 
 log = logging.getLogger("branchq.service")
@@ -74,7 +75,7 @@ class BranchService:
         self.clock = clock
         self.hub = EventHub()
         self.kiosks = KioskLiveness()
-        self.engine = QueueEngine(config)
+        self.engine = self._new_engine()
         self._lock = threading.Lock()  # guards self.engine
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -162,10 +163,14 @@ class BranchService:
     def _rebuild(self) -> None:
         """Rebuild the engine from the event log (start-up, or after a failed transaction)."""
         with self._lock:
-            engine = QueueEngine(self.config)
+            engine = self._new_engine()
             engine.replay(self.store.load_events(0))
             self.engine = engine
         log.info("engine rebuilt from the event log up to seq %d", self.engine.seq)
+
+    def _new_engine(self) -> QueueEngine:
+        """An empty engine with the real wait estimator (a fresh one: its memo is per engine)."""
+        return QueueEngine(self.config, ProjectedWait())
 
     # ------------------------------------------------------------------ storage faults
     def storage_fault(self) -> StorageError | None:
@@ -328,7 +333,7 @@ class BranchService:
     def _roll_back(self, tx: WriteTransaction, new: list[Event]) -> None:
         """Put the engine back to the database's state plus this batch's events so far (a
         command failed half-way; its events are not among ``new``)."""
-        engine = QueueEngine(self.config)
+        engine = self._new_engine()
         engine.replay(tx.events_since(0))
         engine.replay(new)
         self.engine = engine

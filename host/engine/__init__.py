@@ -2,10 +2,11 @@
 
 from branchq.host.engine.engine import QueueEngine, format_number
 from branchq.host.engine.errors import EngineError, InvalidState, NotFound, ReplayError, UnknownService
+from branchq.host.engine.estimator import WaitEstimator
 from branchq.host.engine.events import Event
 from branchq.host.engine.model import Priority, Ticket, TicketStatus
 
 __all__ = [
     "EngineError", "Event", "InvalidState", "NotFound", "Priority", "QueueEngine", "ReplayError",
-    "Ticket", "TicketStatus", "UnknownService", "format_number",
+    "Ticket", "TicketStatus", "UnknownService", "WaitEstimator", "format_number",
 ]

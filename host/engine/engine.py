@@ -1,20 +1,22 @@
-"""The queue engine: numbering, call order, no-shows, transfers, estimates. Pure Python, no I/O.
+"""The queue engine: numbering, call order, no-shows, transfers. Pure Python, no I/O.
 
 Every command validates against the current state, builds the events it causes and applies them
 through :meth:`QueueEngine.apply`, the only method that mutates state. Time, actors and ticket ids
-come in with the command, so replaying the event log gives the same state, byte for byte.
+come in with the command, so replaying the event log gives the same state, byte for byte. Wait
+estimates come from the :class:`~branchq.host.engine.estimator.WaitEstimator` the engine is built
+with (host/insight/estimate.py; docs/architecture.md §4).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from branchq.host.config import BranchConfig, ServiceConfig
 from branchq.host.engine import events as ev
 from branchq.host.engine.errors import InvalidState, NotFound, ReplayError, UnknownService
+from branchq.host.engine.estimator import WaitEstimator
 from branchq.host.engine.events import Event
 from branchq.host.engine.leases import Lease, LeaseBook
 from branchq.host.engine.model import (
@@ -31,23 +33,18 @@ from branchq.host.engine.ordering import call_key
 from branchq.host.engine.queues import ServiceQueue
 from branchq.host.engine.tally import DayTally
 
-if TYPE_CHECKING:
-    from branchq.host.insight.estimate import Pace
-
 
 def format_number(prefix: str, number: int) -> str:
     """``A001`` ... ``A999``, then ``A1000``: at least three digits, never truncated."""
     return f"{prefix}{number:03d}"
 
 
-PACE_FRESH = timedelta(seconds=1)  # how long a wait-estimate Pace may be reused
-
-
 class QueueEngine:
     """State of one branch's queues, changed only by events."""
 
-    def __init__(self, config: BranchConfig) -> None:
+    def __init__(self, config: BranchConfig, estimator: WaitEstimator) -> None:
         self.config = config
+        self.estimator = estimator
         self.tz = config.branch.tz
         self.aging_limit = timedelta(seconds=config.branch.aging_limit_s)
         self.grace = timedelta(seconds=config.branch.no_show_grace_s)
@@ -75,10 +72,9 @@ class QueueEngine:
         # Events applied so far, stored or not: the service compares it before and after a
         # command to know whether a command that failed left anything behind to roll back.
         self.applied = 0
-        # Wait-estimate memo (see _fresh_pace): service -> (shape, found at, Pace). ``_shape``
-        # changes with every event except a ticket issued now, which only lengthens a tail.
-        self._shape = 0
-        self._paces: dict[str, tuple[int, datetime, Pace]] = {}
+        # Changes with every event except a ticket issued now, which only lengthens a queue's
+        # tail: an estimator may reuse what it learned while the shape stays the same.
+        self.shape = 0
 
     # ------------------------------------------------------------------ commands
     def issue(
@@ -360,85 +356,18 @@ class QueueEngine:
     def estimate_wait(self, service: str, ahead: int, since: datetime | None = None) -> int | None:
         """Seconds until a customer with ``ahead`` people before them is called; None if no
         counter is open for the service. ``since``: when that customer's ticket started waiting
-        (None: a ticket about to be issued)."""
-        # The model lives with the other lobby-intelligence code (imported here, not at the top,
-        # so that this method stays the engine's only tie to it); see host/insight/estimate.py.
-        from branchq.host.insight.estimate import (
-            MAX_STEPS,
-            AgingTimes,
-            CounterView,
-            QueueView,
-            projected_wait,
-        )
+        (None: a ticket about to be issued). The model is the engine's estimator's."""
+        return self.estimator.wait(self, service, ahead, since)
 
-        # "Now" as far as the engine knows: its newest ticket or call (the estimate is taken
-        # when a ticket is issued, and must not depend on a wall clock to stay replayable).
+    def known_now(self) -> datetime | None:
+        """"Now" as far as the engine knows: its newest ticket or call (None before the first
+        ticket). Estimates are taken when a ticket is issued and must not depend on a wall clock
+        to stay replayable."""
         newest = next(reversed(self.tickets.values()), None)
-        known = [newest.issued_at] if newest else []
-        known += [self.tickets[c.current].called_at or newest.issued_at
-                  for c in self.counters.values() if c.current and newest]
-        now = max(known, default=None)
-        limit = self.aging_limit.total_seconds()
-        my_aging = limit if since is None or now is None else limit - (now - since).total_seconds()
-        rates = self._today_rates(now)
-        pace = self._fresh_pace(service, ahead, now)
-        if pace is not None:
-            return math.ceil(pace.wait(ahead, rates.green_per_s.get(service, 0.0), my_aging))
-        counters = [
-            CounterView(
-                c.services,
-                self.tickets[c.current].service if c.current else None,
-                (now - (self.tickets[c.current].called_at or now)).total_seconds()
-                if c.current and now else 0.0,
-            )
-            for c in self.counters.values()
-            if not c.paused
-        ]
-        # The projection looks at most MAX_STEPS tickets into each queue: only that many oldest
-        # are read, from the already ordered buckets, and each only when the projection gets there.
-        queues = {key: QueueView(AgingTimes(q.oldest_first(MAX_STEPS), now, limit), count=len(q))
-                  for key, q in self.queues.items()}
-        projected = projected_wait(
-            service, ahead, queues, counters,
-            {key: self.mean_service_time(key) for key in self.stats},
-            {key: tuple(st.recent) for key, st in self.stats.items()},
-            rates, limit, my_aging_s=my_aging,
-        )
-        if projected is None:
+        if newest is None:
             return None
-        wait, found = projected
-        if found is not None and now is not None:
-            self._paces[service] = (self._shape, now, found)
-        return math.ceil(wait)
-
-    def _fresh_pace(self, service: str, ahead: int, now: datetime | None) -> Pace | None:
-        """The :class:`branchq.host.insight.estimate.Pace` of ``service`` if nothing but new tickets
-        happened since it was found, less than PACE_FRESH ago: then a long queue's estimate is
-        one multiplication instead of a projection (on a busy day the one for every ticket
-        issued). Within that second the counters' elapsed service times it assumed go stale,
-        by less than the estimate's own rounding."""
-        memo = self._paces.get(service)
-        if memo is None or now is None:
-            return None
-        shape, found_at, pace = memo
-        if (shape != self._shape or now - found_at >= PACE_FRESH or ahead < pace.min_ahead
-                or any(len(self.queues[s]) != n for s, n in pace.emptied.items())):
-            return None
-        return pace
-
-    def _today_rates(self, now: datetime | None) -> Any:
-        """:class:`branchq.host.insight.estimate.TodayRates` from the running tally (no ticket scan)."""
-        from branchq.host.insight.estimate import DEFAULT_NO_SHOW_COST_S, GREEN_WINDOW, TodayRates
-
-        tally = self.tally
-        costs = tally.no_show_cost.values()
-        green = tally.green_since(now - GREEN_WINDOW) if now else {}
-        window = GREEN_WINDOW.total_seconds()
-        return TodayRates(
-            {s: tally.gone.get(s, 0) / n for s, n in tally.called.items() if n},
-            sum(costs) / len(costs) if costs else DEFAULT_NO_SHOW_COST_S,
-            {s: n / window for s, n in green.items()},
-        )
+        return max([newest.issued_at] + [self.tickets[c.current].called_at or newest.issued_at
+                                         for c in self.counters.values() if c.current])
 
     def self_service_available(self) -> bool:
         atms = [e for e in self.equipment.values() if e.kind in ("atm", "self_service")]
@@ -452,7 +381,7 @@ class QueueEngine:
         if handler is not None:
             handler(self, event)
         if event.kind != ev.TICKET_ISSUED or "issued_at" in event.data:
-            self._shape += 1  # not a new ticket at a queue's tail (an offline one goes mid-queue)
+            self.shape += 1  # not a new ticket at a queue's tail (an offline one goes mid-queue)
         if event.seq:
             self.seq = event.seq
 

@@ -10,20 +10,26 @@ called before any priority. So each open counter is played forward: when it free
 oldest aged ticket of its services, else the next ticket of the first service in its order of
 preference that has one, until a counter reaches the ticket being estimated.
 
-Pure functions of plain values: the engine calls :func:`projected_wait` with its own state, so the
-estimate stays deterministic and replayable. Validated in ``bench/wait_accuracy.py`` against the
+:class:`ProjectedWait` is the engine's estimator (:class:`branchq.host.engine.WaitEstimator`): it
+reads the engine's queues and counters and hands plain values to the pure :func:`projected_wait`,
+so the estimate stays deterministic and replayable. Validated in ``bench/wait_accuracy.py`` against the
 simulated branch day of ``bench/simulation.py``.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from branchq.host.engine.model import Priority, Ticket
+from branchq.host.engine.tally import DayTally
+
+if TYPE_CHECKING:
+    from branchq.host.engine import QueueEngine
 
 # Before any no-show has been timed today: the recall and the no-show mark take about this long.
 DEFAULT_NO_SHOW_COST_S = 45.0
@@ -31,6 +37,7 @@ GREEN_WINDOW = timedelta(minutes=30)
 # Beyond this many projected calls the rest is extrapolated at the projected pace, so a hall of a
 # thousand waiting costs the same as one of sixty (about 0.3 ms per estimate).
 MAX_STEPS = 60
+PACE_FRESH = timedelta(seconds=1)  # how long a Pace may be reused
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,18 @@ def today_rates(tickets: Iterable[Ticket], now: datetime | None) -> TodayRates:
     window = GREEN_WINDOW.total_seconds()
     return TodayRates(
         {s: gone.get(s, 0) / n for s, n in called.items()},
+        sum(costs) / len(costs) if costs else DEFAULT_NO_SHOW_COST_S,
+        {s: n / window for s, n in green.items()},
+    )
+
+
+def tally_rates(tally: DayTally, now: datetime | None) -> TodayRates:
+    """:func:`today_rates` from the engine's running tally (no scan of today's tickets)."""
+    costs = tally.no_show_cost.values()
+    green = tally.green_since(now - GREEN_WINDOW) if now else {}
+    window = GREEN_WINDOW.total_seconds()
+    return TodayRates(
+        {s: tally.gone.get(s, 0) / n for s, n in tally.called.items() if n},
         sum(costs) / len(costs) if costs else DEFAULT_NO_SHOW_COST_S,
         {s: n / window for s, n in green.items()},
     )
@@ -143,6 +162,73 @@ def _with_overtaking(project: Callable[[int], float], ahead: int, green_per_s: f
     first = project(ahead)
     overtaking = round(green_per_s * min(first, max(my_aging_s, 0.0)))
     return project(ahead + overtaking) if overtaking else first
+
+
+class ProjectedWait:
+    """The engine's wait estimator: the open counters played forward (:func:`projected_wait`)
+    from the engine's state.
+
+    It keeps, per service, the :class:`Pace` its last projection found, for the engine it was
+    asked about (asked about another engine, it forgets them): on a long queue the next estimate
+    is then one multiplication instead of a projection (see :meth:`_fresh_pace`)."""
+
+    def __init__(self) -> None:
+        self._engine: QueueEngine | None = None
+        self._paces: dict[str, tuple[int, datetime, Pace]] = {}  # service -> (shape, found at, Pace)
+
+    def wait(self, engine: QueueEngine, service: str, ahead: int,
+             since: datetime | None) -> int | None:
+        if engine is not self._engine:
+            self._engine, self._paces = engine, {}
+        now = engine.known_now()
+        limit = engine.aging_limit.total_seconds()
+        my_aging = limit if since is None or now is None else limit - (now - since).total_seconds()
+        rates = tally_rates(engine.tally, now)
+        pace = self._fresh_pace(engine, service, ahead, now)
+        if pace is not None:
+            return math.ceil(pace.wait(ahead, rates.green_per_s.get(service, 0.0), my_aging))
+        counters = [
+            CounterView(
+                c.services,
+                engine.tickets[c.current].service if c.current else None,
+                (now - (engine.tickets[c.current].called_at or now)).total_seconds()
+                if c.current and now else 0.0,
+            )
+            for c in engine.counters.values()
+            if not c.paused
+        ]
+        # The projection looks at most MAX_STEPS tickets into each queue: only that many oldest
+        # are read, from the already ordered buckets, and each only when the projection gets there.
+        queues = {key: QueueView(AgingTimes(q.oldest_first(MAX_STEPS), now, limit), count=len(q))
+                  for key, q in engine.queues.items()}
+        projected = projected_wait(
+            service, ahead, queues, counters,
+            {key: engine.mean_service_time(key) for key in engine.stats},
+            {key: tuple(st.recent) for key, st in engine.stats.items()},
+            rates, limit, my_aging_s=my_aging,
+        )
+        if projected is None:
+            return None
+        wait, found = projected
+        if found is not None and now is not None:
+            self._paces[service] = (engine.shape, now, found)
+        return math.ceil(wait)
+
+    def _fresh_pace(self, engine: QueueEngine, service: str, ahead: int,
+                    now: datetime | None) -> Pace | None:
+        """The :class:`Pace` of ``service`` if nothing but new tickets happened in ``engine``
+        since it was found, less than PACE_FRESH ago: then a long queue's estimate is one
+        multiplication instead of a projection (on a busy day the one for every ticket issued).
+        Within that second the counters' elapsed service times it assumed go stale, by less
+        than the estimate's own rounding."""
+        memo = self._paces.get(service)
+        if memo is None or now is None:
+            return None
+        shape, found_at, pace = memo
+        if (shape != engine.shape or now - found_at >= PACE_FRESH or ahead < pace.min_ahead
+                or any(len(engine.queues[s]) != n for s, n in pace.emptied.items())):
+            return None
+        return pace
 
 
 def projected_wait(

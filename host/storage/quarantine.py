@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select
 
 from branchq.host.config import BranchConfig
 from branchq.host.engine import QueueEngine, ReplayError
+from branchq.host.insight.estimate import ProjectedWait
 from branchq.host.storage.store import _UPDATE_TICKET, Store, _keyed_by_id, _ticket_values
 from branchq.host.storage.tables import events, quarantined_events, tickets
 
@@ -27,8 +28,9 @@ class Replayed:
 
 
 def replay_log(store: Store, config: BranchConfig) -> Replayed:
-    """Replay the branch's whole log as the host does at start."""
-    engine = QueueEngine(config)
+    """Replay the branch's whole log as the host does at start (with the host's estimator, so
+    the engine handed back answers as the host's would)."""
+    engine = QueueEngine(config, ProjectedWait())
     log = store.load_events(0)
     try:
         engine.replay(log)

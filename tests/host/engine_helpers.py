@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from branchq.host.config import BranchConfig, load_config
 from branchq.host.engine import Event, Priority, QueueEngine
+from branchq.host.insight.estimate import ProjectedWait
 
 # 09:00 on pension day in Shanghai (UTC+8)
 OPENING = datetime(2026, 11, 13, 1, 0, tzinfo=UTC)
@@ -13,7 +14,8 @@ OPENING = datetime(2026, 11, 13, 1, 0, tzinfo=UTC)
 
 class Branch:
     def __init__(self, config: BranchConfig | None = None) -> None:
-        self.engine = QueueEngine(config or load_config(None))
+        self.estimator = ProjectedWait()
+        self.engine = QueueEngine(config or load_config(None), self.estimator)
         self.now = OPENING
         self.log: list[Event] = []
         self._ids = 0

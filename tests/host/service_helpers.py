@@ -15,6 +15,7 @@ from typing import Any
 
 from branchq.host.config import BranchConfig
 from branchq.host.engine import Event, QueueEngine
+from branchq.host.insight.estimate import ProjectedWait
 from branchq.host.service import BranchService, Command
 from branchq.host.storage.store import _ticket_values
 
@@ -67,7 +68,7 @@ def engine_state(engine: QueueEngine) -> dict[str, Any]:
 
 def replayed(config: BranchConfig, service: BranchService) -> QueueEngine:
     """A fresh engine built from what the database holds."""
-    engine = QueueEngine(config)
+    engine = QueueEngine(config, ProjectedWait())
     engine.replay(service.store.load_events(0))
     return engine
 

@@ -8,6 +8,7 @@ import pytest
 
 from branchq.host.engine import InvalidState, NotFound, Priority, QueueEngine, TicketStatus, UnknownService
 from branchq.host.engine.engine import format_number
+from branchq.host.insight.estimate import ProjectedWait
 from tests.host.engine_helpers import Branch
 
 
@@ -192,7 +193,7 @@ def test_replaying_the_log_rebuilds_the_same_state() -> None:
     b.call(3)
     b.do("no_show", 3)
     b.do("transfer", 1, "wealth")
-    replayed = QueueEngine(b.engine.config)
+    replayed = QueueEngine(b.engine.config, ProjectedWait())
     replayed.replay(b.log)
     assert replayed.tickets == b.engine.tickets
     assert replayed.counters == b.engine.counters

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from branchq.host.engine import EngineError, Priority, QueueEngine, TicketStatus
+from branchq.host.insight.estimate import ProjectedWait
 from tests.host.engine_helpers import Branch
 
 SERVICES = ["cash", "noncash", "vip", "wealth", "atm_small"]
@@ -121,7 +122,7 @@ def _with_day(b: Branch) -> list[tuple[str, object]]:
 @given(st.lists(step, max_size=120))
 def test_replaying_the_event_log_rebuilds_the_same_state(steps: list[tuple]) -> None:  # type: ignore[type-arg]
     b, _ = run(steps)
-    replayed = QueueEngine(b.engine.config)
+    replayed = QueueEngine(b.engine.config, ProjectedWait())
     replayed.replay(b.log)
     assert replayed.tickets == b.engine.tickets
     assert replayed.counters == b.engine.counters
@@ -215,10 +216,10 @@ def test_indexed_queues_agree_with_a_full_scan(steps: list[tuple]) -> None:  # t
 @settings(max_examples=150, deadline=None)
 @given(st.lists(step, max_size=150))
 def test_the_running_tally_equals_counting_todays_tickets(steps: list[tuple]) -> None:  # type: ignore[type-arg]
-    from branchq.host.insight.estimate import today_rates
+    from branchq.host.insight.estimate import tally_rates, today_rates
 
     b, _ = run(steps)
-    fast = b.engine._today_rates(b.now)
+    fast = tally_rates(b.engine.tally, b.now)
     slow = today_rates(b.engine.tickets.values(), b.now)
     assert fast.no_show_share == pytest.approx(slow.no_show_share)
     assert fast.green_per_s == pytest.approx(slow.green_per_s)

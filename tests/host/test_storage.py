@@ -10,6 +10,7 @@ import pytest
 
 from branchq.host.config import load_config
 from branchq.host.engine import QueueEngine
+from branchq.host.insight.estimate import ProjectedWait
 from branchq.host.storage import StorageRefused, Store
 
 
@@ -18,7 +19,7 @@ def test_the_database_refuses_a_duplicate_number_as_refused_not_unreachable(tmp_
     store.migrate()
     at = datetime(2026, 11, 13, 1, 0, tzinfo=UTC)
     for attempt, ticket_id in enumerate(("first-ticket-id", "second-ticket-id")):
-        engine = QueueEngine(load_config(None))  # a fresh engine: it would number A001 again
+        engine = QueueEngine(load_config(None), ProjectedWait())  # a fresh engine: it would number A001 again
         events = engine.issue(ticket_id=ticket_id, service="cash", at=at, actor="test")
         if attempt == 0:
             with store.write_transaction() as tx:

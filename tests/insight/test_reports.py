@@ -16,6 +16,7 @@ from branchq.host.config import load_config
 from branchq.host.engine import QueueEngine
 from branchq.host.engine.events import TICKET_DONE, TICKET_NO_SHOW, TICKET_RATED, TICKET_TRANSFERRED
 from branchq.host.insight import charts, reports, staffing
+from branchq.host.insight.estimate import ProjectedWait
 from branchq.host.insight.worklog import write_daily_log
 from branchq.host.storage import Store
 from branchq.host.storage.opinions import OpinionBook
@@ -29,7 +30,7 @@ DAYS = [FIRST + timedelta(days=n) for n in range(30)]
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, list[DayRun]]]:
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('hist') / 'b.db'}", CONFIG.branch.id)
     store.migrate()
-    engine = QueueEngine(CONFIG)
+    engine = QueueEngine(CONFIG, ProjectedWait())
     yield store, record_days(store, engine, DAYS, scale=0.25, seed=5)
     store.close()
 
@@ -105,7 +106,7 @@ def test_staffing_uses_same_weekday_and_date_history(history: tuple[Store, list[
     now = datetime(2026, 12, 13, 9, 0, tzinfo=CONFIG.branch.tz).astimezone(UTC)
     rates = staffing.history_rates(store, CONFIG, now)
     assert rates["cash"] > rates["noncash"] > 0
-    engine = QueueEngine(CONFIG)
+    engine = QueueEngine(CONFIG, ProjectedWait())
     advice = {a.service: a for a in staffing.advise(engine, now, rates)}
     cash = advice["cash"]
     assert cash.recent_per_h == 0 and cash.arrivals_per_h == rates["cash"].__round__(1)

@@ -14,6 +14,7 @@ from bench.simulation import (
 )
 from branchq.host.config import load_config
 from branchq.host.engine import Priority, QueueEngine
+from branchq.host.insight.estimate import ProjectedWait
 
 ORDINARY = date(2026, 11, 12)
 PENSION = date(2026, 11, 13)
@@ -23,7 +24,7 @@ def _days(*days: date, seeds: range = range(3)) -> dict[str, Accuracy]:
     """Pooled over a few independent runs: one day's handful of long waits is too few to judge."""
     issued = []
     for seed in seeds:
-        engine = QueueEngine(load_config(None))
+        engine = QueueEngine(load_config(None), ProjectedWait())
         simulate_day(engine, date(2026, 11, 11), seed=seed)  # warm-up: yesterday's service times
         issued += [i for d in days for i in simulate_day(engine, d, profile_for(d), seed).issued]
     return accuracy(issued)
@@ -45,7 +46,7 @@ def test_estimates_are_unbiased_for_every_service() -> None:
 
 
 def test_every_ticket_gets_an_estimate_and_is_called() -> None:
-    engine = QueueEngine(load_config(None))
+    engine = QueueEngine(load_config(None), ProjectedWait())
     run = simulate_day(engine, ORDINARY, profile_for(ORDINARY, scale=0.3), seed=1)
     assert run.issued and all(i.estimate_s is not None for i in run.issued)
     assert all(i.called_at is not None for i in run.issued)
@@ -70,7 +71,7 @@ def test_no_estimate_beats_the_floor_and_ours_stays_near_it() -> None:
     above the issue's goal there: no estimator can meet that goal for wealth."""
     issued = []
     for seed in range(2):
-        engine = QueueEngine(load_config(None))
+        engine = QueueEngine(load_config(None), ProjectedWait())
         simulate_day(engine, date(2026, 11, 11), seed=seed)
         issued += [i for i in simulate_day(engine, ORDINARY, profile_for(ORDINARY), seed).issued
                    if i.service == "wealth"]
