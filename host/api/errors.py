@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from branchq.host.engine import EngineError, InvalidState, NotFound, UnknownService
+from branchq.host.engine import EngineError, Forbidden, InvalidState, NotFound, UnknownService
 from branchq.host.service import CommandFailed
 from branchq.host.storage import (
     StorageError,
@@ -25,6 +25,7 @@ log = logging.getLogger("branchq.api")
 _ENGINE_STATUS: list[tuple[type[EngineError], int, str]] = [
     (UnknownService, 422, "unknown_service"),
     (NotFound, 404, "not_found"),
+    (Forbidden, 403, "forbidden"),
     (InvalidState, 409, "conflict"),
 ]
 

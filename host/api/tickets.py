@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from branchq.host.api import views
@@ -24,7 +24,6 @@ from branchq.host.engine import (
     Event,
     InvalidState,
     NotFound,
-    Priority,
     QueueEngine,
     Ticket,
     TicketStatus,
@@ -44,27 +43,27 @@ async def issue_ticket(
     body: TicketCreate, service: ServiceDep, principal: Issuer
 ) -> TicketPublic | GuidancePublic:
     """Issue a ticket. A self-service choice answers with guidance to the ATM area instead,
-    unless every ATM is out of service."""
-    if principal.role is Role.KIOSK and (body.priority is Priority.VIP or body.service == "vip"):
-        card = body.vip_card
-        if card is None or not await service.read_async(lambda e: card in e.vip_cards):
-            raise HTTPException(403, "VIP tickets need a recognised VIP card or the lobby manager")
+    unless every ATM is out of service. A kiosk is held to the rules of a customer's own request
+    (:meth:`QueueEngine.kiosk_issue`); the lobby manager issues on a customer's behalf."""
     ticket_id = new_ticket_id()  # the status URL's secret: 128 random bits
-
-    channel = "kiosk" if principal.role is Role.KIOSK else "manager"
-    if principal.role is Role.KIOSK and not service.config.branch.is_open(service.clock()):
-        raise InvalidState(f"the branch is closed (open {service.config.branch.hours})")
+    at_kiosk = principal.role is Role.KIOSK
     client_ref = body.client_ref
-    if client_ref is None and principal.role is Role.KIOSK:
+    if client_ref is None and at_kiosk:
         client_ref = secrets.token_urlsafe(12)  # a kiosk's ticket always records its issuer
     ref = None if client_ref is None else owned_ref(principal, client_ref)
-    events = await service.execute(
-        lambda engine, now: engine.issue(
+
+    def issue(engine: QueueEngine, now: datetime) -> list[Event]:
+        if at_kiosk:
+            return engine.kiosk_issue(
+                ticket_id=ticket_id, service=body.service, at=now, actor=principal.actor,
+                priority=body.priority, vip_card=body.vip_card, client_ref=ref,
+                await_print=body.await_print)
+        return engine.issue(
             ticket_id=ticket_id, service=body.service, at=now, actor=principal.actor,
-            priority=body.priority, channel=channel, client_ref=ref,
-            await_print=body.await_print,
-        )
-    )
+            priority=body.priority, channel="manager", client_ref=ref,
+            await_print=body.await_print)
+
+    events = await service.execute(issue)
     kinds = {e.kind for e in events}
     if GUIDANCE_GIVEN in kinds:
         svc = next(s for s in service.config.services if s.key == body.service)

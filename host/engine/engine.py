@@ -15,7 +15,7 @@ from typing import Any
 
 from branchq.host.config import BranchConfig, ServiceConfig
 from branchq.host.engine import events as ev
-from branchq.host.engine.errors import InvalidState, NotFound, ReplayError, UnknownService
+from branchq.host.engine.errors import Forbidden, InvalidState, NotFound, ReplayError, UnknownService
 from branchq.host.engine.estimator import WaitEstimator
 from branchq.host.engine.events import Event
 from branchq.host.engine.leases import Lease, LeaseBook
@@ -126,6 +126,31 @@ class QueueEngine:
         if await_print:
             data["await_print"] = True
         return out + self._emit(Event(ev.TICKET_ISSUED, at, actor, ticket_id, data=data))
+
+    def kiosk_issue(
+        self,
+        *,
+        ticket_id: str,
+        service: str,
+        at: datetime,
+        actor: str,
+        priority: Priority,
+        vip_card: str | None,
+        client_ref: str | None,
+        await_print: bool,
+    ) -> list[Event]:
+        """A customer's own request at the kiosk, then :meth:`issue`: a VIP ticket needs a
+        recognised VIP card (``vip_card``: its HMAC digest), and the branch must be open. The
+        lobby manager, issuing on a customer's behalf, is held to neither (docs/architecture.md §4)."""
+        if (priority is Priority.VIP or service == "vip") and (
+                vip_card is None or vip_card not in self.vip_cards):
+            raise Forbidden("VIP tickets need a recognised VIP card or the lobby manager")
+        branch = self.config.branch
+        if not branch.is_open(at):
+            raise InvalidState(f"the branch is closed (open {branch.hours})")
+        return self.issue(ticket_id=ticket_id, service=service, at=at, actor=actor,
+                          priority=priority, channel="kiosk", client_ref=client_ref,
+                          await_print=await_print)
 
     def confirm_printed(self, ticket_id: str, at: datetime, actor: str) -> list[Event]:
         """The kiosk handed the ticket out: it joins the queue (in issue-time order)."""

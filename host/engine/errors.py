@@ -13,6 +13,10 @@ class NotFound(EngineError):
     """No such ticket, counter or equipment."""
 
 
+class Forbidden(EngineError):
+    """The rules leave this to someone else (a VIP ticket without a VIP card: the lobby manager)."""
+
+
 class InvalidState(EngineError):
     """The ticket or counter is not in a state that allows the command (paused, nobody called...)."""
 

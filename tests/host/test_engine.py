@@ -6,7 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from branchq.host.engine import InvalidState, NotFound, Priority, QueueEngine, TicketStatus, UnknownService
+from branchq.host.config import load_config
+from branchq.host.engine import (
+    Event,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    Priority,
+    QueueEngine,
+    TicketStatus,
+    UnknownService,
+)
 from branchq.host.engine.engine import format_number
 from branchq.host.insight.estimate import ProjectedWait
 from tests.host.engine_helpers import Branch
@@ -249,6 +259,42 @@ def test_a_retried_issue_with_the_same_client_ref_issues_nothing() -> None:
     again = b.engine.issue(ticket_id="t2", service="cash", at=b.now, actor="k", client_ref="r1")
     assert [e.kind for e in first] == ["day_opened", "ticket_issued"] and again == []
     assert b.engine.client_refs["r1"] == "t1" and "t2" not in b.engine.tickets
+
+
+def _at_kiosk(b: Branch, ticket_id: str, service: str = "cash",
+              priority: Priority = Priority.NORMAL, card: str | None = None) -> list[Event]:
+    return b.engine.kiosk_issue(ticket_id=ticket_id, service=service, at=b.now, actor="kiosk:e",
+                                priority=priority, vip_card=card, client_ref=None,
+                                await_print=False)
+
+
+def test_a_kiosk_issues_a_vip_ticket_only_for_an_enrolled_card() -> None:
+    b = Branch()
+    for service, priority, card in (("vip", Priority.NORMAL, None),
+                                    ("cash", Priority.VIP, "d" * 64)):
+        with pytest.raises(Forbidden, match="recognised VIP card or the lobby manager"):
+            _at_kiosk(b, "t1", service, priority, card)
+    assert b.engine.applied == 0  # refused before anything happened, not even the day's opening
+    b.engine.enroll_vip_card("d" * 64, b.now, "manager:m")
+    _at_kiosk(b, "t1", "vip", card="d" * 64)
+    ticket = b.engine.tickets["t1"]
+    assert (ticket.priority, ticket.label, ticket.channel) == (Priority.VIP, "V001", "kiosk")
+    b.engine.issue(ticket_id="t2", service="vip", at=b.now, actor="manager:m", channel="manager")
+    assert b.engine.tickets["t2"].priority is Priority.VIP  # the lobby manager needs no card
+
+
+def test_a_kiosk_issues_nothing_while_the_branch_is_closed() -> None:
+    config = load_config(None)
+    late = config.model_copy(update={"branch": config.branch.model_copy(
+        update={"opens_at": "09:30", "closes_at": "17:00"})})
+    b = Branch(late)  # 09:00 in the branch
+    with pytest.raises(InvalidState, match=r"the branch is closed \(open 09:30-17:00\)"):
+        _at_kiosk(b, "t1")
+    assert b.engine.applied == 0
+    b.engine.issue(ticket_id="t2", service="cash", at=b.now, actor="manager:m", channel="manager")
+    b.tick(30 * 60)
+    _at_kiosk(b, "t1")
+    assert [b.label(t) for t in ("t2", "t1")] == ["A001", "A002"]
 
 
 def test_offline_tickets_from_a_lease_merge_in_issue_time_order() -> None:
