@@ -34,7 +34,7 @@ async def list_devices(service: ServiceDep, _: Observer) -> list[DevicePublic]:
         for d in engine.devices.values():
             last = service.kiosks.last_seen(d.kiosk)
             out.append(DevicePublic(
-                kiosk=d.kiosk, device=d.device, status=d.status,  # type: ignore[arg-type]
+                kiosk=d.kiosk, device=d.device, status=d.status,
                 detail=d.detail, changed_at=d.changed_at, last_heartbeat=last,
                 stale=last is None or now - last > STALE_AFTER,
             ))

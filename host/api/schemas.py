@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from branchq.host.engine import Priority
+from branchq.host.engine.model import DeviceStatus
 
 ServiceKey = Annotated[str, Field(min_length=1, max_length=32, examples=["cash"])]
 
@@ -228,9 +229,6 @@ class NoticePublic(BaseModel):
     text_zh: str
     text_en: str
     posted_at: datetime
-
-
-DeviceStatus = Literal["ok", "warning", "fault", "offline"]
 
 
 class DeviceReport(_In):

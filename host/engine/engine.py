@@ -22,6 +22,7 @@ from branchq.host.engine.leases import Lease, LeaseBook
 from branchq.host.engine.model import (
     CounterState,
     DeviceState,
+    DeviceStatus,
     EquipmentState,
     Notice,
     Priority,
@@ -333,7 +334,7 @@ class QueueEngine:
             raise NotFound("no such VIP card")
         return self._emit(Event(ev.VIP_CARD_REMOVED, at, actor, data={"digest": digest}))
 
-    def report_devices(self, kiosk: str, reports: Sequence[tuple[str, str, str]], at: datetime,
+    def report_devices(self, kiosk: str, reports: Sequence[tuple[str, DeviceStatus, str]], at: datetime,
                        actor: str) -> list[Event]:
         """Record a kiosk's device states ``(device, status, detail)``; only changes become
         events, so the log keeps every fault and recovery without a row per heartbeat."""

@@ -6,6 +6,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
+
+DeviceStatus = Literal["ok", "warning", "fault", "offline"]
 
 
 class Priority(StrEnum):
@@ -96,6 +99,6 @@ class DeviceState:
 
     kiosk: str
     device: str
-    status: str  # ok | warning | fault | offline
+    status: DeviceStatus
     detail: str
     changed_at: datetime
