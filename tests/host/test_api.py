@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from websockets.sync.client import connect
 
@@ -64,44 +67,78 @@ def test_issue_errors(running_host: HostAccess) -> None:
         assert r.json()["priority"] == "vip"
 
 
-def test_counter_actions_and_their_errors(running_host: HostAccess) -> None:
-    kiosk = running_host.token(Role.KIOSK)
-    teller1 = running_host.client(running_host.token(Role.TELLER, counter=1))
-    teller3 = running_host.client(running_host.token(Role.TELLER, counter=3))
-    manager = running_host.client(running_host.token(Role.MANAGER))
-    assert teller1.post("/api/v1/counters/1/call-next").status_code == 204
-    a1, a2 = issue(running_host, kiosk), issue(running_host, kiosk)
+@dataclass
+class Desks:
+    """A kiosk credential and the clients of two tellers (counters 1 and 3) and the manager."""
+
+    kiosk: str
+    teller1: httpx.Client
+    teller3: httpx.Client
+    manager: httpx.Client
+
+
+@pytest.fixture
+def desks(running_host: HostAccess) -> Iterator[Desks]:
+    clients = [running_host.client(running_host.token(Role.TELLER, counter=1)),
+               running_host.client(running_host.token(Role.TELLER, counter=3)),
+               running_host.client(running_host.token(Role.MANAGER))]
+    yield Desks(running_host.token(Role.KIOSK), *clients)
+    for client in clients:
+        client.close()
+
+
+def test_call_recall_no_show_and_reinstate(running_host: HostAccess, desks: Desks) -> None:
+    teller1, manager = desks.teller1, desks.manager
+    assert teller1.post("/api/v1/counters/1/call-next").status_code == 204  # nobody waits
+    a1, _ = issue(running_host, desks.kiosk), issue(running_host, desks.kiosk)
     r = teller1.post("/api/v1/counters/1/call-next")
     assert r.status_code == 200
     assert r.json()["ticket"]["number"] == "A001" and r.json()["ticket"]["counter"] == 1
     assert r.json()["counter"]["serving"]["number"] == "A001"
-    assert teller3.post("/api/v1/counters/1/recall").status_code == 403  # not its counter
+    assert desks.teller3.post("/api/v1/counters/1/recall").status_code == 403  # not its counter
     assert teller1.post("/api/v1/counters/1/recall").json()["ticket"]["recalls"] == 1
     assert teller1.post("/api/v1/counters/1/no-show").json()["ticket"]["status"] == "no_show"
     r = teller1.post("/api/v1/counters/1/done")
-    assert (r.status_code, r.json()["error"]) == (409, "conflict")
+    assert (r.status_code, r.json()["error"]) == (409, "conflict")  # nobody at the counter
     assert teller1.post(f"/api/v1/tickets/{a1['id']}/reinstate").status_code == 403
     r = manager.post(f"/api/v1/tickets/{a1['id']}/reinstate")
     assert r.status_code == 200 and r.json()["status"] == "waiting"
     assert r.json()["people_ahead"] == 0  # before A002
     assert manager.post(f"/api/v1/tickets/{a1['id']}/reinstate").status_code == 409
     assert teller1.post("/api/v1/counters/1/call-next").json()["ticket"]["number"] == "A001"
-    r = teller1.post("/api/v1/counters/1/transfer", json={"service": "noncash"})
+
+
+def test_transfer_keeps_the_number_at_the_front_of_the_other_service(
+        running_host: HostAccess, desks: Desks) -> None:
+    issue(running_host, desks.kiosk, "noncash")  # already waiting at the non-cash counters
+    issue(running_host, desks.kiosk)
+    assert desks.teller1.post("/api/v1/counters/1/call-next").json()["ticket"]["number"] == "A001"
+    r = desks.teller1.post("/api/v1/counters/1/transfer", json={"service": "noncash"})
     assert r.status_code == 200 and r.json()["ticket"]["service"] == "noncash"
-    assert teller1.post("/api/v1/counters/1/transfer", json={"service": "x"}).status_code == 422
-    assert teller3.post("/api/v1/counters/3/call-next").json()["ticket"]["number"] == "A001"
-    assert teller3.post("/api/v1/counters/3/done").json()["ticket"]["status"] == "done"
+    r = desks.teller1.post("/api/v1/counters/1/transfer", json={"service": "x"})
+    assert r.status_code == 422  # an unknown service is bad input, whatever the counter holds
+    assert desks.teller3.post("/api/v1/counters/3/call-next").json()["ticket"]["number"] == "A001"
+    assert desks.teller3.post("/api/v1/counters/3/done").json()["ticket"]["status"] == "done"
+
+
+def test_a_paused_counter_calls_nobody_until_it_resumes(running_host: HostAccess, desks: Desks) -> None:
+    issue(running_host, desks.kiosk)
+    teller1 = desks.teller1
     assert teller1.post("/api/v1/counters/1/pause").json()["counter"]["paused"] is True
     r = teller1.post("/api/v1/counters/1/call-next")
     assert (r.status_code, r.json()["error"]) == (409, "conflict")
     assert teller1.post("/api/v1/counters/1/pause").status_code == 409
     assert teller1.post("/api/v1/counters/1/resume").json()["counter"]["paused"] is False
-    r = manager.post("/api/v1/counters/2/call", json={"ticket_id": a2["id"]})
+    assert teller1.post("/api/v1/counters/1/call-next").json()["ticket"]["number"] == "A001"
+
+
+def test_a_manager_calls_a_chosen_ticket_to_a_counter(running_host: HostAccess, desks: Desks) -> None:
+    issue(running_host, desks.kiosk)
+    second = issue(running_host, desks.kiosk)
+    r = desks.manager.post("/api/v1/counters/2/call", json={"ticket_id": second["id"]})
     assert r.json()["ticket"]["number"] == "A002"
-    assert manager.post("/api/v1/counters/99/call-next").status_code == 404
-    assert manager.post("/api/v1/counters/0/call-next").status_code == 422
-    for client in (teller1, teller3, manager):
-        client.close()
+    assert desks.manager.post("/api/v1/counters/99/call-next").status_code == 404
+    assert desks.manager.post("/api/v1/counters/0/call-next").status_code == 422
 
 
 def test_queues_counters_and_equipment(running_host: HostAccess) -> None:
