@@ -37,12 +37,20 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return found
 
 
-def _install(wheel: Path, extra: str, where: Path) -> Path:
-    venv.create(where, with_pip=True)
-    python = where / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", f"{wheel}[{extra}]"],
-                   check=True, capture_output=True, timeout=600)
-    return python
+def _install(wheel: Path, extras: tuple[str, ...], root: Path) -> dict[str, Path]:
+    """A fresh venv per extra, the installs run side by side (each is mostly waiting on pip)."""
+    pythons, installs = {}, []
+    for extra in extras:
+        where = root / f"{extra}-venv"
+        venv.create(where, with_pip=True)
+        pythons[extra] = where / "bin" / "python"
+        installs.append(subprocess.Popen([str(pythons[extra]), "-m", "pip", "install", "-q",
+                                          f"{wheel}[{extra}]"],
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    for extra, install in zip(extras, installs, strict=True):
+        output, _ = install.communicate(timeout=600)
+        assert install.returncode == 0, f"pip install [{extra}] failed:\n{output.decode()[-2000:]}"
+    return pythons
 
 
 def _importable(python: Path, names: tuple[str, ...]) -> list[str]:
@@ -55,13 +63,18 @@ def _importable(python: Path, names: tuple[str, ...]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def kiosk_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _install(wheel, "kiosk", tmp_path_factory.mktemp("kiosk-venv"))
+def installs(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return _install(wheel, ("kiosk", "host"), tmp_path_factory.mktemp("venvs"))
 
 
 @pytest.fixture(scope="module")
-def host_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _install(wheel, "host", tmp_path_factory.mktemp("host-venv"))
+def kiosk_python(installs: dict[str, Path]) -> Path:
+    return installs["kiosk"]
+
+
+@pytest.fixture(scope="module")
+def host_python(installs: dict[str, Path]) -> Path:
+    return installs["host"]
 
 
 @pytest.fixture
