@@ -201,11 +201,15 @@ class Journey:
         self.manager = self.host.client(self.host.token(Role.MANAGER))
         self.seen: list[Seen] = []
         self.screenshots: list[Path] = []
+        self.ticket_screen: dict[str, Any] = {"buttons": []}
+        self.earlier: set[str] = set()  # the tickets of earlier journeys, served by now
+        self.earlier = {t["id"] for t in self.tickets()}
 
     # -- the referee ------------------------------------------------------------------------
     def tickets(self) -> list[Ticket]:
+        """Today's tickets issued since this journey began."""
         found: list[Ticket] = self.manager.get("/api/v1/tickets").json()
-        return found
+        return [t for t in found if t["id"] not in self.earlier]
 
     def ticket(self, number: str) -> Ticket:
         [ticket] = [t for t in self.tickets() if t["number"] == number]
@@ -242,15 +246,26 @@ class Journey:
         self.auditor.check(page_name, state, page, page_name in ("hall", "status"))
 
     # -- the kiosk --------------------------------------------------------------------------
+    # Every read of the kiosk's state is a request to the kiosk process: taps use the buttons of
+    # the state last read, as a finger uses the screen it sees.
+    def tap(self, state: dict[str, Any], key: str) -> None:
+        """Tap the middle of button ``key`` on the screen ``state`` shows (waiting for it if
+        that screen has no such button yet)."""
+        if not any(b["key"] == key for b in state["buttons"]):
+            state = self.kiosk.wait_for(lambda s: any(b["key"] == key for b in s["buttons"]), 10,
+                                        f"no button {key!r} on screen")
+        x0, y0, x1, y1 = next(b["box"] for b in state["buttons"] if b["key"] == key)
+        self.kiosk.tap((x0 + x1) // 2, (y0 + y1) // 2)
+
     def kiosk_home(self, lang: str) -> dict[str, Any]:
         """The kiosk on its home screen in ``lang`` (a zh screen offers "English")."""
         state = self.kiosk.wait_for(lambda s: s["screen"] in ("home", "ticket", "guidance"), 10,
                                     "kiosk not ready for a customer")
         if state["screen"] != "home":
-            self.kiosk.tap_button("home")
+            self.tap(state, "home")  # the last customer left without tapping Done
             state = self.kiosk.wait_for(lambda s: s["screen"] == "home", 10, "Done did not go home")
         if ("English" in state["texts"]) != (lang == "zh"):
-            self.kiosk.tap_button("lang")
+            self.tap(state, "lang")
             state = self.kiosk.wait_for(lambda s: ("English" in s["texts"]) == (lang == "zh"), 10,
                                         f"kiosk did not switch to {lang}")
         return state
@@ -259,19 +274,20 @@ class Journey:
         """A customer taps ``keys`` in ``lang`` and takes the ticket that comes out."""
         before = {t["number"] for t in self.tickets()}
         self.kiosk.sim("paper/tear")  # the last customer took theirs
-        self.kiosk_home(lang)
+        state = self.kiosk_home(lang)
         for key in keys:
-            self.kiosk.tap_button(key)
+            self.tap(state, key)
         state = self.kiosk.wait_for(lambda s: s["screen"] == "ticket" and any(
             NUMBER.fullmatch(line) for line in s["paper"]), 15, f"no ticket for {keys}")
         [number] = [line for line in state["paper"] if NUMBER.fullmatch(line)]
         assert number not in before, f"{number} was issued twice"
         self.snap_kiosk(f"ticket-{number}-{lang}", paper=True)
+        self.ticket_screen = state
         return Taken(self.ticket(number), lang, state["texts"], state["paper"])
 
     def done_at_kiosk(self) -> None:
-        self.kiosk.tap_button("home")
-        self.kiosk.wait_for(lambda s: s["screen"] == "home", 10, "Done did not go home")
+        """The customer taps Done on the ticket screen (the next customer finds it home)."""
+        self.tap(self.ticket_screen, "home")
 
     # -- the surfaces, ticket waiting -------------------------------------------------------
     def _kiosk_seen(self, taken: Taken) -> list[Seen]:
@@ -359,16 +375,17 @@ class Journey:
                 Seen("status", status.number, 0, status.words)]
         assert call_zh in status.words and f"Your turn: counter {counter}" in status.words, status
         assert hall[1] == call_zh, hall
-        sign = f"1{counter}"
-        if sign in self.kiosk.state()["led"]:  # counters 1-3 have an LED sign over them
-            led = self.kiosk.wait_for(lambda s: s["led"].get(sign) == f"{number} -> {counter}", 5,
-                                      f"LED sign {sign} did not show {number}")["led"]
-            assert led["01"].startswith(f"{number} -> {counter}"), led  # the hall board, top line
-            seen.append(Seen("led", led[sign].split()[0], 0, led[sign]))
-        if str(counter) in self.kiosk.state()["keypads"]:  # the teller's caller keypad
-            pad = self.kiosk.wait_for(lambda s: s["keypads"][str(counter)].strip() == number, 5,
-                                      f"keypad {counter} did not show {number}")["keypads"]
-            seen.append(Seen("keypad", pad[str(counter)].strip(), 0, pad[str(counter)]))
+        # Counters 1-3 have an LED sign over them and a caller keypad (the kiosk drives both).
+        sign, pad = f"1{counter}", str(counter)
+        kiosk = self.kiosk.wait_for(
+            lambda s: s["led"].get(sign, f"{number} -> {counter}") == f"{number} -> {counter}"
+            and s["keypads"].get(pad, number).strip() == number, 5,
+            f"LED sign or keypad at counter {counter} did not show {number}")
+        if sign in kiosk["led"]:
+            assert kiosk["led"]["01"].startswith(f"{number} -> {counter}"), kiosk["led"]  # hall
+            seen.append(Seen("led", kiosk["led"][sign].split()[0], 0, kiosk["led"][sign]))
+        if pad in kiosk["keypads"]:
+            seen.append(Seen("keypad", kiosk["keypads"][pad].strip(), 0, kiosk["keypads"][pad]))
         self.look(self.screens.hall, "hall", state)
         self.look(console, "counter", state)
         self.look(self.screens.lobby, "lobby", state)

@@ -22,7 +22,8 @@ let audio = null;
 function chime() {
   status.beeps += 1;
   if (!status.sound) return;
-  if (navigator.vibrate) {
+  // Before the customer's first tap the browser refuses to vibrate and logs an error for it.
+  if (navigator.vibrate && navigator.userActivation && navigator.userActivation.hasBeenActive) {
     try {
       navigator.vibrate([300, 150, 300]);
     } catch (err) { /* not allowed here */ }
