@@ -4,8 +4,8 @@ Shared by the touch and card reader drivers. Three things live here:
 
 * packed ``struct input_event`` records (the bytes a ``/dev/input/eventN`` read returns) and a
   buffered reader for them on any file descriptor, so a pipe can stand in for the device node;
-* event sources with one ``read(timeout)`` seam: a real ``evdev.InputDevice``, a record pipe, or
-  a plain iterable of ``evdev.InputEvent`` objects (drivers never care which);
+* event sources with one ``read(timeout)`` seam: a real ``evdev.InputDevice`` or a record pipe
+  (drivers never care which);
 * parsers for captures technicians send in: ``evemu-record`` files (1.2 and 1.3), ``evtest``
   output (modern and legacy names, markdown ``######`` prefixes) and python-evdev ``categorize``
   lines, so a field report can be replayed through the same code path as the device.
@@ -19,7 +19,7 @@ import os
 import re
 import select
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -124,35 +124,20 @@ class PipeEventSource:
             pass
 
 
-class IterableEventSource:
-    """Events from any iterable (tests, replayed captures). Exhausted = closed."""
-
-    def __init__(self, events: Iterable[InputEvent]) -> None:
-        self._events: Iterator[InputEvent] | None = iter(events)
-
-    def read(self, timeout: float) -> list[InputEvent]:
-        if self._events is None:
-            raise EvdevSourceClosed("event iterable exhausted")
-        batch = list(self._events)
-        self._events = None
-        return batch
-
-    def close(self) -> None:
-        self._events = None
-
-
 class DeviceEventSource:
     """A real ``evdev.InputDevice``. Optionally grabbed so no other reader sees its events."""
 
-    def __init__(self, device: InputDevice, *, grab: bool = False) -> None:
+    def __init__(self, device: InputDevice[str], *, grab: bool = False) -> None:
         self.device = device
+        # evdev types ``path`` as str | bytes; decode so messages never read "b'/dev/input/…'".
+        self._path = os.fsdecode(device.path)
         self._grabbed = False
         if grab:
             try:
                 device.grab()
             except OSError as err:
                 raise EvdevSourceError(
-                    f"cannot grab {device.path}: {err} (is another program holding it?)"
+                    f"cannot grab {self._path}: {err} (is another program holding it?)"
                 ) from err
             self._grabbed = True
 
@@ -165,8 +150,8 @@ class DeviceEventSource:
             return []
         except OSError as err:
             if err.errno in (errno.ENODEV, errno.EBADF):
-                raise EvdevSourceClosed(f"input device {dev.path} vanished") from err
-            raise EvdevSourceError(f"reading {dev.path} failed: {err}") from err
+                raise EvdevSourceClosed(f"input device {self._path} vanished") from err
+            raise EvdevSourceError(f"reading {self._path} failed: {err}") from err
 
     def close(self) -> None:
         try:
@@ -246,9 +231,10 @@ def parse_evemu(*texts: str) -> Capture:
             if tag == "N":
                 cap.name = rest
             elif tag == "A":
-                nums = rest.split()
-                cap.absinfo[int(nums[0], 16)] = AbsRange(
-                    int(nums[1]), int(nums[2]), resolution=int(nums[5]) if len(nums) > 5 else 0
+                fields = rest.split()
+                cap.absinfo[int(fields[0], 16)] = AbsRange(
+                    int(fields[1]), int(fields[2]),
+                    resolution=int(fields[5]) if len(fields) > 5 else 0,
                 )
             elif tag == "P":
                 cap.props |= _bits([int(x, 16) for x in rest.split()])

@@ -21,6 +21,7 @@ from branchq.kiosk import messages
 from branchq.kiosk.config import KioskConfig
 from branchq.kiosk.devices import KioskDevices
 from branchq.kiosk.flow import (
+    BranchFacts,
     Guidance,
     HostDeclined,
     IssuedTicket,
@@ -296,6 +297,7 @@ class Kiosk:
     # -- host ---------------------------------------------------------------------------------
     async def _sync_with_host(self) -> None:
         """Branch facts, queue figures, notices, leases, and the journal's unsettled tickets."""
+        facts: BranchFacts | None
         try:
             facts = await self.flow.refresh_facts()
             queues = {q["service"]: q for q in await self.host.queues()}

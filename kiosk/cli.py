@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def card_digest_command(config_path: str | None) -> None:
         raise click.ClickException(str(err)) from err
     if key is None:
         raise click.ClickException("[kiosk] card_key_file is not set")
-    number = "".join(ch for ch in click.get_text_stream("stdin").readline() if ch.isdigit())
+    number = "".join(ch for ch in sys.stdin.readline() if ch.isdigit())
     if not 12 <= len(number) <= 19:
         raise click.ClickException("expected a card number of 12 to 19 digits")
     click.echo(card_digest(key, number))

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 from collections import deque
+from functools import partial
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -130,7 +131,7 @@ class DeviceGateway:
             if self._stop.wait(self.sign_health.wait_s()):
                 return
             if self.sign_health.attempt(
-                    lambda c=call: sign.show_call(c.ticket, c.counter, recall=c.recall)):
+                    partial(sign.show_call, call.ticket, call.counter, recall=call.recall)):
                 with self._wake:
                     if self._calls and self._calls[0] is call:
                         self._calls.popleft()
@@ -148,8 +149,7 @@ class DeviceGateway:
                 displays = list(self._displays.items())
             for unit, label in displays:
                 health = self.keypad_health[unit]
-                if health.wait_s() == 0 and health.attempt(
-                        lambda u=unit, t=label: bus.show_number(u, t)):
+                if health.wait_s() == 0 and health.attempt(partial(bus.show_number, unit, label)):
                     with self._wake:
                         if self._displays.get(unit) == label:
                             del self._displays[unit]

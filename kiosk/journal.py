@@ -8,12 +8,13 @@ issued offline and must report, and which print it was in the middle of.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from branchq.drivers.platform.files import atomic_write
 
 TicketState = Literal["requested", "issued", "printed", "failed", "voided", "reported"]
 
@@ -90,18 +91,8 @@ class Journal:
     def save(self) -> None:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
             payload = json.dumps(asdict(self.data), ensure_ascii=False, indent=1)
-            with open(tmp, "w", encoding="utf-8") as out:
-                out.write(payload)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            atomic_write(self.path, payload.encode("utf-8"))
 
     @staticmethod
     def new_ref(kiosk: str) -> str:

@@ -184,12 +184,12 @@ class Typesetter:
                         return labels
         log.warning("text cut to fit %dx%d px: %r", width, height, [r[0] for r in rows])
         share = height // len(rows)
-        labels: list[Label] = []
+        cut_labels: list[Label] = []
         for i, (text, _, color) in enumerate(rows):
             y0 = box[1] + i * share
             cut = self._ellipsize(text, min_size, width)
-            labels.append(Label(cut, (box[0], y0, box[2], y0 + share), min_size, color, True))
-        return tuple(labels)
+            cut_labels.append(Label(cut, (box[0], y0, box[2], y0 + share), min_size, color, True))
+        return tuple(cut_labels)
 
     def needed_height(self, rows: Sequence[Row], width: int, min_size: int, max_lines: int = 2
                       ) -> int:

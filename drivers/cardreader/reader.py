@@ -135,7 +135,7 @@ def card_digest(branch_key: bytes, number: str) -> str:
     return hmac.new(branch_key, number.encode(), hashlib.sha256).hexdigest()
 
 
-def find_card_reader(config: CardReaderConfig) -> InputDevice:
+def find_card_reader(config: CardReaderConfig) -> InputDevice[str]:
     """The udev-named node, else (when ``name`` is set) the first device with that name."""
     try:
         if os.path.exists(config.device):

@@ -132,7 +132,7 @@ class KeypadBus:
         return [self._status(k) for k in self._keypads.values()]
 
     def close(self) -> None:
-        self._client.close()
+        self._client.close()  # type: ignore[no-untyped-call]  # pymodbus leaves close() untyped
 
     # -- internals ----------------------------------------------------------------------------
     def _connect(self) -> bool:
@@ -213,7 +213,7 @@ class KeypadBus:
 
     def _port_lost(self, err: Exception) -> None:
         log.warning("keypad port %s lost: %s", self._config.port, err)
-        self._client.close()
+        self._client.close()  # type: ignore[no-untyped-call]  # pymodbus leaves close() untyped
         for keypad in self._keypads.values():
             self._failed(keypad, KeypadBusError(f"keypad port lost: {err}"))
 

@@ -61,10 +61,6 @@ class KeypadModel:
     key_codes: Mapping[int, Key] = field(default_factory=lambda: dict(BRANCHQ_V1_KEY_CODES))
 
     @property
-    def display_chars(self) -> int:
-        return 2 * self.display_registers
-
-    @property
     def poll_span(self) -> tuple[int, int]:
         """(first address, count) of the one read that covers counter and last key."""
         first = min(self.event_counter, self.last_key)

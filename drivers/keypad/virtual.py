@@ -225,7 +225,7 @@ class VirtualKeypadBus:
         await server.serve_forever(background=True)
         self._ready.set()
         await self._stop_serving.wait()
-        await server.shutdown()
+        await server.shutdown()  # type: ignore[no-untyped-call]  # untyped in pymodbus
 
     def _sim_device(self, unit: int) -> SimDevice:
         model = self._model

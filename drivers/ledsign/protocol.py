@@ -2,7 +2,7 @@
 
 Facts (Adaptive Micro Systems doc 9708-8061; the manual itself was not readable here, so each value
 below was checked against two independent implementations, ``alphasignpy`` and msparks'
-``alphasign``, and against the fixtures in ``shared/fixtures/alpha/``):
+``alphasign``, and against the fixtures in ``tests/fixtures/alpha/``):
 
 * A packet is ``NUL x5, SOH, type code, 2-char address, STX, command, data, ETX, 4 hex checksum,
   EOT``. The checksum is the 16-bit sum of every byte from STX to ETX inclusive, as four upper-case

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -77,10 +76,6 @@ class LedSign:
         self._recent.clear()
         self._recent.extend([call, *board][: self._recent.maxlen])
         self._send_each(messages)
-
-    def show_board(self, calls: Iterable[Call]) -> None:
-        """Write ``calls`` (newest first) to every hall sign, as many as it has lines."""
-        self._send_each(self._board_messages(list(calls)))
 
     def clear(self, address: str | None = None) -> None:
         """Blank one sign, or every sign (broadcast) when ``address`` is None."""

@@ -2,7 +2,9 @@
 
 Public API: :class:`TicketPrinter` built from a :class:`PrinterConfig`; content dataclasses
 :class:`TicketContent`, :class:`GuidanceSlip`; :class:`PrinterStatus`; the :class:`PrinterError`
-family. The virtual printer lives in :mod:`branchq.drivers.printer.virtual` (imported on demand).
+family. The virtual twin is imported on demand: :mod:`branchq.drivers.printer.virtual_printer`
+(the printer, decoding ESC/POS) and :mod:`branchq.drivers.printer.virtual_port` (serving it on a
+pty, as a USB-serial adapter would appear).
 """
 
 from branchq.drivers.printer.config import PrinterConfig

@@ -30,7 +30,7 @@ def read_lines(image: Image.Image, font_path: Path) -> list[str]:
     """The lines of capital letters and digits drawn in ``image`` (mode "1", black ink)."""
     ink = ~np.asarray(image.convert("1"), dtype=bool)
     lines = []
-    for top, bottom in _runs(ink.any(axis=1)):
+    for top, bottom in _runs(np.asarray(ink.any(axis=1))):
         if bottom - top >= MIN_HEIGHT:
             text = _read_line(_crop(ink[top:bottom]), font_path)
             if text:

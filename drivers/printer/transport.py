@@ -171,7 +171,7 @@ class SerialTransport(_EscposTransport):
 
     def _read(self, device: Any, timeout_s: float) -> bytes:
         device.timeout = timeout_s
-        data = device.read(1)
+        data: bytes = device.read(1)  # a pyserial Serial (untyped)
         if data and device.in_waiting:
             data += device.read(device.in_waiting)
         return data
@@ -220,7 +220,7 @@ class NetworkTransport(_EscposTransport):
     def _make_backend(self) -> Network:
         return Network(host=self._cfg.host, port=self._cfg.port, timeout=self._cfg.timeout_s)
 
-    def _read(self, device: Any, timeout_s: float) -> bytes:
+    def _read(self, device: socket.socket, timeout_s: float) -> bytes:
         device.settimeout(timeout_s)
         try:
             data = device.recv(_READ_CHUNK)

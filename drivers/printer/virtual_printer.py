@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,6 +85,20 @@ class VirtualPrinter:
         self._held = b""
         self._bands: list[Image.Image] = []
         self._lines: list[str] = []
+        #: Commands with a method of their own. Bound methods, so a subclass's override (a fault
+        #: injected at the cut, say) is the one called.
+        self._handlers: dict[str, Callable[[Command], None]] = {
+            "TEXT": self._text,
+            "LF": self._line_feed,
+            "ESC d": self._feed_lines,
+            "ESC J": self._feed_dots,
+            "ESC @": self._init,
+            "GS v 0": self._raster,
+            "GS ( L": self._graphics_command,
+            "GS ( k": self._qr_command,
+            "GS k": self._barcode,
+            "GS V": self._cut,
+        }
         self._reset_modes()
 
     # ----- fault injection ---------------------------------------------------------------------
@@ -183,9 +198,9 @@ class VirtualPrinter:
 
     def _execute(self, command: Command) -> bytes:
         name, args = command.name, command.args
-        handler = _HANDLERS.get(name)
+        handler = self._handlers.get(name)
         if handler is not None:
-            getattr(self, handler)(command)
+            handler(command)
             return b""
         if name in _NO_VISIBLE_EFFECT:
             return b""
@@ -441,20 +456,7 @@ def fixed_pitch_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
 def _unpack(data: bytes, width_bytes: int, rows: int) -> Image.Image:
     """Raster bytes (MSB = leftmost dot, 1 = black) to a mode "1" image."""
     bits = np.unpackbits(np.frombuffer(data[: width_bytes * rows], dtype=np.uint8))
-    bits = np.pad(bits, (0, width_bytes * rows * 8 - bits.size)).reshape(rows, width_bytes * 8)
-    return Image.fromarray(((1 - bits) * 255).astype(np.uint8), "L").convert("1")
+    dots = np.pad(bits, (0, width_bytes * rows * 8 - bits.size)).reshape(rows, width_bytes * 8)
+    return Image.fromarray(((1 - dots) * 255).astype(np.uint8), "L").convert("1")
 
 
-#: Commands with a method of their own (looked up by name, so subclasses can override them).
-_HANDLERS = {
-    "TEXT": "_text",
-    "LF": "_line_feed",
-    "ESC d": "_feed_lines",
-    "ESC J": "_feed_dots",
-    "ESC @": "_init",
-    "GS v 0": "_raster",
-    "GS ( L": "_graphics_command",
-    "GS ( k": "_qr_command",
-    "GS k": "_barcode",
-    "GS V": "_cut",
-}

@@ -51,7 +51,7 @@ class DeviceState(Protocol):
 class InputDeviceState:
     """:class:`DeviceState` of an ``evdev.InputDevice`` (EVIOCGABS / EVIOCGKEY)."""
 
-    def __init__(self, device: InputDevice) -> None:
+    def __init__(self, device: InputDevice[str]) -> None:
         self._device = device
 
     def current_slot(self) -> int:

@@ -37,12 +37,12 @@ class TouchDescription:
                    frozenset(capture.props))
 
     @classmethod
-    def from_device(cls, device: InputDevice) -> TouchDescription:
-        caps = device.capabilities(absinfo=True)
-        absinfo = {
-            code: AbsRange(info.min, info.max, info.value, info.resolution)
-            for code, info in caps.get(ecodes.EV_ABS, [])
-        }
+    def from_device(cls, device: InputDevice[str]) -> TouchDescription:
+        caps = device.capabilities(absinfo=False)
+        absinfo: dict[int, AbsRange] = {}
+        for code in caps.get(ecodes.EV_ABS, []):
+            info = device.absinfo(code)
+            absinfo[code] = AbsRange(info.min, info.max, info.value, info.resolution)
         return cls(device.name, absinfo, frozenset(caps.get(ecodes.EV_KEY, [])),
                    frozenset(device.input_props()))
 
@@ -102,7 +102,7 @@ def looks_like_touchscreen(desc: TouchDescription) -> bool:
     return {ecodes.ABS_X, ecodes.ABS_Y} <= desc.absinfo.keys() and ecodes.BTN_TOUCH in desc.keys
 
 
-def find_touch_device(config: TouchConfig) -> InputDevice:
+def find_touch_device(config: TouchConfig) -> InputDevice[str]:
     """The configured node (udev's stable name) if it exists, else the best capable device."""
     try:
         if os.path.exists(config.device):

@@ -82,7 +82,7 @@ class GestureRecognizer:
 
     def tick(self, time: float) -> list[Gesture]:
         """Long presses due at ``time``."""
-        due = []
+        due: list[Gesture] = []
         for touch in self._touches.values():
             if (
                 touch.last is not None

@@ -61,7 +61,7 @@ class TouchScreen:
     @classmethod
     def open(cls, config: TouchConfig) -> tuple[TouchScreen, DeviceEventSource]:
         """Find and open the real device; returns the driver and its event source."""
-        device: InputDevice = find_touch_device(config)
+        device: InputDevice[str] = find_touch_device(config)
         try:
             screen = cls(TouchDescription.from_device(device), config, InputDeviceState(device))
             return screen, DeviceEventSource(device)

@@ -25,6 +25,8 @@ from branchq.kiosk.maint.report import Level, Report, plural, reporting
 from branchq.kiosk.maint.toml_text import PathPart, line_with, locate
 
 if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
     from branchq.kiosk.config import KioskConfig
 
 
@@ -38,14 +40,14 @@ def config() -> None:
     """
 
 
-def _validation_errors(err: BaseException) -> list[dict[str, object]]:
+def _validation_errors(err: BaseException) -> list[ErrorDetails]:
     """The structured errors of the pydantic ValidationError behind ``err``, if any."""
     from pydantic import ValidationError
 
     cause: BaseException | None = err
     while cause is not None:
         if isinstance(cause, ValidationError):
-            return [dict(e) for e in cause.errors()]
+            return cause.errors()
         cause = cause.__cause__
     return []
 
@@ -116,9 +118,9 @@ def check_branch(report: Report, path: str) -> None:
             message = str(err).removeprefix(f"{path}: ")
             _add(report, path, text, _guess_line(text, None, message), message)
         for error in errors:
-            loc = [p for p in error.get("loc", ()) if isinstance(p, str | int)]  # type: ignore[union-attr]
-            message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-            if error.get("type") == "extra_forbidden":
+            loc: list[PathPart] = list(error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
                 message = "unknown key (check the spelling)"
             path_parts = loc or _path_from_text(message)
             if loc:
@@ -144,8 +146,7 @@ def check_kiosk(report: Report, path: str) -> None:
         errors = _validation_errors(err)
         line = None
         if errors and section:
-            loc = [p for p in errors[0].get("loc", ()) if isinstance(p, str | int)]  # type: ignore[union-attr]
-            line = locate(text, [section[1], *loc])
+            line = locate(text, [section[1], *errors[0]["loc"]])
         if line is None:
             line = _guess_line(text, section[1] if section else None, message)
         _add(report, path, text, line, message)

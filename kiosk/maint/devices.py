@@ -100,7 +100,7 @@ def input_devices() -> list[tuple[str, str, str]] | str:
         except OSError as err:
             rows.append((path, "?", f"cannot open: {err.strerror} (group input?)"))
             continue
-        with device:
+        try:  # python-evdev 2's InputDevice is not a context manager
             description = TouchDescription.from_device(device)
             keys = set(device.capabilities().get(ecodes.EV_KEY, []))
             kinds = []
@@ -109,6 +109,8 @@ def input_devices() -> list[tuple[str, str, str]] | str:
             if {ecodes.KEY_A, ecodes.KEY_ENTER} <= keys:
                 kinds.append("keyboard (card reader / scanner?)")
             rows.append((path, device.name, ", ".join(kinds) or "other"))
+        finally:
+            device.close()
     return rows
 
 
@@ -127,15 +129,17 @@ def _resolved(path: str) -> str:
 
 def config_entries(kiosk: KioskConfig, usb: list[UsbDevice]) -> list[tuple[str, str, str | None]]:
     """(config entry, what it asks for, the device found or None)."""
+    from branchq.drivers.printer.config import FileBackend, SerialBackend, UsbBackend
+
     entries: list[tuple[str, str, str | None]] = []
 
     def by_path(entry: str, path: str) -> None:
         entries.append((entry, path, _resolved(path) if os.path.exists(path) else None))
 
     backend = kiosk.printer.backend
-    if backend.kind in ("serial", "file"):
+    if isinstance(backend, SerialBackend | FileBackend):
         by_path("[printer] backend.path", backend.path)
-    elif backend.kind == "usb":
+    elif isinstance(backend, UsbBackend):
         wanted = (backend.vendor_id, backend.product_id)
         match = next((d for d in usb if (d.vendor_id, d.product_id) == wanted), None)
         entries.append(("[printer] backend (usb)", f"{wanted[0]:04x}:{wanted[1]:04x}",

@@ -51,12 +51,7 @@ def _config(kiosk_config: str, port: str | None, force_ack: bool) -> SignConfig:
     if config is None:
         raise Stop(Finding("LED sign", Level.FAULT, f"no [ledsign] section in {kiosk_config}",
                            "add the sign line to the kiosk config (see kiosk/example-kiosk.toml)"))
-    changes: dict[str, object] = {}
-    if port:
-        changes["port"] = port
-    if force_ack:
-        changes["ack"] = True
-    config = dataclasses.replace(config, **changes) if changes else config
+    config = dataclasses.replace(config, port=port or config.port, ack=config.ack or force_ack)
     if not os.path.exists(config.port):
         raise Stop(Finding(
             "LED sign", Level.FAULT, f"port {config.port} does not exist",
@@ -83,7 +78,8 @@ def _name(sign: SignAddress) -> str:
 
 
 def _each_sign(report: Report, config: SignConfig, signs: list[SignAddress],
-               send: Callable[[SignAddress], None], done: str, look_for: str) -> None:
+               send: Callable[[SignAddress], None], done: str,
+               look_for: Callable[[SignAddress], str]) -> None:
     """Run ``send`` per sign; record acknowledgements, silence and port problems per sign."""
     from branchq.drivers.ledsign import SignRejectedError, SignTransportError
 

@@ -7,8 +7,9 @@ the database layer, and ``--help`` stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -54,7 +55,11 @@ db_option = click.option(
 )
 
 
-def port_option(what: str, needs_config: bool = True) -> Any:
+#: A click command function, before or after other options are applied to it.
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def port_option(what: str, needs_config: bool = True) -> Callable[[Command], Command]:
     alone = "" if needs_config else " Works without a kiosk config (driver defaults)."
     return click.option("--port", "port", type=click.Path(dir_okay=False),
                         help=f"Serial port of the {what}, instead of the one in the kiosk config "

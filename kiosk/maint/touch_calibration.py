@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import shutil
+import stat
 import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from branchq.drivers.platform.files import atomic_write
 from branchq.kiosk.maint.health import UNIT, under_systemd
 from branchq.kiosk.maint.report import Finding, Level, Report, Stop, console, json_line
 from branchq.kiosk.maint.toml_text import replace_keys
@@ -52,6 +53,7 @@ def target_image(kiosk: KioskConfig, target: Point | None, step: str, lines: tup
     size = (kiosk.screen.width, kiosk.screen.height)
     image = Image.new("RGB", size, "black")
     draw = ImageDraw.Draw(image)
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
     try:
         font = ImageFont.truetype(str(kiosk.screen.font_path), max(18, size[1] // 20))
     except OSError:
@@ -150,10 +152,7 @@ def write_matrix(path: Path, matrix: tuple[float, ...]) -> Path:
                            AGAIN)) from err
     backup = path.with_name(path.name + ".bak")
     shutil.copy2(path, backup)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(new_text, encoding="utf-8")
-    shutil.copymode(path, temporary)
-    os.replace(temporary, path)
+    atomic_write(path, new_text.encode("utf-8"), mode=stat.S_IMODE(path.stat().st_mode))
     return backup
 
 
