@@ -201,17 +201,20 @@ class StartFigures:
     peak_mb: float
 
 
-def kiosk_start(host_url: str, token_file: Path, folder: Path, timeout: float = 60) -> StartFigures:
-    """Start ``branchq kiosk run --simulate`` once; stop it (SIGTERM) once it is ready.
+def kiosk_start(host_url: str, token_file: Path, state_dir: Path, folder: Path,
+                timeout: float = 60) -> StartFigures:
+    """Start ``branchq kiosk run --simulate`` once on ``state_dir`` (empty: a first start; used
+    before: a restart); stop it (SIGTERM) once it is ready. ``folder`` gets its log and socket.
 
     The first frame is the moment the virtual framebuffer's first pixel is no longer the fill
     the twin created it with; READY=1 is the datagram on ``$NOTIFY_SOCKET``."""
     folder.mkdir(parents=True)
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(folder / "notify.sock"))
-    kiosk = KioskProcess(host_url, token_file, folder / "state", folder / "kiosk.log",
+    kiosk = KioskProcess(host_url, token_file, state_dir, folder / "kiosk.log",
                          command=_STAMPED_COMMAND, env={"NOTIFY_SOCKET": str(folder / "notify.sock")})
-    fb0 = kiosk.state_dir / "sim" / "fb" / "fb0"
+    fb0 = state_dir / "sim" / "fb" / "fb0"
+    fb0.unlink(missing_ok=True)  # the last run's frame; the twin creates it anew, filled
     fill = bytes([PADDING_BYTE]) * 4
     t0 = time.monotonic()
     proc = kiosk.launch()
@@ -261,11 +264,17 @@ def start_up(host: HostProcess, token_file: Path, folder: Path, starts: int) -> 
     imports = [import_seconds() for _ in range(starts)]
     print(f"import branchq.kiosk.app ({starts} fresh interpreters): "
           f"min {min(imports) * 1000:5.0f} ms   median {statistics.median(imports) * 1000:5.0f} ms")
-    print(f"kiosk start, branchq kiosk run --simulate ({starts} starts; min / median):")
-    for name, url in (("host on loopback", host.base),
-                      ("host unreachable", f"http://127.0.0.1:{free_port()}")):
-        runs = [kiosk_start(url, token_file, folder / f"start-{name[5:9]}-{i}")
-                for i in range(starts)]
+    print(f"kiosk start, branchq kiosk run --simulate ({starts} starts each; min / median):")
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    kinds = (("first start (empty state), host on loopback", host.base),
+             ("restart, host on loopback", host.base),
+             ("restart, host unreachable (journal and leases)", unreachable))
+    results: list[list[StartFigures]] = [[] for _ in kinds]
+    for i in range(starts):
+        for k, (_, url) in enumerate(kinds):
+            results[k].append(kiosk_start(url, token_file, folder / f"state-{i}",
+                                          folder / f"start-{i}-{k}"))
+    for (name, _), runs in zip(kinds, results, strict=True):
         print(f"  {name}:")
         for label, values in (
             ("process start to first frame", [r.first_frame_s for r in runs]),

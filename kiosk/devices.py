@@ -11,16 +11,19 @@ import os
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from branchq.drivers.cardreader.reader import CardReader
 from branchq.drivers.evdev_records import EventSource
 from branchq.drivers.framebuffer import Framebuffer
-from branchq.drivers.keypad.bus import KeypadBus
 from branchq.drivers.ledsign.sign import LedSign
 from branchq.drivers.printer.driver import TicketPrinter
 from branchq.drivers.touch.touchscreen import TouchScreen
 from branchq.kiosk.config import KioskConfig
+
+if TYPE_CHECKING:
+    # pymodbus is imported when the bus is opened (open_devices), not with the kiosk's modules.
+    from branchq.drivers.keypad.bus import KeypadBus
 
 log = logging.getLogger("branchq.kiosk.devices")
 
@@ -61,6 +64,8 @@ class KioskDevices:
 
 def open_devices(config: KioskConfig, card_key: bytes | None) -> KioskDevices:
     """Open the real hardware named in the config."""
+    from branchq.drivers.keypad.bus import KeypadBus
+
     touch, source = TouchScreen.open(config.touch)
     reader = card_source = None
     if config.cardreader is not None and card_key is not None:
@@ -84,6 +89,7 @@ def open_virtual_devices(
     paths as on the Pi: only the paths differ)."""
     from branchq.drivers.cardreader.virtual import VirtualScanner
     from branchq.drivers.framebuffer.virtual import VirtualFramebuffer
+    from branchq.drivers.keypad.bus import KeypadBus
     from branchq.drivers.keypad.virtual import VirtualKeypadBus
     from branchq.drivers.ledsign.virtual import VirtualSign
     from branchq.drivers.printer.virtual_port import VirtualPrinterPort

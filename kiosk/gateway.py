@@ -14,12 +14,11 @@ import logging
 import threading
 from collections import deque
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
-from branchq.drivers.keypad.bus import KeyPress
 from branchq.drivers.keypad.registers import Key
 from branchq.drivers.ledsign.sign import Call
 from branchq.kiosk.config import KioskConfig
@@ -27,6 +26,9 @@ from branchq.kiosk.devices import KioskDevices
 from branchq.kiosk.hostlink import HostError, HostLink
 from branchq.kiosk.journal import Journal
 from branchq.kiosk.supervisor import DeviceHealth
+
+if TYPE_CHECKING:
+    from branchq.drivers.keypad.bus import KeyPress  # pymodbus: imported once the bus opens
 
 log = logging.getLogger("branchq.kiosk.gateway")
 
@@ -179,7 +181,7 @@ class DeviceGateway:
             return
         if press.key is Key.PAUSE_RESUME:
             counters = await host.counters()
-            paused = next((c["paused"] for c in counters if c["number"] == press.counter), False)
+            paused = next((c.paused for c in counters if c.number == press.counter), False)
             await host.counter_action(press.counter, "resume" if paused else "pause")
             return
         action = _KEY_ACTIONS.get(press.key)

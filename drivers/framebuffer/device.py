@@ -10,7 +10,7 @@ from PIL import Image
 
 from .errors import FramebufferWriteError
 from .geometry import Geometry
-from .pixels import to_rows
+from .pixels import to_pixels
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,8 @@ class Framebuffer:
                 f"image {image.width}x{image.height} at ({x},{y}) does not fit the"
                 f" {geo.width}x{geo.height} screen"
             )
-        rows = to_rows(image, geo.bits_per_pixel)
+        pixels = memoryview(to_pixels(image, geo.bits_per_pixel))
+        row_bytes = image.width * geo.bytes_per_pixel
         try:
             fd = os.open(self.device, os.O_WRONLY)
         except OSError as err:
@@ -42,11 +43,11 @@ class Framebuffer:
         try:
             self._check_size(fd)
             offset = y * geo.stride + x * geo.bytes_per_pixel
-            if geo.stride == rows.shape[1]:
-                os.pwrite(fd, rows.tobytes(), offset)  # no padding, full width: one write
+            if geo.stride == row_bytes:
+                os.pwrite(fd, pixels, offset)  # no padding, full width: one write
             else:
-                for row in rows:
-                    os.pwrite(fd, row.tobytes(), offset)
+                for start in range(0, len(pixels), row_bytes):
+                    os.pwrite(fd, pixels[start : start + row_bytes], offset)
                     offset += geo.stride
         except OSError as err:
             raise FramebufferWriteError(f"writing {self.device} failed: {err}") from err

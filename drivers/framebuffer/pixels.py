@@ -1,26 +1,39 @@
-"""Pillow images to framebuffer pixel bytes (one row of bytes per image row)."""
+"""Pillow images to framebuffer pixel bytes, and back (for the virtual twin).
+
+numpy is imported only for RGB565 and for reading a framebuffer back: an XRGB8888 screen (the
+Pi's default) is Pillow's own packing, and the kiosk's start does not wait for numpy's import.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PIL import Image
 
+if TYPE_CHECKING:
+    import numpy as np
 
-def to_rows(image: Image.Image, bits_per_pixel: int) -> np.ndarray:
-    """A ``(height, width * bytes_per_pixel)`` uint8 array in the framebuffer's pixel format.
+
+def to_pixels(image: Image.Image, bits_per_pixel: int) -> bytes:
+    """The image in the framebuffer's pixel format, row after row (``width * bytes_per_pixel``
+    bytes each, no padding).
 
     32 bpp is XRGB8888, little-endian in memory: B, G, R, X. 16 bpp is RGB565, little-endian.
     """
     if bits_per_pixel == 32:
-        data = image.convert("RGBX").tobytes("raw", "BGRX")
-        return np.frombuffer(data, dtype=np.uint8).reshape(image.height, image.width * 4)
+        return image.convert("RGBX").tobytes("raw", "BGRX")
+    import numpy as np
+
     rgb = np.asarray(image.convert("RGB"), dtype=np.uint16)
     packed = ((rgb[..., 0] >> 3) << 11) | ((rgb[..., 1] >> 2) << 5) | (rgb[..., 2] >> 3)
-    return packed.astype("<u2").view(np.uint8).reshape(image.height, image.width * 2)
+    return packed.astype("<u2").tobytes()
 
 
 def from_rows(rows: np.ndarray, width: int, bits_per_pixel: int) -> Image.Image:
-    """The inverse of :func:`to_rows` (RGB565 is expanded by bit replication)."""
+    """An image from framebuffer rows, the inverse of :func:`to_pixels` (RGB565 is expanded by
+    bit replication)."""
+    import numpy as np
+
     height = rows.shape[0]
     if bits_per_pixel == 32:
         data = np.ascontiguousarray(rows[:, : width * 4]).tobytes()

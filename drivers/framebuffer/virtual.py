@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image
 
 from .device import Framebuffer
 from .geometry import Geometry
 from .pixels import from_rows
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PADDING_BYTE = 0xA5  # fills line padding so a test can see it was left alone
 
@@ -36,6 +39,8 @@ class VirtualFramebuffer:
         return Framebuffer(self.device, self.sysfs)
 
     def rows(self) -> np.ndarray:
+        import numpy as np  # the package's __init__ imports this module: numpy only when read
+
         geo = self.geometry
         data = np.frombuffer(self.device.read_bytes(), dtype=np.uint8)
         return data[: geo.size].reshape(geo.height, geo.stride)

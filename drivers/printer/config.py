@@ -6,10 +6,13 @@ kiosk's config file fails loudly instead of silently using a default.
 
 from __future__ import annotations
 
+import json
+import os
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from escpos.capabilities import CAPABILITIES
 from PIL import ImageFont
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -25,6 +28,23 @@ DOTS_FOR_PAPER_MM = {58: 384, 80: 576}
 _PROFILE_WIDTH_TOLERANCE_MM = 10.0
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+@lru_cache(maxsize=1)
+def escpos_profiles() -> dict[str, dict[str, Any]]:
+    """python-escpos's printer profiles by name, from its ``capabilities.json``.
+
+    Read with the json module rather than by importing ``escpos.capabilities``, which parses the
+    file with PyYAML on every import (its pickle cache sits in a new temporary folder for each
+    process): 0.2-0.3 s on a PC and several times that on a Pi, at every kiosk start, against
+    about a millisecond. Same file, found the same way (``$ESCPOS_CAPABILITIES_FILE`` first), so
+    the validation and the encoder see the same profiles. Without python-escpos this raises
+    ModuleNotFoundError naming ``escpos``, which ``branchq`` words as the missing kiosk extra.
+    """
+    override = os.environ.get("ESCPOS_CAPABILITIES_FILE")
+    source = Path(override) if override else resources.files("escpos") / "capabilities.json"
+    profiles: dict[str, dict[str, Any]] = json.loads(source.read_text(encoding="utf-8"))["profiles"]
+    return profiles
 
 
 def _usb_id(value: Any) -> Any:
@@ -126,8 +146,8 @@ class PrinterConfig(BaseModel):
     @field_validator("profile")
     @classmethod
     def _profile_known(cls, name: str) -> str:
-        if name not in CAPABILITIES["profiles"]:
-            known = ", ".join(sorted(CAPABILITIES["profiles"]))
+        if name not in escpos_profiles():
+            known = ", ".join(sorted(escpos_profiles()))
             raise ValueError(f"unknown python-escpos profile {name!r}; known profiles: {known}")
         return name
 
@@ -164,7 +184,7 @@ class PrinterConfig(BaseModel):
         return self
 
     def _profile_data(self) -> dict[str, Any]:
-        return CAPABILITIES["profiles"][self.profile]
+        return escpos_profiles()[self.profile]
 
     @property
     def width_dots(self) -> int:

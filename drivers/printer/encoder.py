@@ -9,20 +9,25 @@ are written here instead, because python-escpos gets them wrong for us (docs/arc
 * Raster images: python-escpos ``image()`` prints to stdout for profiles without a pixel width and
   refuses images wider than the profile; we size images to the configured paper ourselves.
 * No cutter: we feed instead of cutting, based on ``has_cutter``, not on whatever the profile says.
+
+python-escpos is imported when the first slip is built, not with this module: importing it loads
+its capability database (a YAML parse, 0.2-0.3 s) and qrcode, which the kiosk's start, up to its
+first frame, does not need.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-
-from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy
+from typing import TYPE_CHECKING
 
 from branchq.drivers.printer.config import PrinterConfig
 from branchq.drivers.printer.layout import DOTS_PER_COLUMN, Element, Line, QrCode, Rule
 from branchq.drivers.printer.raster import RasterLine, raster_command, render_band, text_width
 from branchq.drivers.printer.textwrap_cjk import cells, is_plain_ascii, wrap
+
+if TYPE_CHECKING:
+    from escpos.printer import Dummy
 
 INIT = b"\x1b@"
 KANJI_ON = b"\x1c&"  # FS &
@@ -38,6 +43,8 @@ class TicketEncoder:
 
     def encode(self, elements: Sequence[Element]) -> bytes:
         """Bytes for ``elements``: init, content, then cut (or feed when there is no cutter)."""
+        from escpos.printer import Dummy
+
         out = Dummy(profile=self._config.profile)
         out._raw(INIT)
         pending: list[RasterLine] = []  # consecutive raster lines go out as one image
@@ -102,6 +109,8 @@ class TicketEncoder:
                 out._raw(KANJI_ON + piece.encode("gb18030", errors="replace") + KANJI_OFF + b"\n")
 
     def _qr(self, out: Dummy, qr: QrCode) -> None:
+        from escpos.constants import QR_ECLEVEL_M
+
         # python-escpos refuses center=True for native QR; ESC a at line start centres it instead.
         out.set(align="center")
         out.qr(qr.data, ec=QR_ECLEVEL_M, size=qr.module, native=True)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 #: Base glyph height in dots, the size of an ESC/POS font A CJK character (24x24).
@@ -80,13 +79,13 @@ def _line_height(line: RasterLine, font_path: Path) -> int:
 
 def raster_command(image: Image.Image) -> bytes:
     """``GS v 0`` commands (normal density) for a mode "1" image, sliced to printer limits."""
-    ink = ~np.asarray(image.convert("1"), dtype=bool)  # True where the paper turns black
-    height, width = ink.shape
-    width_bytes = (width + 7) // 8
-    packed = np.packbits(ink, axis=1)  # MSB = leftmost dot, rows padded to whole bytes
+    # Pillow's inverted 1-bit packing is GS v 0's: a set bit where the paper turns black, MSB the
+    # leftmost dot, each row padded to whole bytes.
+    packed = image.convert("1").tobytes("raw", "1;I")
+    width_bytes = (image.width + 7) // 8
     out = bytearray()
-    for top in range(0, height, MAX_ROWS_PER_COMMAND):
-        rows = packed[top : top + MAX_ROWS_PER_COMMAND]
-        out += b"\x1dv0\x00" + width_bytes.to_bytes(2, "little") + len(rows).to_bytes(2, "little")
-        out += rows.tobytes()
+    for top in range(0, image.height, MAX_ROWS_PER_COMMAND):
+        rows = min(MAX_ROWS_PER_COMMAND, image.height - top)
+        out += b"\x1dv0\x00" + width_bytes.to_bytes(2, "little") + rows.to_bytes(2, "little")
+        out += packed[top * width_bytes : (top + rows) * width_bytes]
     return bytes(out)

@@ -4,6 +4,9 @@ Each transport wraps the matching python-escpos backend (``Serial``, ``Usb``, ``
 for opening and writing, and adds what python-escpos lacks: reads that honour a timeout, and
 errors translated to :class:`TransportError`. After an error the transport is closed; opening it
 again finds the device anew (serial port re-opened by path, USB device re-enumerated).
+
+python-escpos is imported at the first open, not with this module (see
+:mod:`branchq.drivers.printer.encoder`): the kiosk's first frame does not wait for it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,9 @@ import select
 import socket
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import serial
-from escpos.exceptions import DeviceNotFoundError
-from escpos.printer import File, Network, Serial, Usb
 
 from branchq.drivers.printer.config import (
     Backend,
@@ -28,6 +29,9 @@ from branchq.drivers.printer.config import (
     UsbBackend,
 )
 from branchq.drivers.printer.errors import TransportError
+
+if TYPE_CHECKING:
+    from escpos.printer import File, Network, Serial, Usb
 
 wire_log = logging.getLogger("branchq.wire.printer")
 
@@ -88,6 +92,8 @@ class _EscposTransport(ABC):
     def open(self) -> None:
         if self._printer is not None:
             return
+        from escpos.exceptions import DeviceNotFoundError
+
         printer = self._make_backend()
         try:
             printer.open()
@@ -154,6 +160,8 @@ class SerialTransport(_EscposTransport):
         self.description = f"serial printer {cfg.path}"
 
     def _make_backend(self) -> Serial:
+        from escpos.printer import Serial
+
         return Serial(
             devfile=self._cfg.path,
             baudrate=self._cfg.baudrate,
@@ -189,6 +197,8 @@ class UsbTransport(_EscposTransport):
         self.description = f"USB printer {cfg.vendor_id:04x}:{cfg.product_id:04x}"
 
     def _make_backend(self) -> Usb:
+        from escpos.printer import Usb
+
         return Usb(
             idVendor=self._cfg.vendor_id,
             idProduct=self._cfg.product_id,
@@ -218,6 +228,8 @@ class NetworkTransport(_EscposTransport):
         self.description = f"network printer {cfg.host}:{cfg.port}"
 
     def _make_backend(self) -> Network:
+        from escpos.printer import Network
+
         return Network(host=self._cfg.host, port=self._cfg.port, timeout=self._cfg.timeout_s)
 
     def _read(self, device: socket.socket, timeout_s: float) -> bytes:
@@ -247,6 +259,8 @@ class FileTransport(_EscposTransport):
         self._read_fd: int | None = None
 
     def _make_backend(self) -> File:
+        from escpos.printer import File
+
         return File(devfile=self._cfg.path)
 
     def _after_open(self) -> None:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from .errors import CalibrationError
 
 Point = tuple[float, float]
+Matrix = tuple[float, float, float, float, float, float]
 
 # libinput's documented matrices for a clockwise rotation of the panel relative to the screen.
 _ROTATIONS: dict[int, tuple[float, ...]] = {
@@ -25,15 +24,19 @@ _ROTATIONS: dict[int, tuple[float, ...]] = {
 }
 
 
-def _as_3x3(m: Sequence[float]) -> np.ndarray:
-    return np.array([[m[0], m[1], m[2]], [m[3], m[4], m[5]], [0.0, 0.0, 1.0]])
+def _then(first: Sequence[float], second: Sequence[float]) -> Matrix:
+    """The affine matrix applying ``first``, then ``second`` (both ``a, b, c, d, e, f``)."""
+    a, b, c, d, e, f = first
+    p, q, r, s, t, u = second
+    return (p * a + q * d, p * b + q * e, p * c + q * f + r,
+            s * a + t * d, s * b + t * e, s * c + t * f + u)
 
 
 @dataclass(frozen=True)
 class Calibration:
     """A 3x2 affine matrix ``(a, b, c, d, e, f)`` applied to normalized coordinates."""
 
-    matrix: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    matrix: Matrix = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
     @classmethod
     def from_matrix(cls, values: Sequence[float]) -> Calibration:
@@ -59,15 +62,14 @@ class Calibration:
         """Swap first, then invert, then rotate clockwise by 0/90/180/270 degrees."""
         if rotate not in _ROTATIONS:
             raise CalibrationError(f"rotate must be 0, 90, 180 or 270, not {rotate}")
-        m = np.identity(3)
+        m: Sequence[float] = cls().matrix
         if swap_axes:
-            m = _as_3x3((0, 1, 0, 1, 0, 0)) @ m
+            m = _then(m, (0, 1, 0, 1, 0, 0))
         if invert_x:
-            m = _as_3x3((-1, 0, 1, 0, 1, 0)) @ m
+            m = _then(m, (-1, 0, 1, 0, 1, 0))
         if invert_y:
-            m = _as_3x3((1, 0, 0, 0, -1, 1)) @ m
-        m = _as_3x3(_ROTATIONS[rotate]) @ m
-        return cls.from_matrix(m[:2].ravel().tolist())
+            m = _then(m, (1, 0, 0, 0, -1, 1))
+        return cls.from_matrix(_then(m, _ROTATIONS[rotate]))
 
     @classmethod
     def from_taps(cls, targets: Sequence[Point], measured: Sequence[Point]) -> Calibration:
@@ -80,6 +82,8 @@ class Calibration:
             raise CalibrationError("need as many measured taps as targets")
         if len(targets) < 3:
             raise CalibrationError(f"need at least 3 taps to calibrate, got {len(targets)}")
+        import numpy as np  # the technician's calibration only, not every kiosk start
+
         src = np.column_stack([np.asarray(measured, dtype=float), np.ones(len(measured))])
         dst = np.asarray(targets, dtype=float)
         if np.linalg.matrix_rank(src) < 3:

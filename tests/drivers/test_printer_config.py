@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from branchq.drivers.printer import PrinterConfig, PrinterConfigError, PrinterOffline, TicketPrinter
+from branchq.drivers.printer.config import escpos_profiles
 from branchq.drivers.printer.transport import NetworkTransport, UsbTransport, make_transport
 from branchq.drivers.printer.virtual_printer import VirtualPrinter
 from tests.drivers.printer_helpers import SERVICE_ZH, TICKET
@@ -40,6 +41,14 @@ def test_invalid_config_is_refused_with_a_clear_message(data: dict[str, Any], me
     with pytest.raises(PrinterConfigError, match="invalid printer config") as caught:
         PrinterConfig.from_mapping(data)
     assert message in str(caught.value)
+
+
+def test_profiles_checked_at_start_are_the_ones_python_escpos_prints_with() -> None:
+    # The config reads capabilities.json itself (fast); the encoder's Dummy uses escpos's own load.
+    from escpos.capabilities import CAPABILITIES
+
+    assert escpos_profiles() == CAPABILITIES["profiles"]
+    assert "TM-T88V" in escpos_profiles()
 
 
 def test_usb_ids_are_read_as_lsusb_prints_them_and_the_timeout_is_never_zero() -> None:
