@@ -26,6 +26,7 @@ from typing import IO
 import click
 
 from branchq.drivers.platform.cli import BRANCHQ_COMMAND
+from branchq.drivers.platform.files import atomic_write
 from branchq.host.auth import Role, create_token, hash_token
 from branchq.host.cli_db import DEMO_DIR, check_url, default_url, make_var_dir
 from branchq.host.cli_host import check_port_free, load_branch, open_store, uvicorn_config
@@ -47,13 +48,8 @@ class Running:
 
 
 def _private_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by this user only (0600), replacing it atomically."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    """``text`` to ``path``, readable by this user only (0600): a credential or the demo's links."""
+    atomic_write(path, text.encode("utf-8"), mode=0o600)
 
 
 def _read_json(path: Path) -> dict[str, object]:
