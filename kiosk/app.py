@@ -13,6 +13,7 @@ import time
 from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from branchq.drivers.platform import sdnotify
 from branchq.drivers.printer.status import PrinterStatus
@@ -75,6 +76,7 @@ class Kiosk:
         self.lang = config.kiosk.language
         self.frame: Frame | None = None
         self.screen_name = "starting"  # until the first frame is on the screen
+        self.synced = False  # the host sync has run once (until then no offline banner)
         self.page = 0  # the page of a long list of services (home, green channel)
         self.screen_since = time.monotonic()
         self.last_touch = time.monotonic()
@@ -96,9 +98,19 @@ class Kiosk:
 
     # -- life cycle ---------------------------------------------------------------------------
     async def run(self) -> None:
+        """Draw the first frame, say READY=1, then serve until :meth:`stop`.
+
+        READY means the customer sees a screen that issues tickets (docs/architecture.md §3). On a
+        restart the journal's branch facts draw it at once and the host sync follows in the
+        background (a tap meanwhile asks the host, or issues from the lease, as at any time); only
+        a kiosk that has never reached its host waits for the first sync, whose services it needs.
+        """
         loop = asyncio.get_running_loop()
         self.flow.restore_facts()
-        await self._sync_with_host()
+        if self.flow.facts is None:
+            await self._sync_with_host()
+        else:
+            self._set_tiles(self.flow.facts, {})
         await self.show("home")
         touch_thread = threading.Thread(target=self._read_touch, args=(loop,), daemon=True,
                                         name="touch")
@@ -108,7 +120,7 @@ class Kiosk:
                              name="cardreader").start()
         tasks = [
             asyncio.create_task(self._tap_loop(), name="taps"),
-            asyncio.create_task(self._sync_loop(), name="sync"),
+            asyncio.create_task(self._sync_loop(), name="sync"),  # at once if not synced yet
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
             asyncio.create_task(self._screen_loop(), name="screen"),
             asyncio.create_task(self._watchdog_loop(), name="watchdog"),
@@ -270,7 +282,7 @@ class Kiosk:
         if name == "message" and self.message is not None:
             return notice_view(self.message)
         return HomeView(facts.name_zh if facts else "", facts.name_en if facts else "",
-                        self.tiles, self.notices, offline=not self.flow.host_online,
+                        self.tiles, self.notices, offline=self.synced and not self.flow.host_online,
                         vip_armed=self.vip_card is not None and time.monotonic() < self.vip_until)
 
     async def _screen_loop(self) -> None:
@@ -311,21 +323,27 @@ class Kiosk:
             self.flow.host_online = False
             facts, queues = self.flow.facts, {}
         if facts is not None:
-            self.tiles = tuple(
-                ServiceTile(key, svc["name_zh"], svc["name_en"], svc["kind"],
-                            *wait_words(queues.get(key, {})))
-                for key, svc in facts.services.items()
-            )
+            self._set_tiles(facts, queues)
         self._write_lease_file()
+        self.synced = True
+
+    def _set_tiles(self, facts: BranchFacts, queues: dict[str, dict[str, Any]]) -> None:
+        """The service buttons, with each queue's wait words when the host gave them."""
+        self.tiles = tuple(
+            ServiceTile(key, svc["name_zh"], svc["name_en"], svc["kind"],
+                        *wait_words(queues.get(key, {})))
+            for key, svc in facts.services.items()
+        )
 
     async def _sync_loop(self) -> None:
         while True:
-            await asyncio.sleep(SYNC_INTERVAL_S)
-            was_online = self.flow.host_online
+            if self.synced:
+                await asyncio.sleep(SYNC_INTERVAL_S)
+            was = self.flow.host_online if self.synced else None
             await self._sync_with_host()
             if self.screen_name in ("home", "closed") and not self.busy:
                 await self.show("home")  # fresh figures, or the offline banner
-            if was_online != self.flow.host_online:
+            if was is not None and was != self.flow.host_online:
                 log.info("host link %s", "restored" if self.flow.host_online else "lost")
 
     def _write_lease_file(self) -> None:
