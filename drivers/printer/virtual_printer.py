@@ -18,13 +18,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from branchq.drivers.printer.config import DEFAULT_FONT, DOTS_FOR_PAPER_MM
 from branchq.drivers.printer.escpos_stream import Command, EscposStreamParser
-from branchq.drivers.printer.paper_reader import read_lines
 from branchq.drivers.printer.raster import cjk_font
 from branchq.drivers.printer.textwrap_cjk import cells
 
@@ -35,8 +32,8 @@ CODE_PAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 13: "c
               14: "cp737", 15: "iso8859_7", 16: "cp1252", 17: "cp866", 18: "cp852", 19: "cp858",
               45: "cp1250", 46: "cp1251", 47: "cp1253", 48: "cp1254", 49: "cp1255", 50: "cp1256",
               51: "cp1257", 52: "cp1258"}
-_QR_EC = {48: qrcode.constants.ERROR_CORRECT_L, 49: qrcode.constants.ERROR_CORRECT_M,
-          50: qrcode.constants.ERROR_CORRECT_Q, 51: qrcode.constants.ERROR_CORRECT_H}
+#: GS ( k function 69's error correction levels, 48..51 = L, M, Q, H.
+_QR_EC_LEVELS = "LMQH"
 _DEFAULT_LINE_SPACING = 30  # dots (1/6 inch at 180 dpi, close enough at 203 dpi)
 # Commands a real printer accepts that change nothing on our paper model.
 _NO_VISIBLE_EFFECT = {"DLE EOT", "DLE ENQ", "DLE DC4", "CR", "HT", "ESC G", "ESC -", "ESC R",
@@ -175,7 +172,7 @@ class VirtualPrinter:
         self._left_margin = 0
         self._area_width = self.width_dots
         self._glyphs: list[_Glyphs] = []
-        self._qr = {"module": 3, "ec": qrcode.constants.ERROR_CORRECT_L, "data": b""}
+        self._qr = {"module": 3, "ec": 48, "data": b""}
         self._graphics: Image.Image | None = None
 
     def _process(self, data: bytes) -> bytes:
@@ -339,6 +336,10 @@ class VirtualPrinter:
         self.images.append(image)
         scale = (2 if mode & 1 else 1, 2 if mode & 2 else 1)
         self._paste(image.resize((image.width * scale[0], image.height * scale[1])), command)
+        # numpy (the reader) and qrcode load with the first image or QR code, not with the
+        # simulated kiosk's start.
+        from branchq.drivers.printer.paper_reader import read_lines
+
         self._lines += read_lines(image, self.font_path)  # a number drawn as an image
 
     def _graphics_command(self, command: Command) -> None:
@@ -362,7 +363,7 @@ class VirtualPrinter:
         if fn == 67 and params:
             self._qr["module"] = max(1, min(16, params[0]))
         elif fn == 69 and params:
-            self._qr["ec"] = _QR_EC.get(params[0], qrcode.constants.ERROR_CORRECT_L)
+            self._qr["ec"] = params[0] if 48 <= params[0] <= 51 else 48
         elif fn == 80:
             self._qr["data"] = bytes(params[1:])
         elif fn == 81:
@@ -375,9 +376,12 @@ class VirtualPrinter:
         if not data:
             self._report(command, "QR print without stored data")
             return
+        import qrcode
+
         self._print_line()
+        level = _QR_EC_LEVELS[int(self._qr["ec"]) - 48]
         code = qrcode.QRCode(box_size=int(self._qr["module"]), border=0,
-                             error_correction=int(self._qr["ec"]))
+                             error_correction=getattr(qrcode.constants, f"ERROR_CORRECT_{level}"))
         code.add_data(bytes(data))
         code.make(fit=True)
         image = code.make_image().get_image().convert("1")
@@ -454,9 +458,8 @@ def fixed_pitch_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
 
 
 def _unpack(data: bytes, width_bytes: int, rows: int) -> Image.Image:
-    """Raster bytes (MSB = leftmost dot, 1 = black) to a mode "1" image."""
-    bits = np.unpackbits(np.frombuffer(data[: width_bytes * rows], dtype=np.uint8))
-    dots = np.pad(bits, (0, width_bytes * rows * 8 - bits.size)).reshape(rows, width_bytes * 8)
-    return Image.fromarray(((1 - dots) * 255).astype(np.uint8), "L").convert("1")
+    """Raster bytes (MSB = leftmost dot, 1 = black) to a mode "1" image; missing bytes are white."""
+    packed = data[: width_bytes * rows].ljust(width_bytes * rows, b"\0")
+    return Image.frombytes("1", (width_bytes * 8, rows), packed, "raw", "1;I")
 
 
