@@ -13,9 +13,9 @@ import time
 from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from branchq.drivers.platform import sdnotify
+from branchq.drivers.platform.files import atomic_write
 from branchq.drivers.printer.status import PrinterStatus
 from branchq.drivers.touch.gestures import Tap
 from branchq.kiosk import messages
@@ -32,7 +32,7 @@ from branchq.kiosk.flow import (
     wait_words,
 )
 from branchq.kiosk.gateway import DeviceGateway
-from branchq.kiosk.hostlink import HostError, HostLink
+from branchq.kiosk.hostlink import HostError, HostLink, Queue
 from branchq.kiosk.journal import Journal
 from branchq.kiosk.layout import Panel
 from branchq.kiosk.messages import CustomerMessage
@@ -312,8 +312,8 @@ class Kiosk:
         facts: BranchFacts | None
         try:
             facts = await self.flow.refresh_facts()
-            queues = {q["service"]: q for q in await self.host.queues()}
-            self.notices = tuple(n["text_zh"] if self.lang == "zh" else n["text_en"]
+            queues = {q.service: q for q in await self.host.queues()}
+            self.notices = tuple(n.text_zh if self.lang == "zh" else n.text_en
                                  for n in await self.host.notices())
             await self.flow.settle()
             await self.flow.top_up_leases()
@@ -327,11 +327,11 @@ class Kiosk:
         self._write_lease_file()
         self.synced = True
 
-    def _set_tiles(self, facts: BranchFacts, queues: dict[str, dict[str, Any]]) -> None:
+    def _set_tiles(self, facts: BranchFacts, queues: dict[str, Queue]) -> None:
         """The service buttons, with each queue's wait words when the host gave them."""
         self.tiles = tuple(
-            ServiceTile(key, svc["name_zh"], svc["name_en"], svc["kind"],
-                        *wait_words(queues.get(key, {})))
+            ServiceTile(key, svc.name_zh, svc.name_en, svc.kind,
+                        *wait_words(queues[key].wait if key in queues else None))
             for key, svc in facts.services.items()
         )
 
@@ -352,7 +352,7 @@ class Kiosk:
         zone = {"timezone": self.flow.facts.timezone} if self.flow.facts else {}
         data = {k: {"day": b.day, "next": b.next, "end": b.last + 1, **zone}
                 for k, b in self.journal.data.leases.items()}
-        _atomic_write(self.lease_file, data)
+        _write_json(self.lease_file, data)
 
     # -- health -------------------------------------------------------------------------------
     def device_reports(self) -> list[dict[str, str]]:
@@ -376,7 +376,7 @@ class Kiosk:
             reports = self.device_reports()
             today = self.flow.facts.today(datetime.now(UTC)) if self.flow.facts else ""
             left = self.journal.numbers_left(today)
-            _atomic_write(self.heartbeat_file, {
+            _write_json(self.heartbeat_file, {
                 "at": datetime.now(UTC).isoformat(), "devices": reports,
                 "host_online": self.flow.host_online, "offline_numbers_left": left,
                 "unsettled": len(self.journal.unsettled()),
@@ -406,8 +406,6 @@ def _ticket_view(t: IssuedTicket) -> TicketView:
                       t.offline)
 
 
-def _atomic_write(path: Path, data: object) -> None:
+def _write_json(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))

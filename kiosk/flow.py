@@ -14,12 +14,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from branchq.drivers.printer.content import GuidanceSlip, Priority, TicketContent
 from branchq.drivers.printer.driver import TicketPrinter
 from branchq.drivers.printer.errors import PrinterError
 from branchq.drivers.printer.status import PrinterStatus
 from branchq.kiosk import messages
-from branchq.kiosk.hostlink import HostLink, HostRefused, HostUnreachable
+from branchq.kiosk.hostlink import (
+    HostLink,
+    HostRefused,
+    HostUnreachable,
+    SelfServiceRoute,
+    Service,
+    WaitWords,
+)
 from branchq.kiosk.journal import Journal, LeaseBlock, PendingTicket
 from branchq.kiosk.messages import CustomerMessage
 
@@ -72,7 +81,7 @@ class BranchFacts:
     name_zh: str
     name_en: str
     timezone: str
-    services: dict[str, dict[str, str]]  # key -> {kind, prefix, name_zh, name_en}
+    services: dict[str, Service]  # by key
     open_now: bool = True
     hours: str = ""
 
@@ -127,23 +136,20 @@ class TicketFlow:
             # Otherwise it may have: the entry stays "requested" and any ticket the host made
             # for it is voided once the host is back.
             return await self._issue_offline(service, priority)
-        if answer.get("route") == "self_service":
+        if isinstance(answer, SelfServiceRoute):
             self.journal.update(pending, state="reported")
-            await self._print_guidance(answer["guidance_zh"], answer["guidance_en"])
-            return Guidance(answer["guidance_zh"], answer["guidance_en"])
-        self.journal.update(pending, state="issued", ticket_id=answer["id"], label=answer["number"])
-        wait = wait_words(answer)
-        await self._print_online(pending, answer, wait)
-        return IssuedTicket(answer["number"], answer["service"], answer["service_name_zh"],
-                            answer["service_name_en"], answer["priority"], *wait, offline=False)
+            await self._print_guidance(answer.guidance_zh, answer.guidance_en)
+            return Guidance(answer.guidance_zh, answer.guidance_en)
+        self.journal.update(pending, state="issued", ticket_id=answer.id, label=answer.number)
+        wait = wait_words(answer.wait)
+        await self._print_online(pending, self._content(
+            number=answer.number, service=answer.service, priority=answer.priority,
+            status_url=answer.status_url, wait=wait, reprint=False))
+        return IssuedTicket(answer.number, answer.service, answer.service_name_zh,
+                            answer.service_name_en, answer.priority, *wait, offline=False)
 
-    async def _print_online(self, pending: PendingTicket, answer: dict[str, object],
-                            wait: tuple[str, str], reprint: bool = False) -> None:
-        content = self._content(
-            number=str(answer["number"]), service=str(answer["service"]),
-            priority=str(answer["priority"]), status_url=str(answer["status_url"]),
-            wait=wait, reprint=reprint,
-        )
+    async def _print_online(self, pending: PendingTicket, content: TicketContent,
+                            reprint: bool = False) -> None:
         try:
             await asyncio.to_thread(self.printer.print_ticket, content)
         except PrinterError as err:
@@ -180,9 +186,9 @@ class TicketFlow:
         if facts is None or service not in facts.services:
             raise KioskUnavailable(messages.message("N01"))
         svc = facts.services[service]
-        if svc["kind"] == "self_service":
-            await self._print_guidance(svc.get("guidance_zh", ""), svc.get("guidance_en", ""))
-            return Guidance(svc.get("guidance_zh", ""), svc.get("guidance_en", ""))
+        if svc.kind == "self_service":
+            await self._print_guidance(svc.guidance_zh, svc.guidance_en)
+            return Guidance(svc.guidance_zh, svc.guidance_en)
         now = self.clock()
         taken = self.journal.take_offline_number(service, facts.today(now))
         if taken is None:
@@ -194,7 +200,7 @@ class TicketFlow:
                                 number=number, label=label)
         self.journal.add(pending)  # on disk before the paper leaves the printer
         await self._print_offline(pending)
-        return IssuedTicket(label, service, svc["name_zh"], svc["name_en"], priority,
+        return IssuedTicket(label, service, svc.name_zh, svc.name_en, priority,
                             *_OFFLINE_WAIT, offline=True)
 
     async def _print_offline(self, pending: PendingTicket, reprint: bool = False) -> None:
@@ -226,11 +232,12 @@ class TicketFlow:
     def _content(self, *, number: str, service: str, priority: str, status_url: str,
                  wait: tuple[str, str], reprint: bool) -> TicketContent:
         facts = self.facts
-        svc = facts.services.get(service, {}) if facts else {}
+        svc = facts.services.get(service) if facts else None
         footer = "补打 Reprint" if reprint else "请留意叫号 Please watch the display"
         return TicketContent(
             branch_name=f"{facts.name_zh} {facts.name_en}" if facts else "",
-            service_name_zh=svc.get("name_zh", service), service_name_en=svc.get("name_en", service),
+            service_name_zh=svc.name_zh if svc else service,
+            service_name_en=svc.name_en if svc else service,
             number=number, issued_at=self._local_now(), status_url=status_url,
             priority=_PRIORITY_MARK.get(priority, Priority.NONE), wait_zh=wait[0],
             wait_en=wait[1], footer=footer,
@@ -244,22 +251,30 @@ class TicketFlow:
     async def refresh_facts(self) -> BranchFacts:
         info = await self.host.branch()
         self.host_online = True
-        fields = ("kind", "prefix", "name_zh", "name_en", "guidance_zh", "guidance_en")
-        services = {s["key"]: {f: s.get(f, "") for f in fields} for s in info["services"]}
-        self.facts = BranchFacts(info["name_zh"], info["name_en"], info["timezone"], services,
-                                 info["open_now"], info["hours"])
+        services = {s.key: s for s in info.services}
+        self.facts = BranchFacts(info.name_zh, info.name_en, info.timezone, services,
+                                 info.open_now, info.hours)
         self.journal.data.branch = {
-            "name_zh": info["name_zh"], "name_en": info["name_en"], "timezone": info["timezone"],
-            "services": services, "hours": info["hours"]}
+            "name_zh": info.name_zh, "name_en": info.name_en, "timezone": info.timezone,
+            "services": {key: s.model_dump(exclude={"key"}) for key, s in services.items()},
+            "hours": info.hours}
         self.journal.save()
         return self.facts
 
     def restore_facts(self) -> None:
-        """Branch facts saved by an earlier run: lets a kiosk start while the host is down."""
+        """Branch facts saved by an earlier run: lets a kiosk start while the host is down.
+        Facts the journal cannot give back whole are left out: the kiosk then waits for the
+        host, as on its first start."""
         saved = self.journal.data.branch
-        if saved and self.facts is None:
+        if not saved or self.facts is not None:
+            return
+        try:
+            services = {key: Service.model_validate({**svc, "key": key})
+                        for key, svc in saved["services"].items()}
             self.facts = BranchFacts(saved["name_zh"], saved["name_en"], saved["timezone"],
-                                     saved["services"], True, saved.get("hours", ""))
+                                     services, True, saved.get("hours", ""))
+        except (KeyError, TypeError, AttributeError, ValidationError) as err:
+            log.warning("branch facts in the journal unusable, waiting for the host: %r", err)
 
     async def top_up_leases(self) -> None:
         """Keep at least half a lease of numbers for every counter service, for today."""
@@ -268,11 +283,11 @@ class TicketFlow:
         today = self.facts.today(self.clock())
         left = self.journal.numbers_left(today)
         for key, svc in self.facts.services.items():
-            if svc["kind"] != "counter" or left.get(key, 0) >= self.lease_size // 2:
+            if svc.kind != "counter" or left.get(key, 0) >= self.lease_size // 2:
                 continue
             lease = await self.host.lease(self.kiosk_id, key, self.lease_size)
-            self.journal.set_lease(key, LeaseBlock(lease["day"], lease["prefix"], lease["first"],
-                                                   lease["last"]))
+            self.journal.set_lease(key, LeaseBlock(lease.day, lease.prefix, lease.first,
+                                                   lease.last))
 
     async def settle(self) -> int:
         """Settle what the journal holds with the host; returns how many are still unsettled."""
@@ -293,8 +308,8 @@ class TicketFlow:
             if pending.state == "requested":
                 # We never learnt what the host did with it: make sure it leaves no ghost.
                 answer = await self.host.issue(pending.service, pending.priority, pending.client_ref)
-                if answer.get("route") != "self_service":
-                    self.journal.update(pending, ticket_id=answer["id"], label=answer["number"],
+                if not isinstance(answer, SelfServiceRoute):
+                    self.journal.update(pending, ticket_id=answer.id, label=answer.number,
                                         state="failed")
                     await self._void(pending, "the kiosk could not finish this ticket")
                 else:
@@ -304,9 +319,10 @@ class TicketFlow:
             elif pending.state == "issued":
                 # Killed mid-print: the customer may be holding nothing. Reprint, then confirm.
                 # The wait at the time is not known any more: the reprint states none.
-                answer = {"number": pending.label, "service": pending.service,
-                          "priority": pending.priority, "status_url": ""}
-                await self._print_online(pending, answer, ("", ""), reprint=True)
+                await self._print_online(pending, self._content(
+                    number=pending.label or "", service=pending.service,
+                    priority=pending.priority, status_url="", wait=("", ""), reprint=True),
+                    reprint=True)
             elif pending.confirm_pending:
                 await self._confirm(pending)
             return
@@ -321,13 +337,10 @@ class TicketFlow:
             self.journal.update(pending, state="reported")
 
 
-def wait_words(answer: dict[str, object]) -> tuple[str, str]:
-    """The host's one wording of a ticket's or a queue's wait (its ``wait`` field): the kiosk
-    screen and the paper show these words and no others."""
-    wait = answer.get("wait")
-    if not isinstance(wait, dict):
-        return "", ""
-    return str(wait.get("text_zh", "")), str(wait.get("text_en", ""))
+def wait_words(wait: WaitWords | None) -> tuple[str, str]:
+    """The host's one wording of a ticket's or a queue's wait (zh, en), none when the host gave
+    none: the kiosk screen and the paper show these words and no others."""
+    return (wait.text_zh, wait.text_en) if wait is not None else ("", "")
 
 
 def printer_fault_from(err: PrinterError) -> KioskUnavailable:

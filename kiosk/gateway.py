@@ -181,7 +181,7 @@ class DeviceGateway:
             return
         if press.key is Key.PAUSE_RESUME:
             counters = await host.counters()
-            paused = next((c["paused"] for c in counters if c["number"] == press.counter), False)
+            paused = next((c.paused for c in counters if c.number == press.counter), False)
             await host.counter_action(press.counter, "resume" if paused else "pause")
             return
         action = _KEY_ACTIONS.get(press.key)

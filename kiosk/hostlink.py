@@ -3,14 +3,20 @@
 ``HostUnreachable`` means "we do not know what the host did" (connection refused, timeout, 5xx):
 the kiosk may go offline and must retry with the same client reference. ``HostRefused`` means the
 host answered and said no (4xx): retrying will not help.
+
+Answers come back as the small typed models below: only the fields the kiosk reads, checked when
+they arrive. Fields the host adds later are ignored; an answer without a field the kiosk needs is
+a :class:`HostUnreachable` ("we do not know what the host did"), never a KeyError in the middle of
+a customer's tap.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 log = logging.getLogger("branchq.kiosk.host")
 
@@ -35,6 +41,102 @@ class HostRefused(HostError):
         super().__init__(f"host refused ({status}): {detail}")
         self.status = status
         self.detail = detail
+
+
+class HostAnswer(BaseModel):
+    """Part of a host answer: extra fields ignored (the host may add some), frozen."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class WaitWords(HostAnswer):
+    """The host's one wording of a wait; the screen and the paper show these words, no others."""
+
+    text_zh: str
+    text_en: str
+
+
+class Service(HostAnswer):
+    key: str
+    kind: Literal["counter", "self_service"]
+    prefix: str
+    name_zh: str
+    name_en: str
+    guidance_zh: str = ""
+    guidance_en: str = ""
+
+
+class Branch(HostAnswer):
+    """``GET /api/v1/branch``: what the home screen needs."""
+
+    name_zh: str
+    name_en: str
+    timezone: str
+    open_now: bool
+    hours: str
+    services: list[Service]
+
+
+class Ticket(HostAnswer):
+    """A counter ticket the host issued (``route: counter``)."""
+
+    route: Literal["counter"]
+    id: str
+    number: str
+    service: str
+    service_name_zh: str
+    service_name_en: str
+    priority: str
+    status_url: str
+    wait: WaitWords
+
+
+class SelfServiceRoute(HostAnswer):
+    """A self-service choice while ATMs work: guidance instead of a number."""
+
+    route: Literal["self_service"]
+    guidance_zh: str
+    guidance_en: str
+
+
+class Queue(HostAnswer):
+    service: str
+    wait: WaitWords  # what a ticket taken now would be told
+
+
+class Notice(HostAnswer):
+    text_zh: str
+    text_en: str
+
+
+class Lease(HostAnswer):
+    """Numbers ``first..last`` of a service for the kiosk to issue offline on ``day``."""
+
+    day: str
+    prefix: str
+    first: int
+    last: int
+
+
+class Counter(HostAnswer):
+    number: int
+    paused: bool
+
+
+class _VipCheck(HostAnswer):
+    vip: bool
+
+
+Answer = TypeVar("Answer")
+
+_BRANCH = TypeAdapter(Branch)
+_QUEUES = TypeAdapter(list[Queue])
+_NOTICES = TypeAdapter(list[Notice])
+_ISSUED: TypeAdapter[Ticket | SelfServiceRoute] = TypeAdapter(
+    Annotated[Ticket | SelfServiceRoute, Field(discriminator="route")])
+_LEASE = TypeAdapter(Lease)
+_VIP_CHECK = TypeAdapter(_VipCheck)
+_COUNTERS = TypeAdapter(list[Counter])
 
 
 class HostLink:
@@ -66,28 +168,38 @@ class HostLink:
             raise HostRefused(response.status_code, detail)
         if response.status_code == 204 or not response.content:
             return None
-        return response.json()
+        try:
+            return response.json()
+        except ValueError as err:
+            raise HostUnreachable(f"{method} {path}: the answer is not JSON: {err}") from err
 
-    async def branch(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call("GET", "/api/v1/branch")
-        return result
+    async def _ask(self, shape: TypeAdapter[Answer], method: str, path: str,
+                   json: Any = None) -> Answer:
+        """Call, then read the answer as ``shape``."""
+        data = await self._call(method, path, json)
+        try:
+            return shape.validate_python(data)
+        except ValidationError as err:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}"
+                                 for e in err.errors())
+            raise HostUnreachable(f"{method} {path}: unexpected answer ({problems})") from err
 
-    async def queues(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self._call("GET", "/api/v1/queues")
-        return result
+    async def branch(self) -> Branch:
+        return await self._ask(_BRANCH, "GET", "/api/v1/branch")
 
-    async def notices(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self._call("GET", "/api/v1/notices")
-        return result
+    async def queues(self) -> list[Queue]:
+        return await self._ask(_QUEUES, "GET", "/api/v1/queues")
+
+    async def notices(self) -> list[Notice]:
+        return await self._ask(_NOTICES, "GET", "/api/v1/notices")
 
     async def issue(self, service: str, priority: str, client_ref: str,
-                    vip_card: str | None = None) -> dict[str, Any]:
+                    vip_card: str | None = None) -> Ticket | SelfServiceRoute:
         body: dict[str, Any] = {"service": service, "priority": priority,
                                 "client_ref": client_ref, "await_print": True}
         if vip_card:
             body["vip_card"] = vip_card
-        result: dict[str, Any] = await self._call("POST", "/api/v1/tickets", body)
-        return result
+        return await self._ask(_ISSUED, "POST", "/api/v1/tickets", body)
 
     async def printed(self, ticket_id: str) -> None:
         await self._call("POST", f"/api/v1/tickets/{ticket_id}/printed")
@@ -95,17 +207,17 @@ class HostLink:
     async def void(self, ticket_id: str, reason: str) -> None:
         await self._call("POST", f"/api/v1/tickets/{ticket_id}/void", {"reason": reason[:100]})
 
-    async def lease(self, kiosk: str, service: str, count: int) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call(
-            "POST", "/api/v1/leases", {"kiosk": kiosk, "service": service, "count": count})
-        return result
+    async def lease(self, kiosk: str, service: str, count: int) -> Lease:
+        return await self._ask(_LEASE, "POST", "/api/v1/leases",
+                               {"kiosk": kiosk, "service": service, "count": count})
 
     async def offline_ticket(self, kiosk: str, service: str, number: int, priority: str,
-                             issued_at: str, client_ref: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call("POST", "/api/v1/tickets/offline", {
+                             issued_at: str, client_ref: str) -> None:
+        """Report a ticket issued from a lease (the host answers with the ticket; the kiosk
+        only needs to know it was taken)."""
+        await self._call("POST", "/api/v1/tickets/offline", {
             "kiosk": kiosk, "service": service, "number": number, "priority": priority,
             "issued_at": issued_at, "client_ref": client_ref})
-        return result
 
     async def heartbeat(self, kiosk: str, devices: list[dict[str, str]],
                         numbers_left: dict[str, int]) -> None:
@@ -113,12 +225,14 @@ class HostLink:
             "kiosk": kiosk, "devices": devices, "offline_numbers_left": numbers_left})
 
     async def is_vip_card(self, digest: str) -> bool:
-        result = await self._call("POST", "/api/v1/vip-cards/check", {"digest": digest})
-        return bool(result["vip"])
+        check = await self._ask(_VIP_CHECK, "POST", "/api/v1/vip-cards/check",
+                                {"digest": digest})
+        return check.vip
 
-    async def counters(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self._call("GET", "/api/v1/counters")
-        return result
+    async def counters(self) -> list[Counter]:
+        return await self._ask(_COUNTERS, "GET", "/api/v1/counters")
 
-    async def counter_action(self, counter: int, action: str, body: Any = None) -> Any:
-        return await self._call("POST", f"/api/v1/counters/{counter}/{action}", body)
+    async def counter_action(self, counter: int, action: str, body: Any = None) -> None:
+        """A teller's keypad action; the host's answer (the counter, the called ticket) reaches
+        the signs through the event stream, not from here."""
+        await self._call("POST", f"/api/v1/counters/{counter}/{action}", body)
