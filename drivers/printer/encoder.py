@@ -68,7 +68,8 @@ class TicketEncoder:
             out.cut()
         else:
             out.print_and_feed(self._config.feed_lines)
-        return out.output
+        data: bytes = out.output  # python-escpos is untyped
+        return data
 
     def _fits(self, text: str, scale: int, raster: bool, bold: bool = False) -> bool:
         if raster:

@@ -54,6 +54,15 @@ class Reported:
 
 
 @dataclass
+class _QrSettings:
+    """What GS ( k stored before the print function: module size, error level (48..51), data."""
+
+    module: int = 3
+    ec: int = 48
+    data: bytes = b""
+
+
+@dataclass
 class _Glyphs:
     text: str
     width: int
@@ -172,7 +181,7 @@ class VirtualPrinter:
         self._left_margin = 0
         self._area_width = self.width_dots
         self._glyphs: list[_Glyphs] = []
-        self._qr = {"module": 3, "ec": 48, "data": b""}
+        self._qr = _QrSettings()
         self._graphics: Image.Image | None = None
 
     def _process(self, data: bytes) -> bytes:
@@ -361,31 +370,31 @@ class VirtualPrinter:
             return
         fn, params = args[1], args[2:]
         if fn == 67 and params:
-            self._qr["module"] = max(1, min(16, params[0]))
+            self._qr.module = max(1, min(16, params[0]))
         elif fn == 69 and params:
-            self._qr["ec"] = params[0] if 48 <= params[0] <= 51 else 48
+            self._qr.ec = params[0] if 48 <= params[0] <= 51 else 48
         elif fn == 80:
-            self._qr["data"] = bytes(params[1:])
+            self._qr.data = bytes(params[1:])
         elif fn == 81:
             self._print_qr(command)
         elif fn not in (65, 82):
             self._report(command, f"GS ( k QR function {fn} not modelled")
 
     def _print_qr(self, command: Command) -> None:
-        data = self._qr["data"]
+        data = self._qr.data
         if not data:
             self._report(command, "QR print without stored data")
             return
         import qrcode
 
         self._print_line()
-        level = _QR_EC_LEVELS[int(self._qr["ec"]) - 48]
-        code = qrcode.QRCode(box_size=int(self._qr["module"]), border=0,
+        level = _QR_EC_LEVELS[self._qr.ec - 48]
+        code = qrcode.QRCode(box_size=self._qr.module, border=0,
                              error_correction=getattr(qrcode.constants, f"ERROR_CORRECT_{level}"))
-        code.add_data(bytes(data))
+        code.add_data(data)
         code.make(fit=True)
         image = code.make_image().get_image().convert("1")
-        self.qr_codes.append(bytes(data))
+        self.qr_codes.append(data)
         self._paste(image, command)
         self._bands.append(Image.new("1", (self.width_dots, 8), 1))
 
