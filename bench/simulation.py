@@ -21,7 +21,7 @@ from typing import Any
 
 import simpy
 
-from branchq.host.engine import Event, InvalidState, Priority, QueueEngine
+from branchq.host.engine import Event, InvalidState, Priority, QueueEngine, Ticket
 from branchq.host.engine.events import TICKET_CALLED, TICKET_ISSUED
 from branchq.host.storage import Store
 
@@ -33,12 +33,17 @@ HOURLY = (62.0, 44.0, 40.0, 50.0, 36.0, 38.0, 42.0, 30.0)
 MIX = {"cash": 0.42, "noncash": 0.33, "vip": 0.06, "wealth": 0.07, "atm_small": 0.12}
 SERVICE_MEAN_S = {"cash": 200.0, "noncash": 330.0, "vip": 400.0, "wealth": 600.0}
 SERVICE_CV = 0.5  # lognormal spread of service times
+SERVICE_SIGMA = math.sqrt(math.log(1 + SERVICE_CV**2))  # of the log of a service time
 # Tellers are not equally fast; the engine learns from what it sees, not from this table.
 COUNTER_SPEED = {1: 0.9, 2: 1.15, 3: 1.0, 4: 1.1, 5: 1.0, 6: 1.0}
 # Lunch rota: (counter, from, to) in hours after opening; one teller per pair at a time.
 LUNCH = ((2, 2.75, 3.5), (4, 3.5, 4.25))
 RECALL_AFTER_S = 20.0
 NO_SHOW_AFTER_S = 25.0
+COMES_BACK_AFTER_S = (120.0, 600.0)  # a no-show who returns does so uniformly in this window
+GREEN_SERVICES = ("cash", "noncash")  # where seniors take the green channel
+VIP_PRIORITY_SERVICE = "cash"  # where the manager issues tickets with VIP priority
+TRANSFER_FROM, TRANSFER_TO = "noncash", "cash"  # a transferred customer's cash part: its mean time
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,27 @@ class DayProfile:
             per_hour *= 3.0 if t_s < 1.5 * 3600 else 1.3
         return per_hour / 3600
 
+    def top_rate(self) -> float:
+        """A bound on the summed arrival rate over the day, for thinning."""
+        services = list(MIX)
+        peak = max(self.rate(s, t) for s in services for t in (0, 3600 * 3))
+        top = sum(max(self.rate(s, h * 3600) for h in range(len(HOURLY))) for s in services)
+        return max(top, peak)
+
+    def priority(self, service: str, draw: float) -> Priority:
+        """The priority of a ticket of ``service`` from one uniform ``draw``."""
+        if service in GREEN_SERVICES and draw < self.green_share:
+            return Priority.GREEN
+        if service == VIP_PRIORITY_SERVICE and draw < self.green_share + self.vip_priority_share:
+            return Priority.VIP
+        return Priority.NORMAL
+
+
+def service_time(service: str, rng: random.Random) -> float:
+    """One customer's business at an average teller: lognormal around the service's mean, CV
+    SERVICE_CV (a teller takes COUNTER_SPEED times this)."""
+    return SERVICE_MEAN_S[service] * rng.lognormvariate(-SERVICE_SIGMA**2 / 2, SERVICE_SIGMA)
+
 
 def profile_for(day: date, scale: float = 1.0) -> DayProfile:
     """The 13th is pension day (docs/architecture.md §1); salary days at the start and end of the
@@ -75,6 +101,55 @@ def profile_for(day: date, scale: float = 1.0) -> DayProfile:
     if day.day == 13:
         return DayProfile(scale=scale * factor, pension_day=True, green_share=0.2)
     return DayProfile(scale=scale * factor)
+
+
+# Who a customer in the snapshot is, as far as the branch can tell (bench/oracle.py draws the rest).
+UNKNOWN, PRESENT, TRANSFERRED, ABSENT = 0, 1, 2, 3
+# The buckets of a service queue, in call order (host/engine/queues.py, docs/architecture.md §4).
+BUCKET = {Priority.GREEN: 1, Priority.VIP: 2, Priority.NORMAL: 3}
+FRONT = 0
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A waiting ticket. Times are seconds from the snapshot (so ``since_s <= 0``)."""
+
+    service: str
+    bucket: int  # FRONT or a BUCKET value
+    since_s: float  # when it started waiting (aging counts from here)
+    front_s: float  # when it was put at the front (FRONT only)
+    number: int
+    who: int  # UNKNOWN (a no-show or not), PRESENT (came back), TRANSFERRED (the cash part)
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A counter: what it serves (in order of preference), its teller's speed and lunch."""
+
+    number: int
+    services: tuple[str, ...]
+    vip: bool
+    speed: float
+    serving: str | None  # the service of its current customer
+    elapsed_s: float  # how long it has served that customer
+    who: int  # the current customer: UNKNOWN, PRESENT, TRANSFERRED or ABSENT (recalled)
+    back_s: float | None  # paused for lunch: back this many seconds from now
+    lunch_s: tuple[float, float] | None  # a lunch still to take: (from, to) from now
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The exact state of the branch when a ticket was issued: what an oracle may know."""
+
+    clock_s: float  # seconds after opening
+    target: Waiting  # the ticket issued (also in ``waiting``)
+    waiting: tuple[Waiting, ...]
+    desks: tuple[Desk, ...]
+    gone: tuple[tuple[str, float], ...]  # today's no-shows who may come back: (service, seconds ago)
+    atms_down: bool  # self-service choices then get a ticket of the fallback service
+    fallback: str  # that service
+    aging_limit_s: float
+    profile: DayProfile
 
 
 @dataclass(frozen=True)
@@ -90,6 +165,7 @@ class Issued:
     called_at: datetime | None = None
     # What the counters were doing then: (counter, service being served or None, seconds at it).
     counters: tuple[tuple[int, str | None, float], ...] = ()
+    snapshot: Snapshot | None = None
 
     @property
     def actual_s(self) -> float | None:
@@ -128,6 +204,10 @@ class _BranchDay:
         self.id_prefix = id_prefix
         self.issues_open = True
         self.serial = 0
+        # The lunch rota as it stands: lunches still to take, and when a paused teller is back.
+        self.lunch_left: dict[int, list[tuple[float, float]]] = {}
+        self.back_at: dict[int, float] = {}
+        self.gone: dict[str, float] = {}  # no-shows of today who may still come back: when
 
     # ------------------------------------------------------------------ plumbing
     def now(self) -> datetime:
@@ -145,9 +225,7 @@ class _BranchDay:
     # ------------------------------------------------------------------ customers
     def arrivals(self) -> Generator[simpy.Event, Any, None]:
         services = list(MIX)
-        peak = max(self.profile.rate(s, t) for s in services for t in (0, 3600 * 3))
-        top = sum(max(self.profile.rate(s, h * 3600) for h in range(len(HOURLY))) for s in services)
-        top = max(top, peak)
+        top = self.profile.top_rate()
         while True:
             yield self.env.timeout(self.rng.expovariate(top))
             if self.env.now > LAST_TICKET_S:
@@ -161,15 +239,11 @@ class _BranchDay:
         self._notify()
 
     def issue(self, service: str) -> None:
-        p = self.profile
-        draw = self.rng.random()
-        priority, channel = Priority.NORMAL, "kiosk"
-        if service in ("cash", "noncash") and draw < p.green_share:
-            priority = Priority.GREEN
+        priority = self.profile.priority(service, self.rng.random())
+        channel = "kiosk"
+        if priority is Priority.GREEN:
             channel = "manager" if self.rng.random() < 0.5 else "kiosk"
-        elif service == "cash" and draw < p.green_share + p.vip_priority_share:
-            priority, channel = Priority.VIP, "manager"
-        elif service == "vip":
+        elif priority is Priority.VIP or service == "vip":
             channel = "manager"
         self.serial += 1
         ticket_id = f"{self.id_prefix}{self.serial:05d}"
@@ -182,9 +256,46 @@ class _BranchDay:
         ahead = self.engine.people_ahead(ticket, self.now())
         self.run.issued.append(Issued(ticket_id, ticket.service, priority, self.now(), ahead,
                                       self.engine.estimate_wait(ticket.service, ahead),
-                                      counters=self._counters_now()))
+                                      counters=self._counters_now(),
+                                      snapshot=self._snapshot(ticket)))
         self.customers[ticket_id] = self._customer(ticket.service)
         self._notify()
+
+    def _snapshot(self, target: Ticket) -> Snapshot:
+        now, clock = self.now(), self.env.now
+        engine = self.engine
+
+        def waiting(t: Ticket) -> Waiting:
+            since = ((t.queue_since or t.issued_at) - now).total_seconds()
+            if t.front_since is None:
+                return Waiting(t.service, BUCKET[t.priority], since, 0.0, t.number, UNKNOWN)
+            who = TRANSFERRED if t.transferred_from else PRESENT
+            return Waiting(t.service, FRONT, since, (t.front_since - now).total_seconds(),
+                           t.number, who)
+
+        desks = []
+        for number, state in engine.counters.items():
+            serving, elapsed, who = None, 0.0, UNKNOWN
+            if state.current is not None:
+                current = engine.tickets[state.current]
+                serving = current.service
+                elapsed = (now - (current.called_at or now)).total_seconds()
+                # A reinstated customer keeps the recalls of the first call: present all the same.
+                who = (TRANSFERRED if current.transferred_from
+                       else PRESENT if current.no_show_at is not None
+                       else ABSENT if current.recalls else UNKNOWN)
+            lunch = self.lunch_left.get(number, [])
+            desks.append(Desk(
+                number, state.services, state.vip, COUNTER_SPEED.get(number, 1.0), serving,
+                elapsed, who, self.back_at[number] - clock if state.paused else None,
+                (lunch[0][0] - clock, lunch[0][1] - clock) if lunch else None))
+        fallback = engine.services["atm_small"].fallback or ""
+        return Snapshot(
+            clock, waiting(target),
+            tuple(waiting(t) for q in engine.queues.values() for t in q),
+            tuple(desks), tuple((engine.tickets[i].service, clock - at) for i, at in self.gone.items()),
+            not engine.self_service_available(), fallback,
+            engine.aging_limit.total_seconds(), self.profile)
 
     def _counters_now(self) -> tuple[tuple[int, str | None, float], ...]:
         """What each counter serves now and for how long: the information an estimate has."""
@@ -200,25 +311,25 @@ class _BranchDay:
 
     def _customer(self, service: str) -> _Customer:
         p, rng = self.profile, self.rng
-        mean = SERVICE_MEAN_S[service]
-        sigma = math.sqrt(math.log(1 + SERVICE_CV**2))
-        service_s = mean * rng.lognormvariate(-sigma**2 / 2, sigma)
+        service_s = service_time(service, rng)
         rating = None
         if rng.random() < p.rates:
             rating = rng.choices((3, 2, 1), weights=(85, 12, 3))[0]
         return _Customer(service_s, rng.random() < p.no_show,
-                         service == "noncash" and rng.random() < p.transfer, rating)
+                         service == TRANSFER_FROM and rng.random() < p.transfer, rating)
 
     def comes_back(self, ticket_id: str) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(self.rng.uniform(120, 600))
+        yield self.env.timeout(self.rng.uniform(*COMES_BACK_AFTER_S))
         self.customers[ticket_id].absent = False
+        del self.gone[ticket_id]
         self.do("reinstate", ticket_id, actor="manager:lobby")
         self._notify()
 
     # ------------------------------------------------------------------ tellers
     def teller(self, counter: int) -> Generator[simpy.Event, Any, None]:
         names = (f"teller:c{counter}-am", f"teller:c{counter}-pm")
-        lunch = [(a * 3600, b * 3600) for c, a, b in LUNCH if c == counter]
+        lunch = self.lunch_left[counter] = [(a * 3600, b * 3600) for c, a, b in LUNCH
+                                             if c == counter]
         state = self.engine.counters[counter]
         while True:
             actor = names[0] if self.env.now < 4.5 * 3600 else names[1]
@@ -227,6 +338,7 @@ class _BranchDay:
                 if state.current is not None:
                     self.do("done", counter, actor=actor)
                 self.do("pause", counter, actor=actor)
+                self.back_at[counter] = max(end, self.env.now)
                 yield self.env.timeout(max(end - self.env.now, 0))
                 self.do("resume", counter, actor=actor)
                 continue
@@ -246,18 +358,19 @@ class _BranchDay:
             self.do("recall", counter, actor=actor)
             yield self.env.timeout(NO_SHOW_AFTER_S)
             self.do("no_show", counter, actor=actor)
+            self.gone[ticket_id] = self.env.now
             if self.rng.random() < self.profile.comes_back:
                 self.env.process(self.comes_back(ticket_id))
             return
         speed = COUNTER_SPEED.get(counter, 1.0)
         service_s = customer.service_s * speed
-        if self.engine.tickets[ticket_id].service != "noncash":
+        if self.engine.tickets[ticket_id].service != TRANSFER_FROM:
             customer.transfer = False
         yield self.env.timeout(service_s)
         if customer.transfer:
             customer.transfer = False
-            customer.service_s = SERVICE_MEAN_S["cash"]
-            self.do("transfer", counter, "cash", actor=actor)
+            customer.service_s = SERVICE_MEAN_S[TRANSFER_TO]
+            self.do("transfer", counter, TRANSFER_TO, actor=actor)
             self._notify()
             return
         if customer.rating is not None:
@@ -403,13 +516,12 @@ def error_floor(issued: Issued, counter: int, no_show: float = DayProfile.no_sho
     serving = next((svc, elapsed) for c, svc, elapsed in issued.counters if c == counter)
     if serving[0] is None and issued.people_ahead == 0:
         return 0.0  # called at once: the estimate can be exact
-    sigma = math.sqrt(math.log(1 + SERVICE_CV**2))
     speed = COUNTER_SPEED.get(counter, 1.0)
 
     def duration(service: str) -> float:
         if rng.random() < no_show:
             return RECALL_AFTER_S + NO_SHOW_AFTER_S
-        return SERVICE_MEAN_S[service] * speed * rng.lognormvariate(-sigma**2 / 2, sigma)
+        return service_time(service, rng) * speed
 
     def left_of_current() -> float:
         service, elapsed = serving
