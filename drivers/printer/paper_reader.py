@@ -98,11 +98,12 @@ def _mismatch(line: np.ndarray, drawn: np.ndarray, start: int) -> float:
     return float(np.count_nonzero(a != b)) / max(1, int(np.count_nonzero(b)))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _drawn(font_path: Path, text: str, size: int) -> np.ndarray:
-    """``text`` drawn bold at ``size`` as render_band draws it, cropped to its ink."""
+    """``text`` drawn bold at ``size`` as render_band draws it, cropped to its ink (a copy: a
+    view would keep the whole canvas alive in the cache, 35 MB after a dozen tickets)."""
     font = ImageFont.truetype(str(font_path), size)
     canvas = Image.new("L", (round(font.getlength(text)) + size, size * 2), 255)
     ImageDraw.Draw(canvas).text((size // 2, size // 2), text, font=font, fill=0,
                                 stroke_width=bold_stroke(size), stroke_fill=0)
-    return _crop(np.asarray(canvas) < 128)
+    return _crop(np.asarray(canvas) < 128).copy()
