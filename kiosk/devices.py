@@ -123,12 +123,12 @@ def open_virtual_devices(
     if config.ledsign:
         vsign = VirtualSign(tuple(s.address for s in config.ledsign.signs)).start()
         virtual["ledsign"] = vsign
-        sign_config = replace(config.ledsign, port=vsign.port, bytesize=8, parity="N")
+        sign_config = config.ledsign.replaced(port=vsign.port, bytesize=8, parity="N")
         sign = LedSign(sign_config)
     if config.keypads:
         vkeys = VirtualKeypadBus(tuple(k.unit for k in config.keypads.keypads)).start()
         virtual["keypads"] = vkeys
-        keypad_config = replace(config.keypads, port=vkeys.port, parity="N")
+        keypad_config = config.keypads.replaced(port=vkeys.port, parity="N")
         keypads = KeypadBus(keypad_config)
     scanner = VirtualScanner()
     virtual["cardreader"] = scanner

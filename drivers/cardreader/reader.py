@@ -8,13 +8,15 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import evdev
 from evdev import InputDevice, InputEvent
+from pydantic import Field
 
 from ..evdev_records import DeviceEventSource, EvdevSourceError, EventSource
+from ..platform.config import StrictModel
 from .errors import CardDataError, CardReaderConfigError, CardReaderDeviceError
 from .keystrokes import KeystrokeDecoder
 from .track2 import card_number, looks_like_magstripe
@@ -35,28 +37,19 @@ class CardRead:
     text: str | None = None
 
 
-@dataclass(frozen=True)
-class CardReaderConfig:
+class CardReaderConfig(StrictModel):
     """``device``: udev's stable name; ``name``: else the first input device with this name.
-    ``timeout_s``: the longest gap between two keys of one read (scanners type in a few ms)."""
+    ``timeout_s``: the longest gap between two keys of one read (scanners type in a few ms);
+    ``max_length``: at least a track 2 (20 characters)."""
 
     device: str = "/dev/input/branchq-cardreader"
     name: str | None = None
-    timeout_s: float = 0.5
-    max_length: int = 512
-
-    def __post_init__(self) -> None:
-        if not 0 < self.timeout_s <= 10:
-            raise CardReaderConfigError(f"timeout_s must be in (0, 10], got {self.timeout_s}")
-        if self.max_length < 20:
-            raise CardReaderConfigError("max_length must be at least 20 (a track 2 needs it)")
+    timeout_s: Annotated[float, Field(gt=0, le=10)] = 0.5
+    max_length: Annotated[int, Field(ge=20)] = 512
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> CardReaderConfig:
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise CardReaderConfigError(f"unknown card reader settings: {', '.join(sorted(unknown))}")
-        return cls(**data)
+        return cls.from_section(data, CardReaderConfigError, "card reader settings")
 
 
 class CardReader:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, Self
 
+from pydantic import Field, model_validator
+
+from ..platform.config import StrictModel
 from .errors import KeypadConfigError
 from .registers import MODELS, Key, KeypadModel
 
 
-@dataclass(frozen=True)
-class KeypadConfig:
+class KeypadConfig(StrictModel):
     """One keypad: its Modbus unit id (1..247), the counter it sits at, its model name."""
 
     unit: int
@@ -19,8 +20,7 @@ class KeypadConfig:
     model: str = "branchq-v1"
 
 
-@dataclass(frozen=True)
-class KeypadBusConfig:
+class KeypadBusConfig(StrictModel):
     """The bus and the keypads on it.
 
     ``timeout`` (seconds) bounds each request: a silent keypad costs one timeout per poll, so keep
@@ -40,12 +40,14 @@ class KeypadBusConfig:
     offline_after: int = 2
     stale_after: float = 10.0
     max_presses_per_poll: int = 50
-    models: Mapping[str, KeypadModel] = field(default_factory=lambda: dict(MODELS))
+    models: Mapping[str, KeypadModel] = Field(default_factory=lambda: dict(MODELS))
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
         problems = list(self._problems())
         if problems:
-            raise KeypadConfigError("invalid keypad bus config: " + "; ".join(problems))
+            raise ValueError("; ".join(problems))
+        return self
 
     def model_of(self, keypad: KeypadConfig) -> KeypadModel:
         return self.models[keypad.model]
@@ -56,7 +58,7 @@ class KeypadBusConfig:
                 return keypad
         raise KeypadConfigError(f"no keypad with unit id {unit} on this bus")
 
-    def _problems(self) -> Any:
+    def _problems(self) -> Iterator[str]:
         if not self.port:
             yield "port is empty"
         if self.baudrate not in (2400, 4800, 9600, 19200, 38400, 57600, 115200):
@@ -93,12 +95,8 @@ class KeypadBusConfig:
 
         ``models`` may add keypad models: ``{name: {register fields..., key_codes: {code: key}}}``.
         """
-        unknown = set(raw) - {f.name for f in fields(cls)}
-        if unknown:
-            raise KeypadConfigError(f"unknown keypad config keys: {sorted(unknown)}")
         values = dict(raw)
         try:
-            values["keypads"] = tuple(KeypadConfig(**k) for k in raw.get("keypads", ()))
             models = dict(MODELS)
             for name, spec in raw.get("models", {}).items():
                 spec = dict(spec)
@@ -106,6 +104,6 @@ class KeypadBusConfig:
                     spec["key_codes"] = {int(c): Key(k) for c, k in spec["key_codes"].items()}
                 models[name] = KeypadModel(name=name, **spec)
             values["models"] = models
-        except (TypeError, ValueError) as err:
-            raise KeypadConfigError(f"invalid keypad config entry: {err}") from err
-        return cls(**values)
+        except (TypeError, ValueError, AttributeError) as err:
+            raise KeypadConfigError(f"invalid keypad model: {err}") from err
+        return cls.from_section(values, KeypadConfigError, "keypad bus config")

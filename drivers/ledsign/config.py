@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, Self
 
+from pydantic import Field, model_validator
+
+from ..platform.config import StrictModel
 from .errors import SignConfigError
 
 ALLOWED_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400)
@@ -19,8 +21,7 @@ class Role(Enum):
     COUNTER = "counter"  # a small sign above one counter
 
 
-@dataclass(frozen=True)
-class SignAddress:
+class SignAddress(StrictModel):
     """One sign on the line.
 
     ``lines`` is how many text lines the sign shows (a hall board with FILL shows that many calls).
@@ -36,16 +37,14 @@ class SignAddress:
     cjk_encoding: str = "gb2312"
 
 
-@dataclass(frozen=True)
-class Templates:
+class Templates(StrictModel):
     """Call texts. ``{ticket}`` and ``{counter}`` are filled in."""
 
     english: str = "{ticket} -> {counter}"
     chinese: str = "请{ticket}号到{counter}号窗口"
 
 
-@dataclass(frozen=True)
-class SignConfig:
+class SignConfig(StrictModel):
     """The serial line to the signs and the signs on it.
 
     Defaults follow the protocol: 9600 baud, 7 data bits, even parity, 1 stop bit. Some signs and
@@ -65,14 +64,16 @@ class SignConfig:
     ack: bool = False
     ack_timeout: float = 0.5
     label: str = "A"
-    templates: Templates = field(default_factory=Templates)
+    templates: Templates = Field(default_factory=Templates)
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
         problems = list(self._problems())
         if problems:
-            raise SignConfigError("invalid LED sign config: " + "; ".join(problems))
+            raise ValueError("; ".join(problems))
+        return self
 
-    def _problems(self) -> Any:
+    def _problems(self) -> Iterator[str]:
         if not self.port:
             yield "port is empty"
         if self.baudrate not in ALLOWED_BAUDS:
@@ -109,27 +110,10 @@ class SignConfig:
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> SignConfig:
         """Build from a parsed TOML/JSON table; unknown keys are rejected."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise SignConfigError(f"unknown LED sign config keys: {sorted(unknown)}")
-        values = dict(raw)
-        try:
-            values["signs"] = tuple(_sign_from_mapping(s) for s in raw.get("signs", ()))
-            if "templates" in raw:
-                values["templates"] = Templates(**raw["templates"])
-        except (TypeError, ValueError) as err:
-            raise SignConfigError(f"invalid LED sign entry: {err}") from err
-        return cls(**values)
+        return cls.from_section(raw, SignConfigError, "LED sign config")
 
 
-def _sign_from_mapping(raw: Mapping[str, Any]) -> SignAddress:
-    values = dict(raw)
-    values["role"] = Role(values.get("role", ""))
-    return SignAddress(**values)
-
-
-def _sign_problems(sign: SignAddress, bytesize: int) -> Any:
+def _sign_problems(sign: SignAddress, bytesize: int) -> Iterator[str]:
     name = f"sign {sign.address!r}"
     addr = sign.address
     if len(addr) != 2 or any(c not in "0123456789ABCDEFabcdef" for c in addr) or addr == "00":
@@ -149,7 +133,7 @@ def _sign_problems(sign: SignAddress, bytesize: int) -> Any:
             yield f"{name}: encoding {sign.cjk_encoding!r} cannot encode Chinese"
 
 
-def _template_problems(templates: Templates) -> Any:
+def _template_problems(templates: Templates) -> Iterator[str]:
     try:
         english = templates.english.format(ticket="A001", counter=1)
         templates.chinese.format(ticket="A001", counter=1)

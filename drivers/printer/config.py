@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from PIL import ImageFont
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from branchq.drivers.platform.config import StrictModel
 from branchq.drivers.printer.errors import PrinterConfigError
 
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -26,9 +27,6 @@ DOTS_FOR_PAPER_MM = {58: 384, 80: 576}
 #: A profile's own paper width may differ from ours by this much (it often states the printable
 #: width, 72 mm for 80 mm paper) before we call the pair inconsistent.
 _PROFILE_WIDTH_TOLERANCE_MM = 10.0
-
-_STRICT = ConfigDict(extra="forbid", frozen=True)
-
 
 @lru_cache(maxsize=1)
 def escpos_profiles() -> dict[str, dict[str, Any]]:
@@ -59,10 +57,9 @@ def serial_seconds(nbytes: int, baudrate: int, bits_per_char: int = 10) -> float
     return nbytes * bits_per_char / baudrate
 
 
-class UsbBackend(BaseModel):
+class UsbBackend(StrictModel):
     """A USB printer found by vendor/product id (python-escpos ``Usb`` over pyusb)."""
 
-    model_config = _STRICT
     kind: Literal["usb"]
     vendor_id: Annotated[int, Field(ge=0, le=0xFFFF)]
     product_id: Annotated[int, Field(ge=0, le=0xFFFF)]
@@ -74,10 +71,9 @@ class UsbBackend(BaseModel):
     _parse_ids = field_validator("vendor_id", "product_id", mode="before")(_usb_id)
 
 
-class SerialBackend(BaseModel):
+class SerialBackend(StrictModel):
     """A serial (RS-232 or USB-serial) printer."""
 
-    model_config = _STRICT
     kind: Literal["serial"]
     path: str
     baudrate: Literal[2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
@@ -93,24 +89,22 @@ def _bits_per_char(cfg: SerialBackend) -> int:
     return 1 + cfg.bytesize + (cfg.parity != "N") + cfg.stopbits
 
 
-class NetworkBackend(BaseModel):
+class NetworkBackend(StrictModel):
     """An Ethernet printer speaking raw ESC/POS on a TCP port (9100, "JetDirect")."""
 
-    model_config = _STRICT
     kind: Literal["network"]
     host: Annotated[str, Field(min_length=1)]
     port: Annotated[int, Field(ge=1, le=65535)] = 9100
     timeout_s: Annotated[float, Field(gt=0, le=600)] = 10.0
 
 
-class FileBackend(BaseModel):
+class FileBackend(StrictModel):
     """A printer device file such as ``/dev/usb/lp0`` (kernel usblp driver).
 
     ``read_status`` is true for a bidirectional device file. Set it false for a plain file or a
     write-only port: status is then reported as not verifiable instead of "offline".
     """
 
-    model_config = _STRICT
     kind: Literal["file"]
     path: str
     read_status: bool = True
@@ -121,10 +115,9 @@ Backend = Annotated[
 ]
 
 
-class PrinterConfig(BaseModel):
+class PrinterConfig(StrictModel):
     """Everything the driver needs to know about one ticket printer."""
 
-    model_config = _STRICT
     backend: Backend
     #: A python-escpos capability profile name (``python-escpos`` ``capabilities.json``).
     profile: str = "default"
@@ -204,11 +197,4 @@ class PrinterConfig(BaseModel):
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> PrinterConfig:
         """Validate a config mapping (e.g. read from TOML); errors name the offending key."""
-        try:
-            return cls.model_validate(data)
-        except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'printer'}: {e['msg']}"
-                for e in err.errors()
-            )
-            raise PrinterConfigError(f"invalid printer config: {problems}") from err
+        return cls.from_section(data, PrinterConfigError, "printer config")

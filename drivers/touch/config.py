@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Self
 
 from evdev import ecodes
+from pydantic import model_validator
 
+from ..platform.config import StrictModel
 from .calibration import Calibration
 from .errors import CalibrationError, TouchConfigError
 
 PROTOCOLS = ("auto", "multitouch", "single")
 
 
-@dataclass(frozen=True)
-class TouchConfig:
+class TouchConfig(StrictModel):
     """How to read the panel and map it onto the screen.
 
     ``width``/``height``: the screen in pixels, as the kiosk draws it (portrait: the narrow side
@@ -47,46 +47,37 @@ class TouchConfig:
     debounce_s: float = 0.2
     debounce_radius_px: float = 24.0
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
         if self.width <= 0 or self.height <= 0:
-            raise TouchConfigError(f"screen size must be positive, got {self.width}x{self.height}")
+            raise ValueError(f"screen size must be positive, got {self.width}x{self.height}")
         if self.protocol not in PROTOCOLS:
-            raise TouchConfigError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
+            raise ValueError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
         for name, prefix in (("x_axis", "ABS_"), ("y_axis", "ABS_"), ("touch_key", "BTN_")):
             value = getattr(self, name)
             if not value.startswith(prefix) or getattr(ecodes, value, None) is None:
-                raise TouchConfigError(f"{name}: {value!r} is not an evdev {prefix}* code")
+                raise ValueError(f"{name}: {value!r} is not an evdev {prefix}* code")
         for name in ("x_range", "y_range"):
             value = getattr(self, name)
-            if value is not None and (len(value) != 2 or value[0] >= value[1]):
-                raise TouchConfigError(f"{name} must be (min, max) with min < max, got {value!r}")
+            if value is not None and value[0] >= value[1]:
+                raise ValueError(f"{name} must be (min, max) with min < max, got {value!r}")
         for name in ("long_press_s", "move_tolerance_px", "debounce_s", "debounce_radius_px"):
             if getattr(self, name) < 0:
-                raise TouchConfigError(f"{name} must not be negative")
+                raise ValueError(f"{name} must not be negative")
         if self.matrix is not None and (
             self.swap_axes or self.invert_x or self.invert_y or self.rotate
         ):
-            raise TouchConfigError("give either matrix or swap_axes/invert/rotate, not both")
+            raise ValueError("give either matrix or swap_axes/invert/rotate, not both")
         try:
             self.calibration()
         except CalibrationError as err:
-            raise TouchConfigError(str(err)) from err
+            raise ValueError(str(err)) from err
+        return self
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> TouchConfig:
         """Build from a config section; unknown keys are rejected (typos must not pass silently)."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise TouchConfigError(f"unknown touch settings: {', '.join(sorted(unknown))}")
-        values = dict(data)
-        for name in ("x_range", "y_range", "matrix"):
-            if values.get(name) is not None:
-                values[name] = tuple(values[name])
-        try:
-            return cls(**values)
-        except TypeError as err:
-            raise TouchConfigError(f"touch settings: {err}") from err
+        return cls.from_section(data, TouchConfigError, "touch settings")
 
     def calibration(self) -> Calibration:
         if self.matrix is not None:

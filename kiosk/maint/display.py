@@ -7,7 +7,6 @@ sign instead (``--ack`` waits for acknowledgements anyway, for signs that have t
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -51,7 +50,7 @@ def _config(kiosk_config: str, port: str | None, force_ack: bool) -> SignConfig:
     if config is None:
         raise Stop(Finding("LED sign", Level.FAULT, f"no [ledsign] section in {kiosk_config}",
                            "add the sign line to the kiosk config (see kiosk/example-kiosk.toml)"))
-    config = dataclasses.replace(config, port=port or config.port, ack=config.ack or force_ack)
+    config = config.replaced(port=port or config.port, ack=config.ack or force_ack)
     if not os.path.exists(config.port):
         raise Stop(Finding(
             "LED sign", Level.FAULT, f"port {config.port} does not exist",

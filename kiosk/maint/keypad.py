@@ -7,7 +7,6 @@ found. ``monitor`` shows key presses live, as the kiosk would forward them.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from typing import TYPE_CHECKING
@@ -42,7 +41,7 @@ def _config(kiosk_config: str, port: str | None) -> KeypadBusConfig:
         raise Stop(Finding("Keypads", Level.FAULT, f"no [keypads] section in {kiosk_config}",
                            "add the keypad bus to the kiosk config (see kiosk/example-kiosk.toml)"))
     if port:
-        config = dataclasses.replace(config, port=port)
+        config = config.replaced(port=port)
     if not os.path.exists(config.port):
         raise Stop(Finding(
             "Keypads", Level.FAULT, f"bus port {config.port} does not exist",
@@ -71,8 +70,7 @@ def _scan_bus(config: KeypadBusConfig, units: list[int]) -> list[KeypadStatus]:
     from branchq.drivers.keypad import KeypadBus, KeypadConfig
 
     configured = {k.unit: k for k in config.keypads}
-    scan_config = dataclasses.replace(
-        config,
+    scan_config = config.replaced(
         keypads=tuple(KeypadConfig(unit=u, counter=u,
                                    model=configured[u].model if u in configured else "branchq-v1")
                       for u in units),

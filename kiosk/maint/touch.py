@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import stat
 import time
@@ -60,7 +59,7 @@ def open_touch(config: TouchConfig, device: str | None, panel: str) -> tuple[Tou
         if os.path.exists(path) and stat.S_ISFIFO(os.stat(path).st_mode):
             screen = TouchScreen(_panels()[panel], config)  # type: ignore[arg-type]
             return screen, PipeEventSource(os.open(path, os.O_RDONLY))
-        return TouchScreen.open(dataclasses.replace(config, device=path))
+        return TouchScreen.open(config.replaced(device=path))
     except (TouchError, OSError) as err:
         raise Stop(Finding(
             "Touch screen", Level.FAULT, f"cannot be read: {err}",

@@ -9,7 +9,6 @@ one in the middle, so a shaky tap shows as a large residual and the result is re
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import shutil
 import stat
@@ -164,8 +163,8 @@ def run_calibration(report: Report, kiosk: KioskConfig, config_path: str, device
                            "the kiosk service is running and uses the same screen",
                            f"stop it first: `sudo systemctl stop {UNIT}`, {AGAIN}"))
     fb = _framebuffer(kiosk, framebuffer, fb_sysfs)
-    identity = dataclasses.replace(kiosk.touch, matrix=None, swap_axes=False, invert_x=False,
-                                   invert_y=False, rotate=0)
+    identity = kiosk.touch.replaced(matrix=None, swap_axes=False, invert_x=False,
+                                    invert_y=False, rotate=0)
     screen, source = open_touch(identity, device, panel)
     size = (kiosk.screen.width, kiosk.screen.height)
     crosses = targets(*size)

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from branchq.drivers.keypad import KeypadBus, KeypadBusConfig, KeypadConfig, VirtualKeypadBus
+from branchq.drivers.keypad import (
+    KeypadBus,
+    KeypadBusConfig,
+    KeypadConfig,
+    KeypadConfigError,
+    VirtualKeypadBus,
+)
 from tests.device_fixtures import fixture_dir
 
 FIXTURES = fixture_dir("modbus")
@@ -40,7 +46,7 @@ def bus_config(port: str, **overrides: object) -> KeypadBusConfig:
         "offline_after": 1,
     }
     values.update(overrides)
-    return KeypadBusConfig(**values)  # type: ignore[arg-type]
+    return KeypadBusConfig.from_section(values, KeypadConfigError, "keypad bus config")
 
 
 @pytest.fixture(name="keypads")

@@ -27,15 +27,15 @@ def line_config(port: str, **overrides: object) -> SignConfig:
     values: dict[str, object] = {
         "port": port,
         "signs": (
-            SignAddress(HALL, Role.HALL, lines=3),
-            SignAddress(COUNTER_3, Role.COUNTER, counter=3),
-            SignAddress(COUNTER_5, Role.COUNTER, counter=5),
+            SignAddress(address=HALL, role=Role.HALL, lines=3),
+            SignAddress(address=COUNTER_3, role=Role.COUNTER, counter=3),
+            SignAddress(address=COUNTER_5, role=Role.COUNTER, counter=5),
         ),
         "ack": True,
         "ack_timeout": 0.5,
     }
     values.update(overrides)
-    return SignConfig(**values)  # type: ignore[arg-type]
+    return SignConfig.from_mapping(values)
 
 
 class RecordingTransport:

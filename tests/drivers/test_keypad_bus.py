@@ -130,7 +130,7 @@ def test_keypad_reboot_is_not_taken_for_thousands_of_presses(
 
 def test_absent_keypad_is_reported_offline(keypads: VirtualKeypadBus) -> None:
     config = bus_config(keypads.port)
-    config = bus_config(keypads.port, keypads=(*config.keypads, KeypadConfig(7, 17)))
+    config = bus_config(keypads.port, keypads=(*config.keypads, KeypadConfig(unit=7, counter=17)))
     bus = KeypadBus(config)
     bus.poll()
     assert online(bus) == {1: True, 2: True, 3: True, 7: False}

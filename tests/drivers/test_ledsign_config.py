@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import serial
+from pydantic import ValidationError
 
 from branchq.drivers.ledsign import LedSign, Role, SignAddress, SignConfig, SignConfigError, Templates
 from branchq.drivers.ledsign import transport as transport_module
@@ -21,11 +22,11 @@ from .ledsign_helpers import line_config
         ({"bytesize": 6}, "bytesize"),
         ({"port": ""}, "port"),
         ({"signs": ()}, "no signs"),
-        ({"signs": (SignAddress("00", Role.HALL),)}, "broadcast"),
-        ({"signs": (SignAddress("1G", Role.HALL),)}, "2 hex digits"),
-        ({"signs": (SignAddress("02", Role.COUNTER),)}, "needs counter"),
-        ({"signs": (SignAddress("02", Role.HALL), SignAddress("02", Role.HALL))}, "twice"),
-        ({"signs": (SignAddress("02", Role.HALL, cjk=True),)}, "8 data bits"),
+        ({"signs": (SignAddress(address="00", role=Role.HALL),)}, "broadcast"),
+        ({"signs": (SignAddress(address="1G", role=Role.HALL),)}, "2 hex digits"),
+        ({"signs": (SignAddress(address="02", role=Role.COUNTER),)}, "needs counter"),
+        ({"signs": (SignAddress(address="02", role=Role.HALL),) * 2}, "twice"),
+        ({"signs": (SignAddress(address="02", role=Role.HALL, cjk=True),)}, "8 data bits"),
         ({"label": "?"}, "label"),
         ({"templates": Templates(english="{ticket} -> {window}")}, "placeholders"),
         ({"templates": Templates(english="{ticket} → {counter}")}, "ASCII"),
@@ -51,7 +52,7 @@ def test_config_from_a_toml_table() -> None:
             "templates": {"english": "{ticket} to counter {counter}"},
         }
     )
-    assert config.counter_sign(3) == SignAddress("03", Role.COUNTER, counter=3)
+    assert config.counter_sign(3) == SignAddress(address="03", role=Role.COUNTER, counter=3)
     assert config.hall_signs()[0].lines == 4
 
 
@@ -111,3 +112,12 @@ def test_framing_reaches_pyserial(
     assert got == expected
     assert kwargs["port"] == "/dev/branchq/ledsign"
     assert kwargs["write_timeout"] > 0  # a stuck adapter never blocks the kiosk forever
+
+
+def test_a_changed_copy_is_validated_again() -> None:
+    """``replaced`` (a port from the command line, the simulator's 8N1) checks the whole config,
+    as loading does: a copy cannot carry a value the file could not."""
+    config = line_config("/dev/ttyUSB0")
+    assert config.replaced(port="/dev/ttyUSB1").port == "/dev/ttyUSB1"
+    with pytest.raises(ValidationError, match="baudrate 9601"):
+        config.replaced(baudrate=9601)

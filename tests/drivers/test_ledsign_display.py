@@ -102,8 +102,8 @@ def test_chinese_template_goes_only_to_a_sign_with_a_cjk_font(virtual_sign: Virt
         bytesize=8,
         parity="N",
         signs=(
-            SignAddress(HALL, Role.HALL, lines=2, cjk=True),
-            SignAddress(COUNTER_3, Role.COUNTER, counter=3),
+            SignAddress(address=HALL, role=Role.HALL, lines=2, cjk=True),
+            SignAddress(address=COUNTER_3, role=Role.COUNTER, counter=3),
         ),
     )
     LedSign(config).show_call("A023", 3)
@@ -192,7 +192,7 @@ def test_other_signs_packets_are_not_answered() -> None:
     with VirtualSign(("07",)) as other:
         config = SignConfig(
             port=other.port,
-            signs=(SignAddress("02", Role.COUNTER, counter=1),),
+            signs=(SignAddress(address="02", role=Role.COUNTER, counter=1),),
             ack=True,
             ack_timeout=0.1,
         )

@@ -25,7 +25,7 @@ SERIAL = {"kind": "serial", "path": "/dev/ttyUSB0"}
          "backend.usb.timeout_ms: Input should be greater than 0"),
         ({"backend": {**SERIAL, "baudrate": 9601}}, "backend.serial.baudrate"),
         ({"backend": {"kind": "lpt"}}, "does not match any of the expected tags"),
-        ({"backend": SERIAL, "papr_width_mm": 58}, "papr_width_mm: Extra inputs are not permitted"),
+        ({"backend": SERIAL, "papr_width_mm": 58}, "papr_width_mm: unknown key (check the spelling)"),
         ({"backend": SERIAL, "paper_width_mm": 76}, "paper_width_mm"),
         ({"backend": SERIAL, "profile": "TM-T99"}, "unknown python-escpos profile 'TM-T99'"),
         ({"backend": SERIAL, "profile": "POS-5890", "has_cutter": False},

@@ -85,7 +85,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     link = tmp_path / "ledsign"  # like the udev symlink: the same path after a replug
     vsign = VirtualSign(tuple(s.address for s in config.ledsign.signs), link=link).start()
     # ACK/NAK on (the twin answers like a sign with it enabled): a lost line shows at once
-    sign_config = replace(config.ledsign, port=str(link), ack=True)
+    sign_config = config.ledsign.replaced(port=str(link), ack=True)
     transport = FlakyTransport(sign_config)
     devices.sign = LedSign(sign_config, transport)
     journal = Journal(tmp_path / "journal.json")

@@ -51,3 +51,14 @@ def test_replace_keys_keeps_everything_else() -> None:
     text = "# c\n[touch]\nrotate = 90  # panel upside down\ndevice = \"x\"\n\n[printer]\nk = 1\n"
     assert replace_keys(text, "touch", ["rotate", "matrix"], ["matrix = [1, 0, 0, 0, 1, 0]"]) == (
         "# c\n[touch]\nmatrix = [1, 0, 0, 0, 1, 0]\ndevice = \"x\"\n\n[printer]\nk = 1\n")
+
+
+def test_a_typo_in_a_device_section_names_its_line(tmp_path: Path) -> None:
+    """The driver sections are validated like the kiosk's own: a misspelt key is found by line."""
+    config = kiosk_toml(tmp_path, ledsign="/dev/ttyUSB9")
+    config.write_text(config.read_text().replace("[ledsign]\n", "[ledsign]\nbaud = 9600\n", 1))
+    code, report = maint_json("config", "check", str(config))
+    assert code == 1
+    [finding] = report["findings"]
+    assert "baud: unknown key (check the spelling)" in finding["summary"]
+    assert config.read_text().splitlines()[finding["line"] - 1] == "baud = 9600"
