@@ -108,11 +108,23 @@ class TicketFlow:
         self.facts: BranchFacts | None = None
         self.host_online = False
         self._settle_lock = asyncio.Lock()
+        # Customers' taps under way. Their journal entries ("requested", "issued") are in flight,
+        # not left by a crash: settling one then re-issued and voided the customer's number, or
+        # printed it a second time while the first copy was still coming out.
+        self._taps = 0
 
     # -- the customer's tap ---------------------------------------------------------------
     async def issue(self, service: str, priority: str = "normal",
                     vip_card: str | None = None) -> IssuedTicket | Guidance:
         """Issue and print one ticket, or raise KioskUnavailable / HostDeclined."""
+        self._taps += 1
+        try:
+            return await self._issue(service, priority, vip_card)
+        finally:
+            self._taps -= 1
+
+    async def _issue(self, service: str, priority: str, vip_card: str | None
+                     ) -> IssuedTicket | Guidance:
         status = await asyncio.to_thread(self.printer.status)
         fault = printer_fault(status)
         if fault is not None:
@@ -292,6 +304,8 @@ class TicketFlow:
     async def settle(self) -> int:
         """Settle what the journal holds with the host; returns how many are still unsettled."""
         async with self._settle_lock:
+            if self._taps:
+                return len(self.journal.unsettled())  # settled at the next round
             for pending in self.journal.unsettled():
                 try:
                     await self._settle_one(pending)

@@ -8,7 +8,7 @@ waiting, every counter open and idle, ATMs in service, no notice, paper loaded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,9 +68,13 @@ def auditor() -> Auditor:
 
 
 @pytest.fixture
-def journey(branch: Branch, screens: Screens, auditor: Auditor, tmp_path: Path) -> Iterator[Journey]:
-    """A journey on a branch reset to its morning state; screenshots go to ``tmp_path``."""
+def journey(branch: Branch, screens: Screens, auditor: Auditor, tmp_path: Path,
+            record_property: Callable[[str, object], None]) -> Iterator[Journey]:
+    """A journey on a branch reset to its morning state; screenshots go to ``tmp_path``. What it
+    compared is recorded as the test property ``journey`` (``pytest --junitxml=...``)."""
     reset_branch(branch, screens)
     j = Journey(branch, screens, auditor, tmp_path)
     yield j
+    record_property("journey", {"surfaces": len(j.seen), "screenshots": len(j.screenshots),
+                                "axe_states": len(auditor.done)})
     screens.assert_no_console_errors()

@@ -50,6 +50,8 @@ WAIT_WORDS = re.compile(
     r"|\d+ (?:people|person) ahead, about \d+ min|You are next, about \d+ min|No wait"
     r"|No counter open for this now, please ask the lobby manager")
 NUMBER = re.compile(r"[A-Z]\d{3,4}")
+PRINTED_AT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+TICKET_END = "Scan to follow your place in the queue"  # drivers/printer/layout.py, under the QR
 PAGE_TIMEOUT_S = 6.0
 
 
@@ -277,13 +279,30 @@ class Journey:
         state = self.kiosk_home(lang)
         for key in keys:
             self.tap(state, key)
-        state = self.kiosk.wait_for(lambda s: s["screen"] == "ticket" and any(
-            NUMBER.fullmatch(line) for line in s["paper"]), 15, f"no ticket for {keys}")
-        [number] = [line for line in state["paper"] if NUMBER.fullmatch(line)]
+        # The printer decodes what it is sent as it comes: the ticket is out once its last text
+        # line is (tearing earlier would leave the rest of it for the next customer).
+        state = self.kiosk.wait_for(lambda s: s["screen"] == "ticket" and TICKET_END in s["paper"],
+                                    15, f"no ticket for {keys}")
+        numbers = [line for line in state["paper"] if NUMBER.fullmatch(line)]
+        assert len(numbers) == 1, f"one ticket, one number on the paper: {state['paper']}"
+        number = numbers[0]
         assert number not in before, f"{number} was issued twice"
         self.snap_kiosk(f"ticket-{number}-{lang}", paper=True)
         self.ticket_screen = state
         return Taken(self.ticket(number), lang, state["texts"], state["paper"])
+
+    def take_slip(self, lang: str) -> dict[str, Any]:
+        """A customer taps the ATM button in ``lang`` while an ATM works: a guidance slip, no
+        number (its last text line is the time it was printed)."""
+        self.kiosk.sim("paper/tear")
+        self.tap(self.kiosk_home(lang), "service:atm_small")
+        slip = self.kiosk.wait_for(lambda s: s["screen"] == "guidance" and any(
+            PRINTED_AT.fullmatch(line) for line in s["paper"]), 15, "no guidance slip")
+        title = "请到自助服务区" if lang == "zh" else "Please go to the self-service area"
+        assert title in slip["texts"] and "Please go to the self-service area" in slip["paper"]
+        assert not any(NUMBER.fullmatch(line) for line in slip["paper"]), slip["paper"]
+        self.snap_kiosk(f"guidance-{lang}", paper=True)
+        return slip
 
     def done_at_kiosk(self) -> None:
         """The customer taps Done on the ticket screen (the next customer finds it home)."""
