@@ -4,7 +4,7 @@ peak memory.
 Start-up: real ``branchq kiosk run --simulate`` processes, timed from the process start and from
 the first import of branchq to the first frame on the (virtual) framebuffer and to ``READY=1`` on
 a notify socket standing in for systemd's, with the host on loopback and with it unreachable
-(the kiosk then starts on its journal and leases); peak resident memory at READY.
+(the kiosk then starts on its journal and leases); peak resident memory (and PSS) at READY.
 
 Taps: the real kiosk (screens, touch driver, ticket flow, printer driver) in this process on its
 virtual devices, against the real host on loopback. A tap is a virtual finger on the touch
@@ -177,9 +177,18 @@ def kiosk_process_peak_mb(host: HostProcess, token_file: Path, folder: Path) -> 
 
 def peak_rss_mb(pid: int) -> float:
     """The process's peak resident set so far (VmHWM), in MB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-    return int(hwm.split()[1]) / 1024
+    return _kib(Path(f"/proc/{pid}/status"), "VmHWM") / 1024
+
+
+def pss_mb(pid: int) -> float:
+    """The process's proportional set now, in MB: RSS counts the font file's pages once per font
+    size in use (each size is a FreeType face with its own mapping), PSS once in all."""
+    return _kib(Path(f"/proc/{pid}/smaps_rollup"), "Pss") / 1024
+
+
+def _kib(path: Path, field: str) -> int:
+    line = next(line for line in path.read_text().splitlines() if line.startswith(field + ":"))
+    return int(line.split()[1])
 
 
 #: The kiosk's command line with one line first: the monotonic clock just before branchq's first
@@ -193,12 +202,13 @@ _STAMPED_COMMAND = (sys.executable, "-c", f"import time; print('{_IMPORT_STAMP}'
 @dataclass(frozen=True)
 class StartFigures:
     """One kiosk start, in seconds from the process start; ``imported_s`` is when branchq's
-    first import began; peak resident memory when READY=1 arrived."""
+    first import began; peak resident memory and PSS (MB) when READY=1 arrived."""
 
     imported_s: float
     first_frame_s: float
     ready_s: float
     peak_mb: float
+    pss_mb: float
 
 
 def kiosk_start(host_url: str, token_file: Path, state_dir: Path, folder: Path,
@@ -219,7 +229,7 @@ def kiosk_start(host_url: str, token_file: Path, state_dir: Path, folder: Path,
     t0 = time.monotonic()
     proc = kiosk.launch()
     frame = ready = None
-    peak = 0.0
+    peak = pss = 0.0
     try:
         while frame is None or ready is None:
             if proc.poll() is not None:
@@ -230,7 +240,7 @@ def kiosk_start(host_url: str, token_file: Path, state_dir: Path, folder: Path,
             readable, _, _ = select.select([notify], [], [], 0.002)
             if readable and b"READY=1" in notify.recv(4096).split(b"\n"):
                 ready = time.monotonic() - t0
-                peak = peak_rss_mb(proc.pid)
+                peak, pss = peak_rss_mb(proc.pid), pss_mb(proc.pid)
             if frame is None and _drawn(fb0, fill):
                 frame = time.monotonic() - t0
     finally:
@@ -238,7 +248,7 @@ def kiosk_start(host_url: str, token_file: Path, state_dir: Path, folder: Path,
         notify.close()
     stamp = next(line for line in kiosk.log_path.read_text().splitlines()
                  if line.startswith(_IMPORT_STAMP))
-    return StartFigures(float(stamp.split()[1]) - t0, frame, ready, peak)
+    return StartFigures(float(stamp.split()[1]) - t0, frame, ready, peak, pss)
 
 
 def _drawn(fb0: Path, fill: bytes) -> bool:
@@ -265,6 +275,9 @@ def start_up(host: HostProcess, token_file: Path, folder: Path, starts: int) -> 
     print(f"import branchq.kiosk.app ({starts} fresh interpreters): "
           f"min {min(imports) * 1000:5.0f} ms   median {statistics.median(imports) * 1000:5.0f} ms")
     print(f"kiosk start, branchq kiosk run --simulate ({starts} starts each; min / median):")
+    if sys.dont_write_bytecode:
+        print("  (PYTHONDONTWRITEBYTECODE is set: sources without a .pyc are compiled at every "
+              "start, which an installed kiosk does not do)")
     unreachable = f"http://127.0.0.1:{free_port()}"
     kinds = (("first start (empty state), host on loopback", host.base),
              ("restart, host on loopback", host.base),
@@ -283,9 +296,9 @@ def start_up(host: HostProcess, token_file: Path, folder: Path, starts: int) -> 
         ):
             print(f"    {label:30s} {min(values) * 1000:5.0f} / "
                   f"{statistics.median(values) * 1000:5.0f} ms")
-        peaks = [r.peak_mb for r in runs]
-        print(f"    {'peak resident memory at READY':30s} {min(peaks):5.0f} / "
-              f"{statistics.median(peaks):5.0f} MB")
+        for label, mbs in (("peak resident memory at READY", [r.peak_mb for r in runs]),
+                           ("PSS at READY", [r.pss_mb for r in runs])):
+            print(f"    {label:30s} {min(mbs):5.0f} / {statistics.median(mbs):5.0f} MB")
 
 
 if __name__ == "__main__":
