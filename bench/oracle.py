@@ -79,6 +79,15 @@ class Forecast:
     low_s: float  # 10th percentile
     high_s: float  # 90th percentile: [low, high] is the oracle's 80% range
     spread_s: float  # expected absolute error of the median: the ticket's share of the floor
+    # The largest share of futures with one and the same wait: a counter free now (all of them
+    # nothing), a teller back from lunch at a known time, a fixed-length transfer. Where it is
+    # over a tenth, an 80% range may have to hold more than 80% of the waits.
+    atom: float = 0.0
+
+    @property
+    def continuous(self) -> bool:
+        """Whether an 80% range of this wait can hold just 80% of it (no value has 10%)."""
+        return self.atom < 0.1
 
 
 def quantile(ordered: Sequence[float], q: float) -> float:
@@ -95,7 +104,16 @@ def forecast(snap: Snapshot, futures: int = FUTURES, seed: int = 0) -> Forecast:
     waits = sorted(draw_waits(snap, futures, random.Random(seed)))
     median = waits[len(waits) // 2]
     return Forecast(median, quantile(waits, 0.1), quantile(waits, 0.9),
-                    sum(abs(w - median) for w in waits) / len(waits))
+                    sum(abs(w - median) for w in waits) / len(waits), _atom(waits))
+
+
+def _atom(ordered: Sequence[float]) -> float:
+    """The largest share of ``ordered`` within half a second of one value."""
+    most, run = 1, 1
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        run = run + 1 if b - a < 0.5 else 1
+        most = max(most, run)
+    return most / len(ordered)
 
 
 def draw_waits(snap: Snapshot, futures: int, rng: random.Random) -> list[float]:

@@ -23,6 +23,7 @@ import simpy
 
 from branchq.host.engine import Event, InvalidState, Priority, QueueEngine, Ticket
 from branchq.host.engine.events import TICKET_CALLED, TICKET_ISSUED
+from branchq.host.insight.estimate import estimate_range
 from branchq.host.storage import Store
 
 OPEN = time(9, 0)
@@ -166,6 +167,9 @@ class Issued:
     # What the counters were doing then: (counter, service being served or None, seconds at it).
     counters: tuple[tuple[int, str | None, float], ...] = ()
     snapshot: Snapshot | None = None
+    # The engine's 80% range at issue (host/insight/estimate.py), around ``estimate_s``.
+    low_s: int | None = None
+    high_s: int | None = None
 
     @property
     def actual_s(self) -> float | None:
@@ -254,10 +258,13 @@ class _BranchDay:
             return  # guidance to the ATMs: no ticket
         ticket = self.engine.tickets[ticket_id]
         ahead = self.engine.people_ahead(ticket, self.now())
+        told = estimate_range(self.engine, ticket.service, ahead)
         self.run.issued.append(Issued(ticket_id, ticket.service, priority, self.now(), ahead,
-                                      self.engine.estimate_wait(ticket.service, ahead),
+                                      None if told is None else told.estimate_s,
                                       counters=self._counters_now(),
-                                      snapshot=self._snapshot(ticket)))
+                                      snapshot=self._snapshot(ticket),
+                                      low_s=None if told is None else told.low_s,
+                                      high_s=None if told is None else told.high_s))
         self.customers[ticket_id] = self._customer(ticket.service)
         self._notify()
 

@@ -116,6 +116,9 @@ class WaitPublic(BaseModel):
     estimate_s: int | None
     text_zh: str
     text_en: str
+    # The estimate's 80% range (seconds), which the texts word (docs/insight.md, "Ranges").
+    low_s: int | None = None
+    high_s: int | None = None
 
 
 class TicketPublic(BaseModel):

@@ -17,6 +17,7 @@ from branchq.host.api.schemas import (
 from branchq.host.config import BranchConfig
 from branchq.host.engine import QueueEngine, Ticket, TicketStatus
 from branchq.host.engine.model import CounterState, EquipmentState
+from branchq.host.insight.estimate import WaitRange, estimate_range
 from branchq.host.insight.wait_text import describe_wait
 
 # A ticket in these states still waits for its call (a printing one is about to).
@@ -43,21 +44,24 @@ def counter_free(engine: QueueEngine, service: str, now: datetime,
     return False
 
 
-def wait_public(ahead: int, estimate_s: int | None, free: bool) -> WaitPublic:
-    return WaitPublic(**asdict(describe_wait(ahead, estimate_s, free)))
+def wait_public(ahead: int, told: WaitRange | None, free: bool) -> WaitPublic:
+    if told is None:
+        return WaitPublic(**asdict(describe_wait(ahead, None, free)))
+    span = (told.low_s, told.high_s)
+    return WaitPublic(**asdict(describe_wait(ahead, told.estimate_s, free, span)))
 
 
 # Past its wait (called, served, gone): nothing is ahead and nothing is estimated.
-NO_WAIT = wait_public(0, 0, True)
+NO_WAIT = wait_public(0, WaitRange(0, 0, 0), True)
 
 
 def ticket_public(engine: QueueEngine, ticket: Ticket, now: datetime) -> TicketPublic:
     svc = engine.services[ticket.service]
     ahead = engine.people_ahead(ticket, now)
     if ticket.status in _WAITING:
-        estimate = engine.estimate_wait(ticket.service, ahead, ticket.queue_since or ticket.issued_at)
+        told = estimate_range(engine, ticket.service, ahead, ticket.queue_since or ticket.issued_at)
         queued = ticket if ticket.status is TicketStatus.WAITING else None
-        wait = wait_public(ahead, estimate, counter_free(engine, ticket.service, now, queued))
+        wait = wait_public(ahead, told, counter_free(engine, ticket.service, now, queued))
     else:
         wait = NO_WAIT
     return TicketPublic(
@@ -130,7 +134,7 @@ def queues_public(engine: QueueEngine, now: datetime) -> list[QueuePublic]:
         queue = engine.queues[svc.key]
         oldest = queue.oldest_since()
         longest = (now - oldest).total_seconds() if oldest else 0
-        wait = wait_public(len(queue), engine.estimate_wait(svc.key, len(queue)),
+        wait = wait_public(len(queue), estimate_range(engine, svc.key, len(queue)),
                            counter_free(engine, svc.key, now))
         out.append(QueuePublic(
             service=svc.key, kind=svc.kind, prefix=svc.prefix, name_zh=svc.name_zh,

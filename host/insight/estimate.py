@@ -14,6 +14,15 @@ preference that has one, until a counter reaches the ticket being estimated.
 reads the engine's queues and counters and hands plain values to the pure :func:`projected_wait`,
 so the estimate stays deterministic and replayable. Validated in ``bench/wait_accuracy.py`` against the
 simulated branch day of ``bench/simulation.py``.
+
+Besides the point, the projection carries how uncertain each counter's free time has become (the
+variance of the rest of its current service plus that of each service it is projected to give,
+from the spread of the recent durations and today's no-show share). Counters serving the
+ticket's queue share it, so the variance of the call time is their summed variance over their
+number squared (for one counter: its own; for c alike counters: a c-th of one counter's path, as
+for superposed renewal processes). Green tickets that may yet overtake add a Poisson term. The
+80% range (:class:`WaitRange`) is then the 10th-90th percentile of a lognormal with that mean and
+variance: never shrunk to look precise (docs/insight.md, "Ranges").
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
 
 from branchq.host.engine.model import Priority, Ticket
 from branchq.host.engine.tally import DayTally
@@ -34,6 +43,11 @@ if TYPE_CHECKING:
 # Before any no-show has been timed today: the recall and the no-show mark take about this long.
 DEFAULT_NO_SHOW_COST_S = 45.0
 GREEN_WINDOW = timedelta(minutes=30)
+# The 80% range: a lognormal's 10th and 90th percentiles lie this many sigmas from its log-median.
+Z80 = 1.2815515655446004
+# Before a service has two timed durations, its spread is taken as an exponential's (CV 1):
+# wide, as an estimate from nothing should be.
+UNKNOWN_CV = 1.0
 # Beyond this many projected calls the rest is extrapolated at the projected pace, so a hall of a
 # thousand waiting costs the same as one of sixty (about 0.3 ms per estimate).
 MAX_STEPS = 60
@@ -94,11 +108,47 @@ def tally_rates(tally: DayTally, now: datetime | None) -> TodayRates:
     )
 
 
-def residual(durations: Sequence[float], mean_s: float, elapsed_s: float) -> float:
-    """Expected time left of a service that has run ``elapsed_s``: the mean overshoot of the
-    recent durations that were longer; a tenth of the mean when it already ran longer than all."""
+@dataclass(frozen=True)
+class WaitRange:
+    """An estimate and its 80% range, in whole seconds (``low_s <= estimate_s <= high_s``)."""
+
+    estimate_s: int
+    low_s: int
+    high_s: int
+
+
+def wait_range(mean_s: float, variance: float) -> WaitRange:
+    """The point ``mean_s`` and the 10th-90th percentiles of a lognormal with that mean and
+    variance (waits are positive and skewed to the right: a long service can only lengthen one)."""
+    if mean_s <= 0:
+        return WaitRange(0, 0, 0)
+    sigma = math.sqrt(math.log1p(max(variance, 0.0) / mean_s**2))
+    mu = math.log(mean_s) - sigma**2 / 2
+    low, high = math.exp(mu - Z80 * sigma), math.exp(mu + Z80 * sigma)
+    point = math.ceil(mean_s)
+    return WaitRange(point, min(math.floor(low), point), max(math.ceil(high), point))
+
+
+def spread(durations: Sequence[float], mean_s: float) -> float:
+    """Variance of a service's duration from its recent durations (UNKNOWN_CV before two)."""
+    if len(durations) < 2:
+        return (UNKNOWN_CV * mean_s) ** 2
+    m = sum(durations) / len(durations)
+    return sum((d - m) ** 2 for d in durations) / (len(durations) - 1)
+
+
+def residual(durations: Sequence[float], mean_s: float, elapsed_s: float) -> tuple[float, float]:
+    """Expected time left of a service that has run ``elapsed_s``, and its variance: from the
+    overshoot of the recent durations that were longer (a tenth of the mean when it already ran
+    longer than all; with fewer than two longer ones, as uncertain as an unknown service)."""
     tail = [d - elapsed_s for d in durations or (mean_s,) if d > elapsed_s]
-    return sum(tail) / len(tail) if tail else 0.1 * mean_s
+    if not tail:
+        left = 0.1 * mean_s
+        return left, (UNKNOWN_CV * left) ** 2
+    left = sum(tail) / len(tail)
+    if len(tail) < 2:
+        return left, (UNKNOWN_CV * left) ** 2
+    return left, sum((t - left) ** 2 for t in tail) / (len(tail) - 1)
 
 
 class AgingTimes(Sequence[float]):
@@ -150,18 +200,47 @@ class Pace:
     seconds_per_call: float
     min_ahead: int
     emptied: Mapping[str, int]
+    variance_per_s: float = 0.0  # the call time's variance grows with it, one service at a time
 
-    def wait(self, ahead: int, green_per_s: float, my_aging_s: float) -> float:
-        return _with_overtaking(lambda a: self.seconds_per_call * (a + 1), ahead, green_per_s,
-                                my_aging_s)
+    def wait(self, ahead: int, green_per_s: float, my_aging_s: float) -> tuple[float, float]:
+        """The wait and its variance."""
+        def project(a: int) -> tuple[float, float]:
+            wait = self.seconds_per_call * (a + 1)
+            return wait, self.variance_per_s * wait
+        return _with_overtaking(project, ahead, green_per_s, my_aging_s)
 
 
-def _with_overtaking(project: Callable[[int], float], ahead: int, green_per_s: float,
-                     my_aging_s: float) -> float:
-    """Green tickets issued while this one waits (and has not aged) are called before it."""
-    first = project(ahead)
-    overtaking = round(green_per_s * min(first, max(my_aging_s, 0.0)))
-    return project(ahead + overtaking) if overtaking else first
+def _with_overtaking(project: Callable[[int], tuple[float, float]], ahead: int,
+                     green_per_s: float, my_aging_s: float) -> tuple[float, float]:
+    """Green tickets issued while this one waits (and has not aged) are called before it. Their
+    number is Poisson: each one more or less moves the call by about one call's time."""
+    first, variance = project(ahead)
+    expected = green_per_s * min(first, max(my_aging_s, 0.0))
+    overtaking = round(expected)
+    if not overtaking:
+        return first, variance
+    wait, variance = project(ahead + overtaking)
+    per_call = wait / (ahead + overtaking + 1)
+    return wait, variance + expected * per_call**2
+
+
+@runtime_checkable
+class RangeEstimator(Protocol):
+    """An engine's estimator that also gives the 80% range (as :class:`ProjectedWait` does)."""
+
+    def range(self, engine: QueueEngine, service: str, ahead: int,
+              since: datetime | None) -> WaitRange | None: ...
+
+
+def estimate_range(engine: QueueEngine, service: str, ahead: int,
+                   since: datetime | None = None) -> WaitRange | None:
+    """The engine's estimate (:meth:`QueueEngine.estimate_wait`) with its 80% range. An
+    estimator that gives no range yields the point alone (a range of nothing)."""
+    estimator = engine.estimator
+    if isinstance(estimator, RangeEstimator):
+        return estimator.range(engine, service, ahead, since)
+    point = engine.estimate_wait(service, ahead, since)
+    return None if point is None else WaitRange(point, point, point)
 
 
 class ProjectedWait:
@@ -178,6 +257,12 @@ class ProjectedWait:
 
     def wait(self, engine: QueueEngine, service: str, ahead: int,
              since: datetime | None) -> int | None:
+        found = self.range(engine, service, ahead, since)
+        return None if found is None else found.estimate_s
+
+    def range(self, engine: QueueEngine, service: str, ahead: int,
+              since: datetime | None) -> WaitRange | None:
+        """:meth:`wait` with its 80% range."""
         if engine is not self._engine:
             self._engine, self._paces = engine, {}
         now = engine.known_now()
@@ -186,7 +271,7 @@ class ProjectedWait:
         rates = tally_rates(engine.tally, now)
         pace = self._fresh_pace(engine, service, ahead, now)
         if pace is not None:
-            return math.ceil(pace.wait(ahead, rates.green_per_s.get(service, 0.0), my_aging))
+            return wait_range(*pace.wait(ahead, rates.green_per_s.get(service, 0.0), my_aging))
         counters = [
             CounterView(
                 c.services,
@@ -209,10 +294,10 @@ class ProjectedWait:
         )
         if projected is None:
             return None
-        wait, found = projected
+        wait, variance, found = projected
         if found is not None and now is not None:
             self._paces[service] = (engine.shape, now, found)
-        return math.ceil(wait)
+        return wait_range(wait, variance)
 
     def _fresh_pace(self, engine: QueueEngine, service: str, ahead: int,
                     now: datetime | None) -> Pace | None:
@@ -241,10 +326,10 @@ def projected_wait(
     rates: TodayRates,
     aging_limit_s: float,
     my_aging_s: float | None = None,
-) -> tuple[float, Pace | None] | None:
-    """Seconds until the ticket of ``target`` with ``ahead`` tickets before it is called, and
-    the :class:`Pace` found on the way when the target's queue is long; None when no open
-    counter serves ``target``.
+) -> tuple[float, float, Pace | None] | None:
+    """Seconds until the ticket of ``target`` with ``ahead`` tickets before it is called, the
+    variance of that time, and the :class:`Pace` found on the way when the target's queue is
+    long; None when no open counter serves ``target``.
 
     Other services' queues count because they compete for shared counters; ``service_s`` is
     the recent mean service time per service and ``recent`` the durations it comes from.
@@ -259,13 +344,14 @@ def projected_wait(
     branch = _Branch(queues, counters, service_s, recent, rates, aging_limit_s, my_aging_s)
     paces: list[Pace | None] = []
 
-    def project(a: int) -> float:
-        wait, pace = _project(target, a, branch)
+    def project(a: int) -> tuple[float, float]:
+        wait, variance, pace = _project(target, a, branch)
         paces.append(pace)
-        return wait
+        return wait, variance
 
-    wait = _with_overtaking(project, ahead, rates.green_per_s.get(target, 0.0), my_aging_s)
-    return wait, paces[0]
+    wait, variance = _with_overtaking(project, ahead, rates.green_per_s.get(target, 0.0),
+                                      my_aging_s)
+    return wait, variance, paces[0]
 
 
 @dataclass(frozen=True)
@@ -281,16 +367,21 @@ class _Branch:
     my_aging: float
 
 
-def _project(target: str, ahead: int, branch: _Branch) -> tuple[float, Pace | None]:
+def _project(target: str, ahead: int, branch: _Branch) -> tuple[float, float, Pace | None]:
     """Play the open counters forward until one calls the ticket being estimated (or, past
     MAX_STEPS calls, extrapolate at the pace so far).
 
     The hot loop of every ticket issue: plain locals and per-service dictionaries, no closures.
     """
     rates, limit, my_aging = branch.rates, branch.aging_limit_s, branch.my_aging
-    cost = {s: (1 - rates.no_show_share.get(s, 0.0)) * mean
-            + rates.no_show_share.get(s, 0.0) * rates.no_show_cost_s
-            for s, mean in branch.service_s.items()}
+    cost: dict[str, float] = {}
+    cost_var: dict[str, float] = {}  # a no-show or a service: the variance of the mixture
+    for s, mean in branch.service_s.items():
+        gone = rates.no_show_share.get(s, 0.0)
+        cost[s] = (1 - gone) * mean + gone * rates.no_show_cost_s
+        second = ((1 - gone) * (spread(branch.recent.get(s, ()), mean) + mean**2)
+                  + gone * rates.no_show_cost_s**2)
+        cost_var[s] = max(second - cost[s] ** 2, 0.0)
     remaining = {s: q.size for s, q in branch.queues.items()}
     remaining[target] = ahead
     ages = {s: q.aging_in_s for s, q in branch.queues.items()}
@@ -300,7 +391,14 @@ def _project(target: str, ahead: int, branch: _Branch) -> tuple[float, Pace | No
     head = {s: ages[s][0] if known.get(s) else limit for s in remaining}
 
     counters = branch.counters
-    free = [(_frees_in(c, branch), i) for i, c in enumerate(counters)]
+    starts = [_frees_in(c, branch) for c in counters]
+    var = [v for _, v in starts]  # of each counter's free time, as it is played forward
+    sharing = [i for i, c in enumerate(counters) if target in c.services]
+
+    def call_variance() -> float:
+        return sum(var[j] for j in sharing) / len(sharing) ** 2
+
+    free = [(at, i) for i, (at, _) in enumerate(starts)]
     heapq.heapify(free)
     steps = 0
     target_calls = 0
@@ -308,7 +406,7 @@ def _project(target: str, ahead: int, branch: _Branch) -> tuple[float, Pace | No
         at, i = heapq.heappop(free)
         choice = _pick(counters[i].services, remaining, head, at, target, my_aging)
         if choice == "":
-            return at, None
+            return at, call_variance(), None
         if choice is None:
             continue  # nothing left that this counter takes, and it does not serve the target
         remaining[choice] -= 1
@@ -317,22 +415,26 @@ def _project(target: str, ahead: int, branch: _Branch) -> tuple[float, Pace | No
         if choice == target:
             target_calls += 1
         steps += 1
+        var[i] += cost_var[choice]
         if steps >= MAX_STEPS and target_calls:
+            per_s = call_variance() / at if at > 0 else 0.0
             pace = None
             if remaining[target] > 0:
                 emptied = {s: branch.queues[s].size if s in branch.queues else 0
                            for s, left in remaining.items() if left == 0}
-                pace = Pace(at / target_calls, ahead, emptied)
-            return at + (remaining[target] + 1) * at / target_calls, pace
+                pace = Pace(at / target_calls, ahead, emptied, per_s)
+            wait = at + (remaining[target] + 1) * at / target_calls
+            return wait, per_s * wait, pace
         heapq.heappush(free, (at + cost[choice], i))
     raise AssertionError("a counter serving the target always reaches it")
 
 
-def _frees_in(counter: CounterView, branch: _Branch) -> float:
-    """Seconds until ``counter`` is free: now when idle (or serving a service without a mean)."""
+def _frees_in(counter: CounterView, branch: _Branch) -> tuple[float, float]:
+    """Seconds until ``counter`` is free, and the variance of that: now when idle (or serving a
+    service without a mean)."""
     serving = counter.serving
     if serving is None or serving not in branch.service_s:
-        return 0.0
+        return 0.0, 0.0
     return residual(branch.recent.get(serving, ()), branch.service_s[serving], counter.elapsed_s)
 
 

@@ -55,8 +55,9 @@ def test_wealth_queue_and_its_tickets_tell_the_same_wait(host: HostProcess) -> N
     called = status(first)
     assert called["status"] == "called" and called["wait"]["ahead"] == 0
     busy = queue()["wait"]
-    assert busy["text_en"].startswith("You are next, about ") and busy["text_en"].endswith(" min")
+    assert busy["text_en"].startswith("You are next, about ") and " min" in busy["text_en"]
     assert busy["text_zh"].startswith("您是下一位，约 ")
+    assert busy["low_s"] <= busy["estimate_s"] <= busy["high_s"]
 
     second, third = issue(), issue()
     assert (second["people_ahead"], third["people_ahead"]) == (0, 1)
@@ -70,8 +71,10 @@ def test_wealth_queue_and_its_tickets_tell_the_same_wait(host: HostProcess) -> N
         assert " 0 min" not in seen["wait"]["text_en"]
     listed = {t["id"]: t["wait"] for t in manager.get("/api/v1/tickets?service=wealth").json()}
     assert listed[third["id"]] == third["wait"]
-    assert _words(queue()["wait"]) == (f"前面 2 人，约 {_minutes(queue())} 分钟",
-                                      f"2 people ahead, about {_minutes(queue())} min")
+    low, high = _minutes(queue())  # the 80% range the words give, in whole minutes
+    zh, en = _words(queue()["wait"])
+    assert str(zh).startswith(f"前面 2 人，约 {low}–{high} 分钟"), zh
+    assert str(en).startswith(f"2 people ahead, about {low}–{high} min"), en
 
     assert teller.post("/api/v1/counters/6/done").status_code == 200
     assert teller.post("/api/v1/counters/6/pause").status_code == 200
@@ -85,5 +88,7 @@ def test_wealth_queue_and_its_tickets_tell_the_same_wait(host: HostProcess) -> N
     teller.close()
 
 
-def _minutes(queue: dict) -> int:  # type: ignore[type-arg]
-    return max(1, -(-int(queue["wait"]["estimate_s"]) // 60))
+def _minutes(queue: dict) -> tuple[int, int]:  # type: ignore[type-arg]
+    """The wait's range in minutes: down at the low end, up at the high end, at least one."""
+    low = max(1, int(queue["wait"]["low_s"]) // 60)
+    return low, max(low, -(-int(queue["wait"]["high_s"]) // 60))

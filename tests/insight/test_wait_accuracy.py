@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime
 
+from bench.oracle import FUTURES, draw_waits, forecast, quantile
 from bench.simulation import (
     Accuracy,
     Issued,
@@ -12,6 +14,7 @@ from bench.simulation import (
     profile_for,
     simulate_day,
 )
+from bench.wait_accuracy import Judged, row
 from branchq.host.config import load_config
 from branchq.host.engine import Priority, QueueEngine
 from branchq.host.insight.estimate import ProjectedWait
@@ -79,3 +82,29 @@ def test_no_estimate_beats_the_floor_and_ours_stays_near_it() -> None:
     floor = sum(error_floor(i, counter=6, seed=n) for n, i in enumerate(issued)) / len(issued)
     assert floor <= wealth.mean_abs_error_s <= 1.5 * floor, (floor, wealth)
     assert floor > wealth.allowed_s, (floor, wealth)
+
+
+def _judged_against_the_model(low_q: float, high_q: float) -> list[Judged]:
+    """Tickets of a simulated day, each judged on waits drawn from the true model (the oracle's
+    own futures, drawn apart from those that set its range), with the range from the ``low_q``
+    to the ``high_q`` quantile of the oracle's futures."""
+    engine = QueueEngine(load_config(None), ProjectedWait())
+    run = simulate_day(engine, ORDINARY, profile_for(ORDINARY), seed=4)
+    rng = random.Random(5)
+    out = []
+    for n, i in enumerate(run.issued):
+        assert i.snapshot is not None
+        futures = sorted(draw_waits(i.snapshot, FUTURES, random.Random(n)))
+        oracle = forecast(i.snapshot, seed=n)
+        low, high = quantile(futures, low_q), quantile(futures, high_q)
+        out += [Judged(i.service, "ordinary", oracle.median_s, low, high, wait, oracle)
+                for wait in draw_waits(i.snapshot, 10, rng)]
+    return out
+
+
+def test_the_coverage_check_passes_an_honest_range_and_fails_a_narrowed_one() -> None:
+    honest = row("all", "ordinary", _judged_against_the_model(0.1, 0.9))
+    assert 0.75 <= honest.coverage <= 0.85 and "coverage" not in honest.missed(), honest
+    narrowed = row("all", "ordinary", _judged_against_the_model(0.3, 0.7))
+    assert narrowed.coverage < 0.6 and "coverage" in narrowed.missed(), narrowed
+    assert "width" not in narrowed.missed()  # narrow is what the width goal wants: not enough
