@@ -75,11 +75,11 @@ def close(day_: datetime | None, out: Path, branch_config: str | None, db_url: s
                                    f"{err.strerror}", "give a writable folder with --out, or "
                                    "check the disk space (`df -h`)")) from err
             with store.engine.connect() as conn:
-                counts = dict(conn.execute(
+                counts: dict[str, int] = {status: count for status, count in conn.execute(
                     select(tickets.c.status, func.count())
                     .where(tickets.c.branch == config.branch.id,
                            tickets.c.business_day == business_day)
-                    .group_by(tickets.c.status)).all())
+                    .group_by(tickets.c.status)).all()}
         except SQLAlchemyError as err:
             raise Stop(Finding("Database", Level.FAULT, f"cannot read {display_db_url(url)}: "
                                f"{str(err).splitlines()[0]}",
