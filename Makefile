@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/branchq demo $(DEMO_ARGS)
 
-# One test process per core (at most 4), a module's tests kept together (they share a host).
-test: $(STAMP)
+# Lint and types first (ruff, mypy: seconds), then the suite: one test process per core (at
+# most 4), a module's tests kept together (they share a host).
+test: lint
 	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadscope
 
 lint: $(STAMP)
