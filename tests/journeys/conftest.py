@@ -75,6 +75,7 @@ def journey(branch: Branch, screens: Screens, auditor: Auditor, tmp_path: Path,
     reset_branch(branch, screens)
     j = Journey(branch, screens, auditor, tmp_path)
     yield j
+    j.close()
     record_property("journey", {"surfaces": len(j.seen), "screenshots": len(j.screenshots),
                                 "axe_states": len(auditor.done)})
     screens.assert_no_console_errors()
