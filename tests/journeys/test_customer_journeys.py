@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.journeys.surfaces import CONFIG, FIRST_COUNTER, VIP_CARD, Journey
+from tests.journeys.surfaces import CONFIG, FIRST_COUNTER, UI_TIMEOUT_MS, VIP_CARD, Journey
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,7 @@ def test_the_atm_button_prints_a_guidance_slip_while_atms_work(journey: Journey)
     assert journey.tickets() == []
     hall = journey.screens.hall
     hall.page.wait_for_function("() => document.querySelector('#ticker').innerText.includes("
-                                "'ATM 1 out of service')", timeout=6000)
+                                "'ATM 1 out of service')", timeout=UI_TIMEOUT_MS)
     journey.look(hall, "hall", "atm out")
 
 
@@ -138,9 +138,9 @@ def test_the_qr_status_page_follows_a_ticket_from_waiting_to_called_to_done(jour
     call(journey, 6)
     journey.expect_called(mine.ticket, 6)
     status = journey.screens.status_of(mine.ticket).page
-    status.wait_for_function("() => window.branchqStatus.beeps >= 1", timeout=3000)  # the chime
+    status.wait_for_function("() => window.branchqStatus.beeps >= 1", timeout=UI_TIMEOUT_MS)  # the chime
     console.page.click("#btn-done")
-    status.wait_for_selector("#state[data-status=done]", timeout=5000)
+    status.wait_for_selector("#state[data-status=done]", timeout=UI_TIMEOUT_MS)
     assert "Served. Thank you!" in status.inner_text("#state")
     journey.look(journey.screens.status, "status", "done")
     journey.look(console, "counter", "done")
