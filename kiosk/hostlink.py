@@ -13,10 +13,12 @@ a customer's tap.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("branchq.kiosk.host")
 
@@ -143,17 +145,30 @@ class HostLink:
     def __init__(self, base_url: str, token: str, timeout: float) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout,
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        self._timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client, made for the first request: httpx (and the rich console it imports)
+        loads after a restarted kiosk's first frame, not before it (docs/architecture.md §3)."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url, timeout=self._timeout,
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
+        return self._client
 
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def _call(self, method: str, path: str, json: Any = None) -> Any:
+        import httpx
+
         try:
-            response = await self._client.request(method, path, json=json)
+            response = await self._http().request(method, path, json=json)
         except httpx.ConnectError as err:
             raise HostUnreachable(f"{method} {path}: cannot connect: {err}", False) from err
         except httpx.HTTPError as err:

@@ -17,9 +17,10 @@ from tests.pg import free_port
 
 #: Loaded later or never by the kiosk: python-escpos's capability database (a YAML parse) and its
 #: printer classes (with qrcode) at the first status check or print, numpy for an RGB565 screen
-#: or a calibration, pymodbus when the keypad bus opens; the host's web framework and ORM never.
+#: or a calibration, pymodbus when the keypad bus opens, httpx (and the rich console it imports)
+#: at the first call to the host; the host's web framework and ORM never.
 LATER = ("escpos.capabilities", "escpos.printer", "yaml", "qrcode", "numpy", "pymodbus",
-         "fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic")
+         "httpx", "rich", "fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic")
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -49,11 +50,18 @@ def test_the_later_libraries_load_when_their_device_is_used() -> None:
         "from branchq.drivers.printer.driver import TicketPrinter\n"
         "from branchq.drivers.printer.layout import Line\n"
         "from branchq.drivers.framebuffer.pixels import to_pixels\n"
+        "from branchq.kiosk.hostlink import HostLink, HostUnreachable\n"
         "from PIL import Image\n"
+        "import asyncio\n"
         "config = load_kiosk_config(None)\n"
         "TicketPrinter(config.printer).build([Line('A001')])\n"
-        "to_pixels(Image.new('RGB', (2, 2)), 16)")
-    assert {"escpos.printer", "escpos.capabilities", "qrcode", "numpy"} <= loaded
+        "to_pixels(Image.new('RGB', (2, 2)), 16)\n"
+        f"link = HostLink('http://127.0.0.1:{free_port()}', 'bq_token', 2)\n"
+        "try:\n"
+        "    asyncio.run(link.branch())\n"
+        "except HostUnreachable:\n"
+        "    pass")
+    assert {"escpos.printer", "escpos.capabilities", "qrcode", "numpy", "httpx"} <= loaded
     assert "pymodbus" not in loaded
 
 
