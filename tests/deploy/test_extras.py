@@ -120,8 +120,12 @@ def test_the_host_install_serves_the_branch(host_python: Path, tmp_path: Path) -
         served.kill()
 
 
-def test_a_command_of_the_other_install_says_which_extra_it_needs(kiosk_python: Path) -> None:
-    result = subprocess.run([str(kiosk_python.parent / "branchq"), "host", "run", "--demo-branch"],
+@pytest.mark.parametrize("args", [["host", "run", "--demo-branch"],
+                                  ["maint", "db", "check", "--db", "sqlite:////tmp/branchq-absent.db"]],
+                         ids=["host run", "maint db check"])
+def test_a_command_of_the_other_install_says_which_extra_it_needs(kiosk_python: Path,
+                                                                  args: list[str]) -> None:
+    result = subprocess.run([str(kiosk_python.parent / "branchq"), *args],
                             capture_output=True, text=True, timeout=60, cwd="/")
     assert result.returncode == 1
     assert "pip install 'branchq[host]'" in result.stderr, result.stderr
