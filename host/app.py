@@ -62,12 +62,14 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
         gc.collect()
         gc.freeze()
         watchdog = asyncio.create_task(_watchdog(service))
+        expiry = asyncio.create_task(service.end_second_services_when_due())
         sdnotify.notify("READY=1\nSTATUS=serving")
         try:
             yield
         finally:
             sdnotify.notify("STOPPING=1")
             watchdog.cancel()
+            expiry.cancel()
             service.stop()
             store.close()
 

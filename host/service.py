@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from fastapi.concurrency import run_in_threadpool
@@ -34,6 +35,8 @@ Command = Callable[[QueueEngine, datetime], list[Event]]
 T = TypeVar("T")
 _BATCH_MAX = 64
 CHECKPOINT_INTERVAL_S = 1.0
+SECOND_SERVICE_CHECK_S = 1.0  # how late at most a counter's second service ends after its time
+EXPIRY_ACTOR = "host:timer"
 
 
 def utcnow() -> datetime:
@@ -147,6 +150,21 @@ class BranchService:
                     applied.append(e)
         if applied and self._loop is not None:
             self._loop.call_soon_threadsafe(self.hub.publish, applied)
+
+    async def end_second_services_when_due(self) -> None:
+        """Runs as long as the host: ends each counter's second service once its time is up.
+        The end is an engine command like any other, so the log says when it ended and a replay
+        rebuilds the same counters (the engine itself never looks at a clock)."""
+        while True:
+            await asyncio.sleep(SECOND_SERVICE_CHECK_S)
+            if not await self.read_async(partial(_second_service_due, now=self.clock())):
+                continue
+            try:
+                await self.execute(lambda engine, at: engine.end_due_second_services(
+                    at, EXPIRY_ACTOR))
+            except (EngineError, StorageError, CommandFailed) as err:
+                log.warning("second services not ended yet (%s); trying again in %.0f s", err,
+                            SECOND_SERVICE_CHECK_S)
 
     def writer_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -380,6 +398,11 @@ class CommandFailed(Exception):
     def __init__(self, error_id: str) -> None:
         super().__init__(f"internal error {error_id}")
         self.error_id = error_id
+
+
+def _second_service_due(engine: QueueEngine, now: datetime) -> bool:
+    return any(c.second_until is not None and c.second_until <= now
+               for c in engine.counters.values())
 
 
 def _failure(what: str) -> CommandFailed:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
 
 from branchq.host.api import views
-from branchq.host.api.deps import CounterActor, Observer, ServiceDep
+from branchq.host.api.deps import CounterActor, Observer, ServiceDep, Supervisor
 from branchq.host.api.events import PUBLIC_SCREENS
 from branchq.host.api.schemas import (
     CallTicketRequest,
     CounterActionResult,
     CounterPublic,
     RatingRequest,
+    SecondServiceRequest,
     TransferRequest,
 )
 from branchq.host.auth import Principal
@@ -96,6 +98,29 @@ async def rating(
     """The customer's satisfaction key (keypad or console), for the ticket just served."""
     return (await _act(service, principal, n,
                        lambda e, now: e.rate(n, body.score, now, principal.actor)))[1]
+
+
+@router.post("/{n}/second-service")
+async def take_second_service(
+    n: CounterNo, body: SecondServiceRequest, service: ServiceDep, principal: Supervisor
+) -> CounterActionResult:
+    """The lobby manager lets an idle counter also serve another queue for ``minutes`` (窗口调整).
+    It calls that queue after its own and gives it back by itself when the time is up; 409 when
+    the counter is not idle, paused, already serves it or already has a second service."""
+
+    def command(engine: QueueEngine, now: datetime) -> list[Event]:
+        until = now + timedelta(minutes=body.minutes)
+        return engine.take_second_service(n, body.service, until, now, principal.actor)
+
+    return (await _act(service, principal, n, command))[1]
+
+
+@router.delete("/{n}/second-service")
+async def end_second_service(n: CounterNo, service: ServiceDep, principal: Supervisor
+                             ) -> CounterActionResult:
+    """Undo a second service before its time is up (409 when the counter has none)."""
+    return (await _act(service, principal, n,
+                       lambda e, now: e.end_second_service(n, now, principal.actor)))[1]
 
 
 def _simple_action(path: str, method: str, doc: str) -> None:

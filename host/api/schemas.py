@@ -157,6 +157,18 @@ class TransferRequest(_In):
     service: ServiceKey
 
 
+class SecondServiceRequest(_In):
+    """An idle counter takes a second service for a while (窗口调整)."""
+
+    service: ServiceKey
+    minutes: Annotated[int, Field(ge=15, le=240, description="how long; it ends by itself")] = 60
+
+
+class SecondServicePublic(BaseModel):
+    service: str
+    until: datetime
+
+
 class RatingRequest(_In):
     score: Annotated[int, Field(ge=1, le=3, description="1 unsatisfied, 2 neutral, 3 satisfied")]
 
@@ -182,6 +194,7 @@ class CounterPublic(BaseModel):
     vip: bool
     paused: bool
     serving: ServingPublic | None
+    second_service: SecondServicePublic | None = None  # taken on for a while, in ``services``
 
 
 class CounterActionResult(BaseModel):

@@ -10,6 +10,7 @@ from branchq.host.api.schemas import (
     CounterPublic,
     EquipmentPublic,
     QueuePublic,
+    SecondServicePublic,
     ServingPublic,
     TicketPublic,
     WaitPublic,
@@ -115,9 +116,13 @@ def counter_public(engine: QueueEngine, state: CounterState) -> CounterPublic:
             ticket_id=t.id, number=t.label, service=t.service, priority=t.priority,
             called_at=t.called_at, recalls=t.recalls,
         )
+    second = None
+    if state.second is not None and state.second_until is not None:
+        second = SecondServicePublic(service=state.second, until=state.second_until)
     return CounterPublic(
         number=state.number, name_zh=cfg.name_zh, name_en=cfg.name_en,
         services=list(state.services), vip=state.vip, paused=state.paused, serving=serving,
+        second_service=second,
     )
 
 

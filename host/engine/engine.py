@@ -287,6 +287,68 @@ class QueueEngine:
             raise InvalidState(f"counter {counter} is not paused")
         return self._emit(Event(ev.COUNTER_RESUMED, at, actor, counter=counter))
 
+    def take_second_service(self, counter: int, service: str, until: datetime, at: datetime,
+                            actor: str) -> list[Event]:
+        """An idle counter also serves ``service`` until ``until`` (窗口调整): it calls that
+        queue after its own, so its own customers are never passed over. Idle means open and
+        nobody waiting for what it already serves; a VIP queue goes only to a VIP counter."""
+        state = self._counter(counter)
+        svc = self.services.get(service)
+        if svc is None or svc.kind != "counter":
+            raise UnknownService(f"unknown counter service {service!r}")
+        refusal = self._second_service_refusal(state, service)
+        if refusal is not None:
+            raise InvalidState(refusal)
+        if until <= at:
+            raise InvalidState("a second service needs an end time after now")
+        data = {"service": service, "until": until.isoformat()}
+        return self._emit(Event(ev.SECOND_SERVICE_TAKEN, at, actor, counter=counter, data=data))
+
+    def _second_service_refusal(self, state: CounterState, service: str) -> str | None:
+        """Why ``state`` may not take ``service`` as a second service now (None: it may)."""
+        if service in state.services:
+            return f"counter {state.number} already serves {service}"
+        if state.second is not None:
+            return f"counter {state.number} already takes {state.second} as a second service"
+        if state.paused:
+            return f"counter {state.number} is paused"
+        if service == "vip" and not state.vip:
+            return "only a VIP counter serves VIP customers"
+        busy = [key for key in state.services if len(self.queues[key])]
+        if busy:
+            return f"counter {state.number} is not idle: customers wait for {busy[0]}"
+        return None
+
+    def second_service_candidates(self, service: str) -> list[int]:
+        """The idle counters that could take ``service`` as a second service now."""
+        return [c.number for c in self.counters.values()
+                if self._second_service_refusal(c, service) is None]
+
+    def end_second_service(self, counter: int, at: datetime, actor: str) -> list[Event]:
+        """The counter gives its second service back (the manager undid it)."""
+        state = self._counter(counter)
+        if state.second is None:
+            raise InvalidState(f"counter {counter} takes no second service")
+        return self._second_ended(state, at, actor, "undone")
+
+    def end_due_second_services(self, at: datetime, actor: str) -> list[Event]:
+        """End every second service whose time is up at ``at`` (the host's timer)."""
+        out: list[Event] = []
+        for state in self.counters.values():
+            if state.second_until is not None and state.second_until <= at:
+                out += self._second_ended(state, at, actor, "expired")
+        return out
+
+    def _second_ended(self, state: CounterState, at: datetime, actor: str,
+                      reason: str) -> list[Event]:
+        data = {"service": state.second, "reason": reason}
+        return self._emit(Event(ev.SECOND_SERVICE_ENDED, at, actor, counter=state.number, data=data))
+
+    def record_opening_check(self, result: dict[str, Any], at: datetime, actor: str) -> list[Event]:
+        """Keep the morning check's result in the log (host/opening.py; the daily work log
+        shows it). It changes no queue state."""
+        return self._emit(Event(ev.OPENING_CHECKED, at, actor, data=result))
+
     def reinstate(self, ticket_id: str, at: datetime, actor: str) -> list[Event]:
         """Put a returned no-show back, to be served next at a counter of its service."""
         ticket = self._ticket(ticket_id)
@@ -479,6 +541,7 @@ class QueueEngine:
             stats.issued_today = 0
         for counter in self.counters.values():
             counter.current = None
+            _drop_second(counter)  # a second service is for the hour, never for the next day
 
     def _on_issued(self, e: Event) -> None:
         d = e.data
@@ -587,6 +650,15 @@ class QueueEngine:
     def _on_resumed(self, e: Event) -> None:
         self.counters[e.counter or 0].paused = False
 
+    def _on_second_taken(self, e: Event) -> None:
+        state = self.counters[e.counter or 0]
+        state.second = e.data["service"]
+        state.second_until = datetime.fromisoformat(e.data["until"])
+        state.services = (*state.services, e.data["service"])
+
+    def _on_second_ended(self, e: Event) -> None:
+        _drop_second(self.counters[e.counter or 0])
+
     def _on_equipment(self, e: Event) -> None:
         item = self.equipment.get(e.data["id"])
         if item is not None:
@@ -615,6 +687,12 @@ class QueueEngine:
         )
 
 
+def _drop_second(state: CounterState) -> None:
+    if state.second is not None:
+        state.services = tuple(key for key in state.services if key != state.second)
+    state.second = state.second_until = None
+
+
 _HANDLERS = {
     ev.DAY_OPENED: QueueEngine._on_day_opened,
     ev.TICKET_ISSUED: QueueEngine._on_issued,
@@ -636,5 +714,7 @@ _HANDLERS = {
     ev.DEVICE_STATUS: QueueEngine._on_device_status,
     ev.VIP_CARD_ENROLLED: QueueEngine._on_vip_enrolled,
     ev.VIP_CARD_REMOVED: QueueEngine._on_vip_removed,
+    ev.SECOND_SERVICE_TAKEN: QueueEngine._on_second_taken,
+    ev.SECOND_SERVICE_ENDED: QueueEngine._on_second_ended,
 }
 

@@ -32,6 +32,11 @@ NOTICE_CLEARED = "notice_cleared"
 VIP_CARD_ENROLLED = "vip_card_enrolled"  # data: the card's HMAC digest, never its number
 VIP_CARD_REMOVED = "vip_card_removed"
 DEVICE_STATUS = "device_status"  # a kiosk device (printer, LED sign, keypad...) changed state
+# An idle counter takes a second service for a while (窗口调整), and gives it back: on a tap of
+# the lobby manager, or by itself when its time is up (docs/web.md, "Move customers").
+SECOND_SERVICE_TAKEN = "second_service_taken"
+SECOND_SERVICE_ENDED = "second_service_ended"
+OPENING_CHECKED = "opening_checked"  # the morning check's result, kept for the daily work log
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,10 @@ class CounterState:
     paused: bool = False
     current: str | None = None  # ticket id being served
     last_served: str | None = None  # ticket id finished last (the one a rating key rates)
+    # A service taken on for a while besides the configured ones (it is then the last of
+    # ``services``, the counter's least preferred), and until when.
+    second: str | None = None
+    second_until: datetime | None = None
 
 
 @dataclass

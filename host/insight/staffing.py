@@ -46,6 +46,8 @@ class Advice:
     counters_needed: int
     open_more: int
     message: str
+    # Idle counters that could take this queue as a second service (窗口调整), when more are needed.
+    idle_counters: list[int]
 
 
 def _same_hour_windows(now: datetime, config: BranchConfig) -> list[tuple[datetime, datetime]]:
@@ -110,6 +112,7 @@ def advise(engine: QueueEngine, now: datetime, history: Mapping[str, float],
             p_over_one_more=round(p_wait_over_fractional(lam, mean_s, open_now + 1, threshold_s), 3),
             counters_needed=needed, open_more=more,
             message=_message(svc.name_en, more, target, threshold_s),
+            idle_counters=engine.second_service_candidates(svc.key) if more else [],
         ))
     return out
 

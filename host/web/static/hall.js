@@ -11,7 +11,7 @@ const FRESH_S = 60; // calls older than this (caught up after an outage) are sho
 // 4 s, and under prefers-reduced-motion there are none (WCAG 2.2.2).
 const HIGHLIGHT_MS = 8000;
 const tokens = new TokenStore("display");
-const state = { recent: [], queues: [], notices: [], equipment: [] };
+const state = { recent: [], queues: [], counters: [], notices: [], equipment: [] };
 let voice = null;
 let highlightTimer = null;
 
@@ -49,6 +49,15 @@ function showRecent() {
       bi(`${c.counter} 号窗口`, `counter ${c.counter}`))));
 }
 
+/** "也在 6 号窗口办理 / also at counter 6": counters that took this queue as a second service. */
+function alsoAt(service) {
+  const numbers = state.counters.filter((c) => c.second_service && c.second_service.service === service)
+    .map((c) => c.number);
+  if (!numbers.length) return null;
+  return h("div", { class: "q-also" },
+    bi(`也在 ${numbers.join("、")} 号窗口办理`, `also at counter ${numbers.join(", ")}`));
+}
+
 function showQueues() {
   replace($("queues"), state.queues.filter((q) => q.kind === "counter").map((q) =>
     h("li", { "data-service": q.service },
@@ -56,7 +65,8 @@ function showQueues() {
       h("div", { class: "q-figures" },
         h("span", { class: "q-waiting" }, String(q.waiting)),
         h("span", { class: "q-unit" }, bi("人等候", "waiting")),
-        h("span", { class: "q-wait" }, waitText(q.wait))))));
+        h("span", { class: "q-wait" }, waitText(q.wait))),
+      alsoAt(q.service))));
 }
 
 function showTicker() {
@@ -99,7 +109,8 @@ async function loadCalls(token) {
 }
 
 async function loadQueues(token) {
-  state.queues = await api("/api/v1/queues", { token });
+  [state.queues, state.counters] = await Promise.all([
+    api("/api/v1/queues", { token }), api("/api/v1/counters", { token })]);
   showQueues();
 }
 
@@ -176,8 +187,8 @@ async function main() {
         case "equipment_changed":
           refreshTicker();
           break;
-        default:
-          if (event.kind.startsWith("ticket_")) refreshQueues();
+        default: // a counter taking or giving back a second service changes the waits too
+          if (event.kind.startsWith("ticket_") || event.kind.startsWith("second_service_")) refreshQueues();
       }
     },
   });

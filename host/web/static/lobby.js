@@ -1,5 +1,6 @@
 // Lobby dashboard: every queue, counter and device at a glance (red = needs the manager), and
-// the manager's actions: issue a ticket, reinstate a no-show, ATM in/out of service, notices.
+// the manager's actions: issue a ticket, reinstate a no-show, ATM in/out of service, notices,
+// an idle counter taking a second service for an hour when a queue grows (窗口调整).
 import {
   $, api, bi, branchDay, branchTime, clock, debounce, EventStream, focusFirst, h, lastSeq,
   loadBranch, replace, replaceIfChanged, secondsSince, showConnection, TokenStore, waitText,
@@ -8,7 +9,8 @@ import { dayChart, openHours } from "./daychart.js";
 
 const tokens = new TokenStore("manager");
 const LONG_WAIT_S = 900;
-const state = { token: "", stream: null, open: null };
+const state = { token: "", stream: null, open: null, advice: [], queues: [], counters: [] };
+const SECOND_SERVICE_MINUTES = 60;
 const FIGURES_EVERY_MS = 3000; // today's figures are read from the event log: at most this often
 const DEVICE_STATES = {
   ok: ["正常", "OK", "state-ok"], warning: ["注意", "warning", "state-warn"],
@@ -41,7 +43,7 @@ function rowButton(attrs, [zh, en], [whatZh, whatEn], focusKey) {
 }
 
 // Where focus goes when the row of the focused button is gone after a refresh.
-const FOCUS_HOMES = { equipment: "devices-h", noshow: "noshows-h", notice: "notices-h" };
+const FOCUS_HOMES = { equipment: "devices-h", noshow: "noshows-h", notice: "notices-h", move: "moves-h" };
 
 function say(kind, zh, en) {
   const box = $("message");
@@ -155,6 +157,38 @@ function noticeRows(notices) {
       [`公告“${n.text_zh}”`, `notice "${n.text_en}"`], `notice:${n.id}`))));
 }
 
+/**
+ * 窗口调整: counters serving a second service (with an undo), then, for each queue the staffing
+ * advice says needs another counter, one button per idle counter that could take it for an hour.
+ */
+function moveRows(advice, counters, queues) {
+  const names = Object.fromEntries(queues.map((q) => [q.service, [q.name_zh, q.name_en]]));
+  const rows = counters.filter((c) => c.second_service).map((c) => {
+    const [zh, en] = names[c.second_service.service] || [c.second_service.service, c.second_service.service];
+    const until = branchTime(c.second_service.until);
+    return h("tr", { "data-second": c.number },
+      h("td", {}, bi(`${c.number} 号窗口加办${zh}，至 ${until}`, `Counter ${c.number} also takes ${en} until ${until}`)),
+      h("td", {}, rowButton({ class: "secondary", onclick: () => endSecond(c, zh, en) }, ["撤销", "Undo"],
+        [`${c.number} 号窗口加办${zh}`, `counter ${c.number} taking ${en}`], `move:end:${c.number}`)));
+  });
+  for (const a of advice.filter((x) => x.open_more > 0)) {
+    const cells = a.idle_counters.length
+      ? a.idle_counters.map((n) => rowButton({ onclick: () => takeSecond(n, a) },
+        [`${n} 号窗口加办 1 小时`, `Counter ${n} takes it for 1 hour`],
+        [a.name_zh, a.name_en], `move:take:${n}:${a.service}`))
+      : [bi("暂无空闲窗口", "no counter is idle")];
+    rows.push(h("tr", { class: "warn", "data-advice": a.service },
+      h("td", {}, bi(`${a.name_zh}排队较长，需要增开窗口`, `${a.name_en}: the queue needs another counter`)),
+      h("td", { class: "move-offers" }, cells)));
+  }
+  if (!rows.length) rows.push(h("tr", {}, h("td", {}, bi("各队列窗口充足", "enough counters for every queue"))));
+  return rows;
+}
+
+function showMoves() {
+  replaceIfChanged($("moves"), moveRows(state.advice, state.counters, state.queues));
+}
+
 const STORAGE_FAULTS = {
   full: ["磁盘已满，无法取号", "disk full: no new tickets"],
   read_only: ["数据库只读，无法取号", "database read-only: no new tickets"],
@@ -184,6 +218,8 @@ async function refresh() {
   replaceIfChanged($("devices"), [...storage, ...deviceRows(devices, equipment)]);
   replaceIfChanged($("noshows"), noShowRows(noShows));
   replaceIfChanged($("notices"), noticeRows(notices));
+  [state.queues, state.counters] = [queues, counters];
+  showMoves();
   fillServices(queues);
   if (focusKey && !document.activeElement.dataset.focusKey) { // its row was rebuilt or is gone:
     // focus the same button again, or the heading of its table
@@ -206,7 +242,11 @@ const duration = (s) => (s === null || s === undefined ? "—" : clock(s));
 
 /** Today's figures and the hourly chart, from the day report (host/insight/reports.py). */
 async function loadToday() {
-  const report = await api(`/api/v1/reports/day?date=${branchDay()}`, { token: state.token });
+  const [report, advice] = await Promise.all([
+    api(`/api/v1/reports/day?date=${branchDay()}`, { token: state.token }),
+    api("/api/v1/staffing", { token: state.token })]);
+  state.advice = advice;
+  showMoves();
   const sat = report.satisfaction;
   replace($("today"),
     figure("served", "已办结", "served", String(report.served)),
@@ -260,6 +300,18 @@ function reinstate(t) {
   return perform(() => api(`/api/v1/tickets/${encodeURIComponent(t.id)}/reinstate`,
     { token: state.token, method: "POST" }),
   `${t.number} 已恢复，将优先办理`, `${t.number} reinstated, served next`);
+}
+
+function takeSecond(n, a) {
+  return perform(() => api(`/api/v1/counters/${n}/second-service`, {
+    token: state.token, method: "POST", body: { service: a.service, minutes: SECOND_SERVICE_MINUTES },
+  }).then(() => loadToday()), `${n} 号窗口加办${a.name_zh} 1 小时`, `Counter ${n} takes ${a.name_en} for 1 hour`);
+}
+
+function endSecond(c, zh, en) {
+  return perform(() => api(`/api/v1/counters/${c.number}/second-service`,
+    { token: state.token, method: "DELETE" }).then(() => loadToday()),
+  `${c.number} 号窗口不再加办${zh}`, `Counter ${c.number} no longer takes ${en}`);
 }
 
 function clearNotice(n) {
