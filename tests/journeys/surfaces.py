@@ -234,7 +234,7 @@ class Journey:
 
     # -- screenshots and axe ----------------------------------------------------------------
     def shot(self, name: str, png: bytes) -> None:
-        path = self.shots / f"{len(self.screenshots) + 1:02d}-{name}.png"
+        path = self.shots / f"{len(self.screenshots) + 1:02d}-{name.replace(' ', '-')}.png"
         path.write_bytes(png)
         self.screenshots.append(path)
 
@@ -251,7 +251,7 @@ class Journey:
         self.looked.add((page_name, state))
         page = screen.page
         page.evaluate(STEADY)
-        self.shot(f"{page_name}-{state}", page.screenshot())
+        self.shot(f"{page_name}-{state}", page.screenshot(full_page=True))  # as scrolled through
         self.auditor.check(page_name, state, page, page_name in ("hall", "status"))
 
     # -- the kiosk --------------------------------------------------------------------------
@@ -339,7 +339,9 @@ class Journey:
             seen.append(Seen(surface, number, ahead_in(words), words))
         return seen
 
-    def _status_seen(self, ticket: Ticket, status: str) -> Seen:
+    def _status_seen(self, ticket: Ticket, status: str, state: str) -> Seen:
+        """The phone on the ticket's status page once it shows ``status`` (``state``: the
+        journey's name for the moment, for the screenshot and axe)."""
         screen = self.screens.status_of(ticket)
 
         def reading() -> list[str | None]:
@@ -349,7 +351,7 @@ class Journey:
         want = wait_words(ticket) if status == "waiting" else None
         number, state, words = poll(reading, lambda r: r[0] == ticket["number"] and r[1] is not None
                                     and (want is None or r[2] == want))
-        self.look(screen, "status", status)
+        self.look(screen, "status", state)
         return Seen("status", number, ahead_in(words or ""), one_line(words or state))
 
     def _queue_seen(self, surface: str, screen: Screen, row: str, count: str, queue: Ticket,
@@ -373,7 +375,7 @@ class Journey:
         queue, behind = self.queue(service), self.behind(ticket)
         row = f'[data-service="{service}"]'
         seen = self._kiosk_seen(taken) if taken else []
-        seen.append(self._status_seen(ticket, "waiting"))
+        seen.append(self._status_seen(ticket, "waiting", state))
         seen.append(self._queue_seen("hall", self.screens.hall, f"#queues li{row}", ".q-waiting",
                                      queue, behind))
         console = self.screens.console(counter)
@@ -405,7 +407,7 @@ class Journey:
         serving = poll(lambda: read(console.page, "#serving-number")[0], lambda r: r == number)
         row = f'#counters tr[data-counter="{counter}"] td.num'
         lobby = poll(lambda: read(self.screens.lobby.page, row)[0], lambda r: r == number)
-        status = self._status_seen(called, "called")
+        status = self._status_seen(called, "called", state)
         seen = [Seen("hall", hall[0], 0, one_line(f"{hall[0]} {hall[1]}")),
                 Seen("console", serving, 0, f"{serving} @ {counter}"),
                 Seen("lobby", lobby, 0, f"{lobby} @ {counter}"),
