@@ -21,6 +21,7 @@ from branchq.host.api import (
     limits,
     me,
     notices,
+    opening,
     opinions,
     queues,
     tickets,
@@ -88,6 +89,7 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     app.include_router(voice.router)
     app.include_router(insight.router)
     app.include_router(opinions.router)
+    app.include_router(opening.router)
     app.include_router(pages.router)
     app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
     return app

@@ -17,6 +17,9 @@ class EventHub:
 
     def __init__(self, queue_size: int = 2000) -> None:
         self._subscribers: set[asyncio.Queue[Event | None]] = set()
+        # Whose screen each subscriber is (a role: "display" for a hall TV), for the morning
+        # check's "hall display connected" (host/opening.py).
+        self._roles: dict[asyncio.Queue[Event | None], str] = {}
         self._queue_size = queue_size
         # Events reach the hub from the writer (our commits) and from the PostgreSQL listener
         # (other processes' commits), not always in seq order: hold any that arrive early.
@@ -28,13 +31,19 @@ class EventHub:
         self._next = seq + 1
         self._held.clear()
 
-    def subscribe(self) -> asyncio.Queue[Event | None]:
+    def subscribe(self, role: str = "") -> asyncio.Queue[Event | None]:
         queue: asyncio.Queue[Event | None] = asyncio.Queue(self._queue_size)
         self._subscribers.add(queue)
+        self._roles[queue] = role
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[Event | None]) -> None:
         self._subscribers.discard(queue)
+        self._roles.pop(queue, None)
+
+    def connected(self, role: str) -> int:
+        """Subscribers of ``role`` connected to this process and keeping up with the events."""
+        return sum(1 for queue, r in self._roles.items() if r == role and queue in self._subscribers)
 
     @property
     def subscriber_count(self) -> int:

@@ -60,6 +60,10 @@ class KioskLiveness:
     def last_seen(self, kiosk: str) -> datetime | None:
         return self._seen.get(kiosk)
 
+    def known(self) -> dict[str, datetime]:
+        """Every kiosk heard from since this process started, and when last."""
+        return dict(self._seen)
+
 
 @dataclass
 class _Pending:

@@ -104,7 +104,7 @@ async def event_stream(
     if principal is None:
         await ws.close(code=4401, reason="a valid token is required")
         return
-    queue = service.hub.subscribe()
+    queue = service.hub.subscribe(principal.role.value)
     # The client's messages are read (and ignored) alongside: a disconnect is noticed at once,
     # not at the next event, and keepalive pongs keep being processed.
     pump = asyncio.create_task(_pump(ws, principal, service, queue, after))

@@ -1,5 +1,6 @@
 """The daily work log (工作日志) that ``branchq maint day close`` writes: one self-contained HTML
-file with the day's figures, the chart, equipment checks and faults, and the opinion book."""
+file with the day's figures, the chart, the morning checks, equipment checks and faults, and the
+opinion book."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from branchq.host.config import BranchConfig
 from branchq.host.engine import Event
-from branchq.host.engine.events import DEVICE_STATUS, EQUIPMENT_CHANGED
+from branchq.host.engine.events import DEVICE_STATUS, EQUIPMENT_CHANGED, OPENING_CHECKED
 from branchq.host.insight.charts import day_chart
 from branchq.host.insight.reports import day_bounds, fold, load_events, summarize
 from branchq.host.storage import Store
@@ -45,6 +46,22 @@ def _equipment_rows(events: list[Event], config: BranchConfig) -> tuple[list[str
                f"<td>{escape(e.actor)}</td></tr>")
         (checks if ok else faults).append(row)
     return checks, faults
+
+
+def _opening_rows(events: list[Event], config: BranchConfig) -> list[str]:
+    """One row per morning check recorded (host/opening.py): its time, who ran it, and every red
+    item with the action it called for."""
+    rows = []
+    for e in events:
+        if e.kind != OPENING_CHECKED:
+            continue
+        red = [i for i in e.data.get("items", []) if not i.get("ok")]
+        result = "all green" if not red else "; ".join(
+            f"{i.get('name_en', '')}: {i.get('detail_en', '')} - {i.get('action_en', '')}" for i in red)
+        rows.append(f"<tr><td>{e.at.astimezone(config.branch.tz):%H:%M}</td><td>{escape(e.actor)}</td>"
+                    f"<td>{len(e.data.get('items', []))}</td><td>{len(red)}</td>"
+                    f"<td>{escape(result)}</td></tr>")
+    return rows
 
 
 def _table(head: list[str], rows: list[str]) -> str:
@@ -101,6 +118,8 @@ wait p50 {_fmt(report['wait_p50_s'], ' s')}, p90 {_fmt(report['wait_p90_s'], ' s
 <img alt="tickets and waits by hour" src="data:image/png;base64,{chart}">
 <h2>Counters and tellers</h2>
 {_table(["counter / teller", "served", "mean service"], counters)}
+<h2>开门检查 Morning check</h2>
+{_table(["time", "by", "items", "red", "red items and next action"], _opening_rows(events, config))}
 <h2>Equipment checks</h2>
 {_table(["time", "device", "note", "by"], checks)}
 <h2>Equipment faults</h2>
