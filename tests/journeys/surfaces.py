@@ -83,7 +83,7 @@ class Seen:
     """One surface's reading of one ticket."""
 
     surface: str
-    number: str | None  # the ticket's number as shown (None: this surface shows its queue)
+    number: str | None  # the number shown ("" if none; None: this surface shows its queue)
     ahead: int | None  # its people ahead as this surface counts them (None: not shown)
     words: str  # what it says: the wait, or the call
 
@@ -98,7 +98,8 @@ class Taken:
     paper: list[str]
 
 
-def wait_words(ticket_or_queue: Ticket, lang: str = "both") -> str:
+def wait_words(ticket_or_queue: dict[str, Any], lang: str = "both") -> str:
+    """The host's words for the wait in ``lang``, or both as the pages show them side by side."""
     wait = ticket_or_queue["wait"]
     if lang == "zh":
         return str(wait["text_zh"])
@@ -224,7 +225,7 @@ class Journey:
         found: Ticket = self.manager.get(f"/api/v1/tickets/{ticket['id']}").json()
         return found
 
-    def queue(self, service: str) -> Ticket:
+    def queue(self, service: str) -> dict[str, Any]:
         return next(q for q in self.manager.get("/api/v1/queues").json() if q["service"] == service)
 
     def behind(self, ticket: Ticket) -> int:
@@ -329,7 +330,7 @@ class Journey:
         for surface, lines, lang in (("kiosk", taken.screen_texts, taken.lang),
                                      ("paper", taken.paper, "en")):
             want = wait_words(taken.ticket, lang)
-            number = next((line for line in lines if NUMBER.fullmatch(line)), None)
+            number = next((line for line in lines if NUMBER.fullmatch(line)), "")
             if surface == "paper" and not is_plain_ascii(want):
                 seen.append(Seen(surface, number, None, "(printed as an image)"))
                 continue
@@ -349,12 +350,12 @@ class Journey:
                         "#state .wait-text")
 
         want = wait_words(ticket) if status == "waiting" else None
-        number, state, words = poll(reading, lambda r: r[0] == ticket["number"] and r[1] is not None
+        number, shown, words = poll(reading, lambda r: r[0] == ticket["number"] and r[1] is not None
                                     and (want is None or r[2] == want))
         self.look(screen, "status", state)
-        return Seen("status", number, ahead_in(words or ""), one_line(words or state))
+        return Seen("status", number or "", ahead_in(words or ""), one_line(words or shown))
 
-    def _queue_seen(self, surface: str, screen: Screen, row: str, count: str, queue: Ticket,
+    def _queue_seen(self, surface: str, screen: Screen, row: str, count: str, queue: dict[str, Any],
                     behind: int) -> Seen:
         """A page's row for the ticket's queue: the waiting it shows and the wait it words."""
         expected = [str(queue["waiting"]), wait_words(queue)]
@@ -408,9 +409,9 @@ class Journey:
         row = f'#counters tr[data-counter="{counter}"] td.num'
         lobby = poll(lambda: read(self.screens.lobby.page, row)[0], lambda r: r == number)
         status = self._status_seen(called, "called", state)
-        seen = [Seen("hall", hall[0], 0, one_line(f"{hall[0]} {hall[1]}")),
-                Seen("console", serving, 0, f"{serving} @ {counter}"),
-                Seen("lobby", lobby, 0, f"{lobby} @ {counter}"),
+        seen = [Seen("hall", hall[0] or "", 0, one_line(f"{hall[0]} {hall[1]}")),
+                Seen("console", serving or "", 0, f"{serving} @ {counter}"),
+                Seen("lobby", lobby or "", 0, f"{lobby} @ {counter}"),
                 Seen("status", status.number, 0, status.words)]
         assert call_zh in status.words and f"Your turn: counter {counter}" in status.words, status
         assert hall[1] == call_zh, hall
