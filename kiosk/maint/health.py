@@ -5,6 +5,10 @@ systemd (state, watchdog, restarts), the kiosk's last heartbeat, device states (
 the lobby dashboard see them, else from the kiosk's heartbeat file), disk space, the clock's
 offset to the host, and the offline numbers left in the kiosk's lease.
 
+``--opening`` runs the lobby manager's morning check (开门检查) instead: the host's
+``GET /api/v1/opening-check`` with the kiosk's credential, one line per item, each with its next
+action (host/opening.py; docs/maintenance.md, "Morning check").
+
 Files the kiosk writes in its ``state_dir``: ``heartbeat.json`` ``{"at": ISO 8601, "devices":
 [{"device", "status", "detail"}] (or {name: {...}}), "unsettled": n}`` and ``lease.json``
 ``{service: {"day", "next", "end"}}`` (numbers left = end - next, only on that day).
@@ -281,20 +285,60 @@ def lease_findings(report: Report, kiosk: KioskConfig, host_up: bool) -> None:
                    + ", ".join(f"{service} {left}" for service, left in table.rows))
 
 
+def opening_findings(report: Report, url: str, token_file: Path, timeout: float) -> None:
+    """The host's morning check, item by item (green: ok; red: fault, with the next action)."""
+    import httpx
+
+    try:
+        token = token_file.read_text(encoding="utf-8").strip()
+    except OSError as err:
+        report.add("Morning check", Level.FAULT, f"cannot read the token file {token_file}: "
+                   f"{err.strerror}", "pass --token-file with the kiosk's (or a technician's) token")
+        return
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/api/v1/opening-check", timeout=max(timeout, 15),
+                             headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as err:
+        report.add("Morning check", Level.FAULT, f"the host at {url} did not answer ({err})",
+                   f"check that the branch server is on, {AGAIN} --opening")
+        return
+    if response.status_code != 200:
+        report.add("Morning check", Level.FAULT, f"the host answered HTTP {response.status_code}",
+                   f"check the token in {token_file} (a kiosk, technician or manager token)")
+        return
+    result = response.json()
+    for item in result["items"]:
+        report.add(item["name_en"], Level.OK if item["ok"] else Level.FAULT, item["detail_en"],
+                   item["action_en"], key=item["key"])
+    report.add("Morning check", Level.INFO, "the check run from the lobby dashboard is the one kept "
+               "in the daily work log")
+
+
 @click.command()
 @kiosk_config_option
 @click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Credential for the host's device list (default: the kiosk's token_file).")
+@click.option("--opening", is_flag=True,
+              help="Run the lobby manager's morning check (开门检查) on the host instead.")
 @json_option
-def health(kiosk_config: str, token_file: Path | None, as_json: bool) -> None:
+def health(kiosk_config: str, token_file: Path | None, opening: bool, as_json: bool) -> None:
     """Everything a kiosk needs to serve customers, in one screen: host, service, heartbeat,
-    devices, disk, clock, offline numbers.
+    devices, disk, clock, offline numbers. With --opening: the morning check of the whole hall
+    (kiosks, printer, LED signs, keypads, hall display and voice, ATMs, notices, last night's
+    backup), as the lobby dashboard runs it.
 
     \b
     Example:
       branchq maint health
+      branchq maint health --opening
       branchq maint health --json | jq .ok
     """
+    if opening:
+        with reporting("Morning check", as_json) as report:
+            kiosk = load_kiosk(kiosk_config)
+            opening_findings(report, kiosk.kiosk.host_url, token_file or kiosk.kiosk.token_file,
+                             kiosk.kiosk.http_timeout_s)
+        return
     with reporting("Kiosk health", as_json) as report:
         kiosk = load_kiosk(kiosk_config)
         url = kiosk.kiosk.host_url

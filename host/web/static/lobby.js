@@ -9,7 +9,9 @@ import { dayChart, openHours } from "./daychart.js";
 
 const tokens = new TokenStore("manager");
 const LONG_WAIT_S = 900;
-const state = { token: "", stream: null, open: null, advice: [], queues: [], counters: [] };
+const state = { token: "", stream: null, open: null, advice: [], queues: [], counters: [], opening: null };
+// Events after which a morning check on screen is run again (a fault fixed turns its item green).
+const OPENING_EVENTS = new Set(["device_status", "equipment_changed", "notice_posted", "notice_cleared"]);
 const SECOND_SERVICE_MINUTES = 60;
 const FIGURES_EVERY_MS = 3000; // today's figures are read from the event log: at most this often
 const DEVICE_STATES = {
@@ -189,6 +191,44 @@ function showMoves() {
   replaceIfChanged($("moves"), moveRows(state.advice, state.counters, state.queues));
 }
 
+/** 开门检查: each item green or red, in both languages, a red one with what to do next. */
+function openingRows(result) {
+  return result.items.map((i) => h("li", { class: i.ok ? "ok" : "bad", "data-item": i.key },
+    h("span", { class: i.ok ? "state-ok" : "state-bad" }, i.ok ? bi("正常", "OK") : bi("异常", "FAULT")), " ",
+    h("strong", {}, bi(i.name_zh, i.name_en)),
+    h("div", { class: "detail" }, bi(i.detail_zh, i.detail_en)),
+    i.ok ? null : h("div", { class: "next" }, bi(`下一步：${i.action_zh}`, `Next: ${i.action_en}`))));
+}
+
+function showOpening(result, recorded) {
+  state.opening = result;
+  const red = result.items.filter((i) => !i.ok).length;
+  const at = branchTime(result.at);
+  const summary = $("opening-summary");
+  summary.className = `opening-summary ${red ? "state-bad" : "state-ok"}`;
+  replace(summary, red ? bi(`${red} 项异常（${at} 检查）`, `${red} ${red === 1 ? "item" : "items"} red (checked ${at})`)
+    : bi(`全部正常，共 ${result.items.length} 项（${at} 检查）`, `all ${result.items.length} items green (checked ${at})`),
+  recorded ? bi("，已记入工作日志", ", kept in the work log") : null);
+  replaceIfChanged($("opening"), openingRows(result));
+}
+
+async function runOpening() {
+  const button = $("opening-btn");
+  button.disabled = true;
+  try {
+    showOpening(await api("/api/v1/opening-check", { token: state.token, method: "POST" }), true);
+  } catch (err) {
+    sayError(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Once a check is on screen it follows the branch: a fault fixed turns green without a tap. */
+const scheduleOpening = debounce(() => {
+  if (state.opening) api("/api/v1/opening-check", { token: state.token }).then((r) => showOpening(r, false)).catch(sayError);
+}, 1000);
+
 const STORAGE_FAULTS = {
   full: ["磁盘已满，无法取号", "disk full: no new tickets"],
   read_only: ["数据库只读，无法取号", "database read-only: no new tickets"],
@@ -365,9 +405,10 @@ async function start() {
     return;
   }
   const after = await lastSeq().catch(() => 0);
-  const onEvent = () => {
+  const onEvent = (event) => {
     scheduleRefresh();
     scheduleFigures();
+    if (event && OPENING_EVENTS.has(event.kind)) scheduleOpening();
   };
   state.stream = new EventStream({
     token: state.token, after, onEvent, onOpen: onEvent,
@@ -378,6 +419,7 @@ async function start() {
 function main() {
   $("issue-form").addEventListener("submit", issue);
   $("notice-form").addEventListener("submit", postNotice);
+  $("opening-btn").addEventListener("click", runOpening);
   $("signout").addEventListener("click", () => {
     if (state.stream) state.stream.stop();
     tokens.clear();
@@ -391,7 +433,7 @@ function main() {
     start();
   });
   // Waits and heartbeats age with time alone.
-  setInterval(() => { if (state.stream) scheduleRefresh(); }, 15000);
+  setInterval(() => { if (state.stream) { scheduleRefresh(); scheduleOpening(); } }, 15000);
   setInterval(() => { if (state.stream) scheduleFigures(); }, 60000);
   state.token = tokens.get();
   if (state.token) start();
