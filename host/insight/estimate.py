@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
 
-from branchq.host.engine.model import Priority, Ticket
+from branchq.host.engine.model import Priority, Ticket, TicketStatus
 from branchq.host.engine.tally import DayTally
 
 if TYPE_CHECKING:
@@ -54,14 +54,14 @@ DEFAULT_NO_SHOW_COST_S = 45.0
 GREEN_WINDOW = timedelta(minutes=30)
 # The 80% range: a lognormal's 10th and 90th percentiles lie this many sigmas from its log-median.
 Z80 = 1.2815515655446004
-# The model's 80% range is too sure of itself: it sees 20 recent durations of a service, not
-# the spread of those durations' own mean, and no ticket that arrives later yet goes first
-# (VIP and other services' tickets at a shared counter, no-shows who come back, tellers leaving
-# for lunch). Stretching the range's distance from the point (in proportion) this many times
-# brings its coverage to 80% on the simulated branch (bench/wait_accuracy.py, seeds 0-1 of the
-# bench's 10 days: 1.0 covers 55-65%, 1.5 covers 72-78%, 1.7 over 80% but 1.4x the oracle's
-# width; docs/insight.md, "Ranges").
-WIDEN = 1.5
+# The model's 80% range is too sure of itself: it does not see the uncertainty of its mean
+# service times, nor any ticket that arrives later yet goes first (VIP and other services'
+# tickets at a shared counter, no-shows who come back, tellers leaving for lunch). Stretching
+# the range's distance from the point (in proportion) this many times brings its coverage to
+# 75-80% on ordinary days of the simulated branch (bench/wait_accuracy.py, seeds 0-1 of its 10
+# days: 1.0 covers 55-65%, 1.5 covers 78-81% at up to 1.3x the oracle's width, 1.3 under 75%;
+# docs/insight.md, "Ranges").
+WIDEN = 1.4
 # Before a service has two timed durations, its spread is taken as an exponential's (CV 1):
 # wide, as an estimate from nothing should be.
 UNKNOWN_CV = 1.0
@@ -70,6 +70,8 @@ UNKNOWN_CV = 1.0
 # services, near enough to a lognormal of its mean and variance.
 SHORT_RANK = 2
 GRID = 24
+# From this many services finished today, an estimate goes by all of today's (ProjectedWait._learned).
+TODAY_ENOUGH = 20
 # Beyond this many projected calls the rest is extrapolated at the projected pace, so a hall of a
 # thousand waiting costs the same as one of sixty (about 0.3 ms per estimate).
 MAX_STEPS = 60
@@ -287,6 +289,7 @@ class ProjectedWait:
     def __init__(self) -> None:
         self._engine: QueueEngine | None = None
         self._paces: dict[str, tuple[int, datetime, Pace]] = {}  # service -> (shape, found at, Pace)
+        self._durations: tuple[int, int, dict[str, tuple[float, ...]]] | None = None
 
     def wait(self, engine: QueueEngine, service: str, ahead: int,
              since: datetime | None) -> int | None:
@@ -297,11 +300,12 @@ class ProjectedWait:
               since: datetime | None) -> WaitRange | None:
         """:meth:`wait` with its 80% range."""
         if engine is not self._engine:
-            self._engine, self._paces = engine, {}
+            self._engine, self._paces, self._durations = engine, {}, None
         now = engine.known_now()
         limit = engine.aging_limit.total_seconds()
         my_aging = limit if since is None or now is None else limit - (now - since).total_seconds()
         rates = tally_rates(engine.tally, now)
+        durations = self._learned(engine)
         pace = self._fresh_pace(engine, service, ahead, now)
         if pace is not None:
             return wait_range(*pace.wait(ahead, rates.green_per_s.get(service, 0.0), my_aging))
@@ -321,8 +325,9 @@ class ProjectedWait:
                   for key, q in engine.queues.items()}
         projected = projected_wait(
             service, ahead, queues, counters,
-            {key: engine.mean_service_time(key) for key in engine.stats},
-            {key: tuple(st.recent) for key, st in engine.stats.items()},
+            {key: sum(d) / len(d) if d else engine.mean_service_time(key)
+             for key, d in durations.items()},
+            durations,
             rates, limit, my_aging_s=my_aging,
         )
         if projected is None:
@@ -331,6 +336,27 @@ class ProjectedWait:
         if found is not None and now is not None:
             self._paces[service] = (engine.shape, now, found)
         return told
+
+    def _learned(self, engine: QueueEngine) -> dict[str, tuple[float, ...]]:
+        """Per service, the durations an estimate goes by: every service finished today once
+        there are TODAY_ENOUGH of them, else the engine's recent ones (yesterday's included).
+
+        Twenty recent durations leave their mean uncertain by a tenth (CV 0.5), which on a
+        queue of fifty moves the estimate by minutes; the day's own are many more. They come
+        from the engine's tickets of today, so a restart that replays the day learns the same;
+        worked out again only when something other than a new ticket happened."""
+        key = (id(engine.tickets), engine.shape)
+        if self._durations is not None and self._durations[:2] == key:
+            return self._durations[2]
+        today: dict[str, list[float]] = {s: [] for s in engine.stats}
+        for t in engine.tickets.values():
+            if (t.status is TicketStatus.DONE and t.called_at is not None
+                    and t.finished_at is not None and t.service in today):
+                today[t.service].append((t.finished_at - t.called_at).total_seconds())
+        learned = {s: tuple(d) if len(d) >= TODAY_ENOUGH else tuple(engine.stats[s].recent)
+                   for s, d in today.items()}
+        self._durations = (*key, learned)
+        return learned
 
     def _fresh_pace(self, engine: QueueEngine, service: str, ahead: int,
                     now: datetime | None) -> Pace | None:

@@ -80,3 +80,26 @@ def test_a_lognormal_range_is_stretched_about_its_point(cv: float) -> None:
     mu = math.log(1000.0) - sigma**2 / 2
     assert told.high_s == pytest.approx(1000 * (math.exp(mu + 1.2816 * sigma) / 1000) ** WIDEN,
                                         abs=2)
+
+
+def test_a_day_of_services_counts_not_just_the_last_twenty_and_a_restart_learns_the_same() -> None:
+    """Sixty cash services today: 40 of 300 s, then 20 of 100 s. The engine's recent twenty say
+    100 s; the day says 233 s, and the estimate for a long queue goes by the day. A host that
+    restarts replays the day's events and estimates the same."""
+    b = Branch()
+    for _ in range(120):
+        b.issue("cash")
+    for k in range(61):
+        b.call(1)
+        b.tick(300 if k < 40 else 100)
+    b.issue("wealth")
+    assert list(b.engine.stats["cash"].recent) == [100.0] * 20
+    told = estimate_range(b.engine, "cash", 30)
+    assert told is not None
+    day_mean = (40 * 300 + 20 * 100) / 60
+    per_call = told.estimate_s / 31  # three counters (1, 2 and 5) share the cash queue
+    assert per_call == pytest.approx(day_mean / 3, rel=0.1), (told, day_mean)  # not 100 / 3
+
+    restarted = Branch()
+    restarted.engine.replay(b.log)
+    assert estimate_range(restarted.engine, "cash", 30) == told
