@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import TypeVar
 
 from fastapi.concurrency import run_in_threadpool
@@ -161,7 +160,9 @@ class BranchService:
         rebuilds the same counters (the engine itself never looks at a clock)."""
         while True:
             await asyncio.sleep(SECOND_SERVICE_CHECK_S)
-            if not await self.read_async(partial(_second_service_due, now=self.clock())):
+            with self._lock:  # memory only: a second a day is no reason for a database query
+                due = _second_service_due(self.engine, self.clock())
+            if not due:
                 continue
             try:
                 await self.execute(lambda engine, at: engine.end_due_second_services(
