@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
 
 from branchq.host.engine.model import Priority, Ticket, TicketStatus
@@ -164,26 +166,55 @@ def _told(point_s: float, low_s: float, high_s: float) -> WaitRange:
     return WaitRange(point, min(math.floor(low), point), max(math.ceil(high), point))
 
 
-def spread(durations: Sequence[float], mean_s: float) -> float:
+class Durations:
+    """A service's durations, sorted, with running sums: how many ran longer than some time,
+    by how much on average and how spread, in O(log n) (a day's hundreds are read at every
+    estimate, for every busy counter)."""
+
+    def __init__(self, durations: Iterable[float]) -> None:
+        self.ordered = sorted(durations)
+        self._sums = list(accumulate(self.ordered, initial=0.0))
+        self._squares = list(accumulate((d * d for d in self.ordered), initial=0.0))
+
+    def __len__(self) -> int:
+        return len(self.ordered)
+
+    @property
+    def mean(self) -> float:
+        return self._sums[-1] / len(self.ordered)
+
+    def longer_than(self, elapsed_s: float) -> tuple[int, float, float]:
+        """How many ran longer than ``elapsed_s``, the mean of what they ran beyond it, and its
+        sample variance (0 with fewer than two)."""
+        i = bisect_right(self.ordered, elapsed_s)
+        n = len(self.ordered) - i
+        if n == 0:
+            return 0, 0.0, 0.0
+        total, squares = self._sums[-1] - self._sums[i], self._squares[-1] - self._squares[i]
+        variance = max(squares - total * total / n, 0.0) / (n - 1) if n > 1 else 0.0
+        return n, total / n - elapsed_s, variance
+
+
+NO_DURATIONS = Durations(())
+
+
+def spread(durations: Durations, mean_s: float) -> float:
     """Variance of a service's duration from its recent durations (UNKNOWN_CV before two)."""
     if len(durations) < 2:
         return (UNKNOWN_CV * mean_s) ** 2
-    m = sum(durations) / len(durations)
-    return sum((d - m) ** 2 for d in durations) / (len(durations) - 1)
+    return durations.longer_than(-math.inf)[2]
 
 
-def residual(durations: Sequence[float], mean_s: float, elapsed_s: float) -> tuple[float, float]:
+def residual(durations: Durations, mean_s: float, elapsed_s: float) -> tuple[float, float]:
     """Expected time left of a service that has run ``elapsed_s``, and its variance: from the
     overshoot of the recent durations that were longer (a tenth of the mean when it already ran
     longer than all; with fewer than two longer ones, as uncertain as an unknown service)."""
-    tail = [d - elapsed_s for d in durations or (mean_s,) if d > elapsed_s]
-    if not tail:
+    n, left, variance = (durations if len(durations) else Durations((mean_s,))).longer_than(elapsed_s)
+    if not n:
         left = 0.1 * mean_s
+    if n < 2:
         return left, (UNKNOWN_CV * left) ** 2
-    left = sum(tail) / len(tail)
-    if len(tail) < 2:
-        return left, (UNKNOWN_CV * left) ** 2
-    return left, sum((t - left) ** 2 for t in tail) / (len(tail) - 1)
+    return left, variance
 
 
 class AgingTimes(Sequence[float]):
@@ -289,7 +320,7 @@ class ProjectedWait:
     def __init__(self) -> None:
         self._engine: QueueEngine | None = None
         self._paces: dict[str, tuple[int, datetime, Pace]] = {}  # service -> (shape, found at, Pace)
-        self._durations: tuple[int, int, dict[str, tuple[float, ...]]] | None = None
+        self._durations: tuple[int, int, dict[str, Durations]] | None = None
 
     def wait(self, engine: QueueEngine, service: str, ahead: int,
              since: datetime | None) -> int | None:
@@ -325,7 +356,7 @@ class ProjectedWait:
                   for key, q in engine.queues.items()}
         projected = projected_wait(
             service, ahead, queues, counters,
-            {key: sum(d) / len(d) if d else engine.mean_service_time(key)
+            {key: d.mean if len(d) else engine.mean_service_time(key)
              for key, d in durations.items()},
             durations,
             rates, limit, my_aging_s=my_aging,
@@ -337,7 +368,7 @@ class ProjectedWait:
             self._paces[service] = (engine.shape, now, found)
         return told
 
-    def _learned(self, engine: QueueEngine) -> dict[str, tuple[float, ...]]:
+    def _learned(self, engine: QueueEngine) -> dict[str, Durations]:
         """Per service, the durations an estimate goes by: every service finished today once
         there are TODAY_ENOUGH of them, else the engine's recent ones (yesterday's included).
 
@@ -353,7 +384,7 @@ class ProjectedWait:
             if (t.status is TicketStatus.DONE and t.called_at is not None
                     and t.finished_at is not None and t.service in today):
                 today[t.service].append((t.finished_at - t.called_at).total_seconds())
-        learned = {s: tuple(d) if len(d) >= TODAY_ENOUGH else tuple(engine.stats[s].recent)
+        learned = {s: Durations(d if len(d) >= TODAY_ENOUGH else engine.stats[s].recent)
                    for s, d in today.items()}
         self._durations = (*key, learned)
         return learned
@@ -381,7 +412,7 @@ def projected_wait(
     queues: Mapping[str, QueueView],
     counters: Sequence[CounterView],
     service_s: Mapping[str, float],
-    recent: Mapping[str, Sequence[float]],
+    recent: Mapping[str, Durations],
     rates: TodayRates,
     aging_limit_s: float,
     my_aging_s: float | None = None,
@@ -424,7 +455,7 @@ class _Branch:
     queues: Mapping[str, QueueView]
     counters: Sequence[CounterView]
     service_s: Mapping[str, float]
-    recent: Mapping[str, Sequence[float]]
+    recent: Mapping[str, Durations]
     rates: TodayRates
     aging_limit_s: float
     my_aging: float
@@ -453,7 +484,7 @@ def _project(target: str, ahead: int, branch: _Branch) -> _Call:
     for s, mean in branch.service_s.items():
         gone = rates.no_show_share.get(s, 0.0)
         cost[s] = (1 - gone) * mean + gone * rates.no_show_cost_s
-        second = ((1 - gone) * (spread(branch.recent.get(s, ()), mean) + mean**2)
+        second = ((1 - gone) * (spread(branch.recent.get(s, NO_DURATIONS), mean) + mean**2)
                   + gone * rates.no_show_cost_s**2)
         cost_var[s] = max(second - cost[s] ** 2, 0.0)
     remaining = {s: q.size for s, q in branch.queues.items()}
@@ -584,7 +615,8 @@ def _frees_in(counter: CounterView, branch: _Branch) -> tuple[float, float]:
     serving = counter.serving
     if serving is None or serving not in branch.service_s:
         return 0.0, 0.0
-    return residual(branch.recent.get(serving, ()), branch.service_s[serving], counter.elapsed_s)
+    return residual(branch.recent.get(serving, NO_DURATIONS), branch.service_s[serving],
+                    counter.elapsed_s)
 
 
 def _pick(services: Sequence[str], remaining: Mapping[str, int], head: Mapping[str, float],
