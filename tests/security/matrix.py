@@ -77,6 +77,12 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/opinions": SUPERVISOR,
     "GET /api/v1/opinions/summary": SUPERVISOR,
     "POST /api/v1/opinions/{opinion_id}/reply": SUPERVISOR,
+    # The morning check: read by whoever checks the hall (a kiosk's maint health --opening too);
+    # recorded into the day's work log by the lobby only.
+    "GET /api/v1/opening-check": MONITOR | {"kiosk"},
+    "POST /api/v1/opening-check": SUPERVISOR,
+    "POST /api/v1/counters/{n}/second-service": SUPERVISOR,
+    "DELETE /api/v1/counters/{n}/second-service": SUPERVISOR,
 }
 
 
