@@ -32,8 +32,9 @@ typecheck: $(STAMP)
 	for d in host kiosk drivers; do ln -sfn ../../../$$d build/typecheck/branchq/$$d; done
 	MYPYPATH=build/typecheck $(VENV)/bin/mypy -p branchq
 
-# Every benchmark script (bench/simulation.py is the branch-day model they and the tests share).
-BENCHES := $(filter-out bench/__init__.py bench/simulation.py,$(wildcard bench/*.py))
+# Every benchmark script (simulation.py and oracle.py are the branch-day model and its futures,
+# which the benchmarks and the tests share).
+BENCHES := $(filter-out bench/__init__.py bench/simulation.py bench/oracle.py,$(wildcard bench/*.py))
 bench: $(STAMP)
 	for b in $(BENCHES); do $(PY) $$b || exit 1; done
 
