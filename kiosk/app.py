@@ -1,6 +1,6 @@
 """The kiosk process: screens on the framebuffer, taps from the touch screen, the ticket flow,
-and the device gateway (LED signs, caller keypads) — one asyncio loop owns the state; blocking
-device I/O runs in threads and hands results back to it.
+voice guidance, and the device gateway (LED signs, caller keypads) — one asyncio loop owns the
+state; blocking device I/O (and speech) runs in threads and hands results back to it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 
+from branchq.drivers.audio.errors import AudioError
+from branchq.drivers.audio.player import AlsaPlayer, Speaker
+from branchq.drivers.audio.virtual import VirtualSpeaker
 from branchq.drivers.platform import sdnotify
 from branchq.drivers.platform.files import atomic_write
 from branchq.drivers.printer.status import PrinterStatus
-from branchq.drivers.touch.gestures import Tap
+from branchq.drivers.touch.gestures import Gesture, LongPress
 from branchq.kiosk import messages
 from branchq.kiosk.config import KioskConfig
 from branchq.kiosk.devices import KioskDevices
@@ -38,6 +41,7 @@ from branchq.kiosk.layout import Panel
 from branchq.kiosk.messages import CustomerMessage
 from branchq.kiosk.screens import Frame, ScreenRenderer
 from branchq.kiosk.views import (
+    Assist,
     GreenView,
     HomeView,
     ServiceTile,
@@ -49,6 +53,7 @@ from branchq.kiosk.views import (
     out_of_service_view,
     printing_view,
 )
+from branchq.kiosk.voice import KioskVoice, screen_speech
 
 log = logging.getLogger("branchq.kiosk")
 
@@ -78,6 +83,12 @@ class Kiosk:
         self.screen_name = "starting"  # until the first frame is on the screen
         self.synced = False  # the host sync has run once (until then no offline banner)
         self.page = 0  # the page of a long list of services (home, green channel)
+        self.large = False  # large text, for this customer (back to normal for the next one)
+        # The customer asked for the voice (Voice key, long press): each new screen is read out
+        # until the next customer. The ticket screen is read out to everyone.
+        self.voice_on = False
+        self.voice = KioskVoice(config.voice, self._open_speaker(), state_dir / "voice")
+        self._speech: set[asyncio.Task[None]] = set()
         self.screen_since = time.monotonic()
         self.last_touch = time.monotonic()
         self.busy = False  # a ticket is being issued: taps are ignored (no double tickets)
@@ -90,7 +101,7 @@ class Kiosk:
         self.guidance: Guidance | None = None
         self.message: CustomerMessage | None = None
         self.loop_tick = time.monotonic()
-        self._taps: asyncio.Queue[Tap] = asyncio.Queue()
+        self._taps: asyncio.Queue[Gesture] = asyncio.Queue()
         self.vip_card: str | None = None  # digest of a recognised VIP card, for the next ticket
         self.vip_until = 0.0
         self._stop = asyncio.Event()
@@ -136,9 +147,18 @@ class Kiosk:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.gateway.stop()
+            self.voice.close()
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _open_speaker(self) -> Speaker:
+        """The speaker on ALSA; in simulation its twin, which keeps each WAV it is given."""
+        if self.devices.virtual:
+            twin = VirtualSpeaker(self.config.kiosk.state_dir / "sim" / "voice")
+            self.devices.virtual["speaker"] = twin
+            return twin
+        return AlsaPlayer(self.config.voice.device)
 
     # -- touch --------------------------------------------------------------------------------
     def _read_touch(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -150,9 +170,8 @@ class Kiosk:
                 log.error("touch screen: %s; retrying", err)
                 time.sleep(1)
                 continue
-            for gesture in gestures:
-                if isinstance(gesture, Tap):  # a long press (stuck finger) never issues
-                    loop.call_soon_threadsafe(self._taps.put_nowait, gesture)
+            for gesture in gestures:  # a long press speaks; it never issues (a stuck finger)
+                loop.call_soon_threadsafe(self._taps.put_nowait, gesture)
 
     def _read_cards(self, loop: asyncio.AbstractEventLoop) -> None:
         """Runs in a thread: card swipes become digests (the number never leaves the driver)."""
@@ -182,12 +201,24 @@ class Kiosk:
 
     async def _tap_loop(self) -> None:
         while True:
-            tap = await self._taps.get()
+            gesture = await self._taps.get()
             self.last_touch = time.monotonic()
             try:
-                await self.on_tap(tap.x, tap.y)
+                if isinstance(gesture, LongPress):
+                    self.on_long_press(gesture.x, gesture.y)
+                else:
+                    await self.on_tap(gesture.x, gesture.y)
             except Exception:  # one bad tap must not stop the kiosk
                 log.exception("handling a tap failed")
+
+    def on_long_press(self, x: int, y: int) -> None:
+        """A long press on a button says that button, then the screen."""
+        if self.busy or self.frame is None:
+            return
+        key = self.frame.button_at(x, y)
+        if key is not None and self.voice_now():
+            self.voice_on = True
+            self.speak(key)
 
     async def on_tap(self, x: int, y: int) -> None:
         if self.busy or self.frame is None:
@@ -196,14 +227,24 @@ class Kiosk:
         if key is None:
             return
         log.debug("tap %s on %s", key, self.screen_name)
-        if key == "lang":
+        if key == "voice":
+            if self.voice_now():  # the key is drawn only then, but the clock may just have moved
+                self.voice_on = True
+                self.speak()
+        elif key == "lang":
             self.lang = "en" if self.lang == "zh" else "zh"
-            await self.show(self.screen_name)
+            await self.show(self.screen_name, speak=True)
+        elif key == "large":
+            self.large = not self.large
+            self.page = 0  # the pages hold other choices now
+            await self.show(self.screen_name, keep_page=True)
+        elif key == "home" and self.screen_name == "ticket":
+            await self._next_customer()  # "Done": this customer has their ticket
         elif key == "home" or key == "cancel":
             await self.show("home")
         elif key in ("page:next", "page:prev"):
             self.page += 1 if key == "page:next" else -1
-            await self.show(self.screen_name, keep_page=True)
+            await self.show(self.screen_name, keep_page=True, speak=True)
         elif key == "green":
             await self.show("green_confirm")
         elif key.startswith("service:"):
@@ -251,17 +292,52 @@ class Kiosk:
             self.busy = False
 
     # -- screens ------------------------------------------------------------------------------
-    async def show(self, name: str, keep_page: bool = False) -> None:
+    async def show(self, name: str, keep_page: bool = False, speak: bool | None = None) -> None:
+        """Draw screen ``name``. A new screen (or ``speak``) is read out when the customer asked
+        for the voice, and the ticket screen always; a redraw of the same screen (fresh queue
+        figures) is not."""
         if not keep_page and name != self.screen_name:
             self.page = 0
+        if speak is None:
+            speak = name != self.screen_name
         frame = self._render(name)
         self.frame, self.screen_name, self.page = frame, name, frame.layout.page
         self.screen_since = time.monotonic()
         await asyncio.to_thread(self.devices.framebuffer.show, frame.image)
         self.frames_rendered += 1
+        if speak and (self.voice_on or name == "ticket") and self.voice_now():
+            self.speak()
+
+    # -- voice --------------------------------------------------------------------------------
+    def voice_now(self) -> bool:
+        return self.voice.speaks_now(self.flow.facts.timezone if self.flow.facts else None)
+
+    def speak(self, pressed: str | None = None) -> None:
+        """Say the screen on show (after the ``pressed`` button), in the background."""
+        if self.frame is None:
+            return
+        task = asyncio.create_task(self._say(screen_speech(self.frame.layout, pressed)))
+        self._speech.add(task)
+        task.add_done_callback(self._speech.discard)
+
+    async def _say(self, clips: list[tuple[str, str]]) -> None:
+        if not clips:
+            return
+        try:
+            await asyncio.to_thread(self.voice.say, clips)
+        except AudioError as err:  # the kiosk still issues tickets without its voice
+            log.warning("voice guidance: %s", err)
 
     def _render(self, name: str) -> Frame:
-        return self.renderer.frame(self._view(name), self.lang, self.page)
+        # No keys while a ticket prints: taps are ignored then.
+        assist = Assist(voice=self.voice_now(), large=self.large, keys=name != "printing")
+        return self.renderer.frame(self._view(name), self.lang, self.page, assist)
+
+    async def _next_customer(self) -> None:
+        """Back home for the next customer: the first page, normal text, no voice."""
+        self.page, self.large, self.voice_on = 0, False, False
+        self.voice.stop()
+        await self.show("home", keep_page=True)
 
     def _view(self, name: str) -> View:
         facts = self.flow.facts
@@ -294,14 +370,13 @@ class Kiosk:
             if self.busy:
                 continue
             if self.screen_name in ("ticket", "guidance") and idle > TICKET_SCREEN_S:
-                await self.show("home")
+                await self._next_customer()
             elif self.screen_name in ("green_confirm", "message") and \
                     idle > self.config.kiosk.idle_timeout_s:
-                await self.show("home")
-            elif self.screen_name == "home" and self.page and \
+                await self._next_customer()
+            elif self.screen_name == "home" and (self.page or self.large) and \
                     idle > self.config.kiosk.idle_timeout_s:
-                self.page = 0  # the next customer starts on the first page
-                await self.show("home", keep_page=True)
+                await self._next_customer()
             elif self.screen_name == "out_of_service" and self.printer_status is not None \
                     and printer_fault(self.printer_status) is None:
                 await self.show("home")
@@ -364,6 +439,9 @@ class Kiosk:
             detail = (f"{fault.message.code}: {status.description}" if fault
                       else ("paper near end" if status.paper_near_end else ""))
             reports.append({"device": "printer", "status": level, "detail": detail})
+        if self.voice.fault:
+            reports.append({"device": "speaker", "status": "fault",
+                            "detail": self.voice.fault[:200]})
         reports.extend(self.gateway.device_reports())
         return reports
 

@@ -1,20 +1,23 @@
 """Kiosk configuration: ``/etc/branchq/kiosk.toml``, validated at start.
 
-The kiosk's own settings are checked here; each device section (``[printer]``, ``[touch]``,
-``[ledsign]``, ``[keypads]``, ``[cardreader]``) is handed to its driver's own validator, so a
-technician gets one message naming the section and key that is wrong.
+The kiosk's own settings (``[kiosk]``, ``[screen]``, ``[voice]``) are checked here; each device
+section (``[printer]``, ``[touch]``, ``[ledsign]``, ``[keypads]``, ``[cardreader]``) is handed to
+its driver's own validator, so a technician gets one message naming the section and key that is
+wrong.
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import time
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
+from branchq.drivers.audio.player import PCM_PATTERN
 from branchq.drivers.cardreader.reader import CardReaderConfig
 from branchq.drivers.keypad.config import KeypadBusConfig
 from branchq.drivers.ledsign.config import SignConfig
@@ -57,6 +60,45 @@ class ScreenSettings(StrictModel):
     font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class VoiceSettings(StrictModel):
+    """``[voice]``: spoken guidance through the kiosk's speaker (docs/kiosk-voice.md).
+
+    Silent from ``quiet_from`` to ``quiet_until`` (branch time; the period may cross midnight):
+    a kiosk left on at night does not talk to an empty lobby or to the cleaners."""
+
+    enabled: bool = True
+    # Percent of the synthesiser's range; 50 is espeak-ng's own loudness, above it loud vowels
+    # clip (turn the speaker's own volume up instead).
+    volume: Annotated[int, Field(ge=1, le=100)] = 50
+    # The ALSA PCM for aplay -D: "default", or "plughw:1,0" for a USB speaker.
+    device: Annotated[str, Field(pattern=PCM_PATTERN)] = "default"
+    quiet_from: Annotated[str, Field(pattern=_CLOCK)] = "20:00"
+    quiet_until: Annotated[str, Field(pattern=_CLOCK)] = "08:00"
+
+    @model_validator(mode="after")
+    def _a_real_period(self) -> Self:
+        if self.quiet_from == self.quiet_until:
+            raise ValueError("quiet_from and quiet_until are the same time: give the night's "
+                             "quiet period, or enabled = false for no voice at all")
+        return self
+
+    @property
+    def amplitude(self) -> int:
+        """espeak-ng's ``-a`` (0-200)."""
+        return 2 * self.volume
+
+    def speaks_at(self, local: time) -> bool:
+        """Whether the kiosk speaks at ``local`` (branch time)."""
+        if not self.enabled:
+            return False
+        start, end = time.fromisoformat(self.quiet_from), time.fromisoformat(self.quiet_until)
+        quiet = start <= local < end if start < end else (local >= start or local < end)
+        return not quiet
+
+
 @dataclass(frozen=True)
 class KioskConfig:
     kiosk: KioskSettings
@@ -66,6 +108,7 @@ class KioskConfig:
     ledsign: SignConfig | None
     keypads: KeypadBusConfig | None
     cardreader: CardReaderConfig | None
+    voice: VoiceSettings = VoiceSettings()
 
     def read_secret(self, path: Path | None, what: str) -> bytes | None:
         """Read a credential or key file; a clear error when it is missing or unreadable."""
@@ -80,7 +123,7 @@ class KioskConfig:
         return value
 
 
-_SECTIONS = {"kiosk", "screen", "printer", "touch", "ledsign", "keypads", "cardreader"}
+_SECTIONS = {"kiosk", "screen", "printer", "touch", "ledsign", "keypads", "cardreader", "voice"}
 
 
 def _section(name: str, build: Any, raw: dict[str, Any]) -> Any:
@@ -126,9 +169,14 @@ def parse_kiosk_config(text: str, source: str = "kiosk.toml") -> KioskConfig:
             if "keypads" in data else None,
             cardreader=_section("cardreader", CardReaderConfig.from_mapping, data["cardreader"])
             if "cardreader" in data else None,
+            voice=_section("voice", _voice_settings, data.get("voice", {})),
         )
     except KioskConfigError as err:
         raise KioskConfigError(f"{source}: {err}") from err
+
+
+def _voice_settings(raw: dict[str, Any]) -> VoiceSettings:
+    return VoiceSettings.from_section(raw, KioskConfigError, "voice settings")
 
 
 def example_kiosk_config_text() -> str:

@@ -4,8 +4,12 @@ page) to touch targets and labels with their rectangles.
 The renderer (:mod:`branchq.kiosk.screens`) draws exactly this :class:`Layout` and the tap handler hits
 exactly its targets, so what the customer sees is what a tap does. Text is measured with the
 real font and shrunk or wrapped to fit its box; touch targets are at least 15 mm on the panel;
-when the services do not fit, the grid shows pages with "previous" and "next" buttons. The
-property test (tests/kiosk/test_layout.py) checks every screen at every supported panel.
+when the services do not fit, the grid shows pages with "previous" and "next" buttons. Every
+screen that takes taps carries the customer's aids (:class:`~branchq.kiosk.views.Assist`): the
+"语音 / Voice" key and the large-text key, which doubles the text and halves the choices per page.
+Each target and text also says what is spoken for it (``say``, :mod:`branchq.kiosk.voice`). The
+property test (tests/kiosk/test_layout.py) checks every screen at every supported panel, in
+normal and large text.
 """
 
 from __future__ import annotations
@@ -13,14 +17,23 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import ImageFont
 
+from branchq.drivers.audio.speech import spoken_number
 from branchq.drivers.printer.textwrap_cjk import wrap
-from branchq.kiosk.views import GreenView, HomeView, MessageView, ServiceTile, TicketView, View
+from branchq.kiosk.views import (
+    Assist,
+    GreenView,
+    HomeView,
+    MessageView,
+    ServiceTile,
+    TicketView,
+    View,
+)
 
 log = logging.getLogger("branchq.kiosk.layout")
 
@@ -28,6 +41,7 @@ Box = tuple[int, int, int, int]
 Color = tuple[int, int, int]
 Row = tuple[str, float, Color]  # a piece of text, its size in px, its colour
 Tile = tuple[str, Color, list[tuple[str, float]]]  # a button: key, colour, (text, size) lines
+AidKey = tuple[str, int, Color, list[tuple[str, float]], str]  # key, width, colour, lines, say
 
 NAVY = (11, 31, 58)
 HEADER = (6, 18, 36)
@@ -40,6 +54,12 @@ RED = (183, 28, 28)
 GREY = (90, 100, 115)
 BLACK = (0, 0, 0)
 DIM = (150, 150, 150)
+PURPLE = (106, 27, 154)
+
+#: The keys that are the kiosk's own controls, not choices of the screen: their text keeps its
+#: size in large text (the customer finds them where they were) and the screen's speech skips them.
+CONTROLS = frozenset({"lang", "voice", "large"})
+LARGE_SCALE = 2
 
 MIN_TARGET_MM = 15.0
 #: Smallest text, in mm of font size on the panel (about 14 px on the 7" 800x480 display).
@@ -107,6 +127,8 @@ class Target:
     box: Box
     color: Color
     labels: tuple[Label, ...]
+    say: str = ""  # what the voice says for this button (its words, unwrapped)
+    say_lang: str = ""  # the language of ``say`` when it is not the screen's (the language key)
 
     def hit(self, x: int, y: int) -> bool:
         x0, y0, x1, y1 = self.box
@@ -124,9 +146,16 @@ class Layout:
     targets: tuple[Target, ...]
     page: int = 0
     pages: int = 1
+    lang: str = "zh"
+    said: tuple[tuple[int, str], ...] = ()  # the voice's words for text outside buttons: (top, words)
+    large: bool = False
 
     def target_at(self, x: int, y: int) -> str | None:
         return next((t.key for t in self.targets if t.hit(x, y)), None)
+
+    def choices(self) -> list[Target]:
+        """The list's choices on this page: the service buttons (home or green channel)."""
+        return [t for t in self.targets if t.key.startswith(("service:", "green:"))]
 
     def texts(self) -> list[str]:
         """Every line of text on the screen, top to bottom (what a person reads)."""
@@ -145,8 +174,7 @@ class Typesetter:
 
     def ink(self, text: str, size: int) -> tuple[float, float, float, float]:
         """Ink box of ``text`` relative to its centre anchor ("mm"), as it will be drawn."""
-        left, top, right, bottom = self.font(size).getbbox(text, anchor="mm")
-        return float(left), float(top), float(right), float(bottom)
+        return _ink(str(self.font_path), text, size)
 
     def fits(self, text: str, size: int, width: int, height: int) -> bool:
         left, top, right, bottom = self.ink(text, size)
@@ -236,6 +264,14 @@ def _factors(floor: float) -> list[float]:
     return factors
 
 
+@lru_cache(maxsize=65536)
+def _ink(font_path: str, text: str, size: int) -> tuple[float, float, float, float]:
+    """Measuring is most of a layout's time, and a kiosk measures the same few thousand pieces
+    of text (in trial sizes) at every redraw: each is measured once."""
+    left, top, right, bottom = load_font(font_path, size).getbbox(text, anchor="mm")
+    return float(left), float(top), float(right), float(bottom)
+
+
 @lru_cache(maxsize=128)
 def load_font(path: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     try:
@@ -259,65 +295,153 @@ def _inset(box: Box, dx: int, dy: int | None = None) -> Box:
 
 
 class _Builder:
-    """Collects one screen's pieces; sizes in px derived from the panel."""
+    """Collects one screen's pieces; sizes in px derived from the panel. Text sizes are given at
+    unit scale and doubled in large text, except on the kiosk's own controls."""
 
-    def __init__(self, panel: Panel, ts: Typesetter) -> None:
-        self.panel, self.ts = panel, ts
+    def __init__(self, panel: Panel, ts: Typesetter, lang: str, assist: Assist) -> None:
+        self.panel, self.ts, self.lang, self.assist = panel, ts, lang, assist
         self.u = panel.unit
+        self.scale = LARGE_SCALE if assist.large else 1
         self.gap = max(6, round(10 * self.u))
-        self.min_text = max(12, round(MIN_TEXT_MM * panel.px_per_mm))
+        self.control_min_text = max(12, round(MIN_TEXT_MM * panel.px_per_mm))
+        self.min_text = self.control_min_text * self.scale
+        self.max_lines = 3 if assist.large else 2  # of one row of words on a button
+        self.choice_cap: int | None = None  # most choices on a page (large text: set by layout_screen)
         self.bands: list[tuple[Box, Color]] = []
         self.labels: list[Label] = []
         self.targets: list[Target] = []
+        self.said: list[tuple[int, str]] = []
 
     def px(self, value: float) -> int:
         return round(value * self.u)
 
-    def text(self, rows: Sequence[Row], box: Box, max_lines: int = 2) -> None:
-        """Free text (outside any button): rows one under another in ``box``."""
-        rows = [(text, self.px(size), color) for text, size, color in rows]
-        self.labels += self.ts.fit(rows, _inset(box, self.px(6), 0), self.min_text, max_lines)
+    def text(self, rows: Sequence[Row], box: Box, max_lines: int | None = None,
+             say: Sequence[str] | None = None) -> None:
+        """Free text (outside any button): rows one under another in ``box``; ``say`` replaces
+        the rows' words in speech (a ticket number is read digit by digit)."""
+        rows = [(text, self.px(size * self.scale), color) for text, size, color in rows]
+        self.labels += self.ts.fit(rows, _inset(box, self.px(6), 0), self.min_text,
+                                   max_lines or self.max_lines)
+        words = say if say is not None else [r[0] for r in rows]
+        self.said += [(box[1], text) for text in words if text]
 
-    def target(self, key: str, box: Box, color: Color, lines: Sequence[tuple[str, float]]) -> None:
+    def target(self, key: str, box: Box, color: Color, lines: Sequence[tuple[str, float]],
+               say: str | None = None, say_lang: str = "") -> None:
         """A button with lines of text (text, size at unit scale) inside it."""
-        rows = [(text, self.px(size), WHITE) for text, size in lines]
-        labels = self.ts.fit(rows, _inset(box, self.px(8), self.px(4)), self.min_text)
-        self.targets.append(Target(key, box, color, labels))
+        rows = self._rows(key, lines)
+        control = key in CONTROLS
+        labels = self.ts.fit(rows, _inset(box, self.px(8), self.px(4)),
+                             self.control_min_text if control else self.min_text,
+                             2 if control else self.max_lines)
+        words = say if say is not None else _t(self.lang, ("，", ", ")).join(
+            text for text, _ in lines if text)
+        self.targets.append(Target(key, box, color, labels, words, say_lang))
 
-    def header(self, lang: str, title: str) -> int:
-        """Title bar with the language button; returns its height."""
-        p, u = self.panel, self.u
+    def _rows(self, key: str, lines: Sequence[tuple[str, float]]) -> list[Row]:
+        scale = 1 if key in CONTROLS else self.scale
+        return [(text, self.px(size * scale), WHITE) for text, size in lines]
+
+    def key_width(self, texts: Sequence[str], size: float) -> int:
+        """A control key wide enough for the widest of ``texts`` at ``size``."""
+        widest = max(math.ceil(self.ts.ink(text, self.px(size))[2] * 2) for text in texts)
+        return max(self.panel.min_target, widest + self.px(32))
+
+    def assist_keys(self) -> list[AidKey]:
+        """The aids to draw: (key, width, colour, lines, what it says), Voice first."""
+        lang = self.lang
+        keys: list[AidKey] = []
+        if not self.assist.keys:
+            return keys
+        if self.assist.voice:
+            lines = [(_t(lang, ("语音", "Voice")), 22.0), (_t(lang, ("Voice", "语音")), 16.0)]
+            keys.append(("voice", self.key_width([t for t, _ in lines], 22), PURPLE, lines,
+                         _t(lang, ("语音朗读", "Voice guidance"))))
+        word = _t(lang, ("标准字", "Normal text") if self.assist.large else ("大字", "Large text"))
+        mark = "A-" if self.assist.large else "A+"
+        keys.append(("large", self.key_width([word], 22), GREY, [(word, 22.0), (mark, 16.0)],
+                     word))
+        return keys
+
+    def header(self, title: str, title_optional: bool = False) -> int:
+        """Title bar with the customer's aids and the language button; returns its height.
+        When the keys leave the title less than half the width (a portrait panel), the title
+        gets a row of its own under them, or, if ``title_optional``, in large text, none (the
+        branch's name is what a customer inside it needs least)."""
+        p, lang = self.panel, self.lang
         bar = max(self.px(64), p.min_target + 2 * self.px(5))
-        self.bands.append(((0, 0, p.width, bar), HEADER))
         toggle = _t(lang, ("English", "中文"))
-        toggle_w = max(p.min_target, math.ceil(self.ts.ink(toggle, self.px(22))[2] * 2)
-                       + self.px(32))
-        box = (p.width - toggle_w - self.px(8), self.px(5), p.width - self.px(8), bar - self.px(5))
-        self.target("lang", box, GREY, [(toggle, 22)])
-        self.text([(title, 26, WHITE)], (round(10 * u), 0, box[0] - self.gap, bar))
+        right = p.width - self.px(8)
+        keys = self.assist_keys()
+        lang_key: AidKey = ("lang", self.key_width([toggle], 22), GREY, [(toggle, 22.0)],
+                            _t(lang, ("Press for English", "按这里看中文")))
+        for key, width, color, lines, say in [lang_key, *reversed(keys)]:
+            box = (right - width, self.px(5), right, bar - self.px(5))
+            self.target(key, box, color, lines, say, _t(lang, ("en", "zh")) if key == "lang" else "")
+            right = box[0] - self.gap
+        title_box: Box | None = (self.px(10), 0, right, bar)
+        if right - self.px(10) < p.width // 2 and title_optional and self.scale > 1:
+            title_box = None
+        elif right - self.px(10) < p.width // 2:
+            width = p.width - 2 * self.px(10)
+            needed = self.ts.needed_height([(title, self.px(26 * self.scale), WHITE)],
+                                           width - 2 * self.px(6), self.min_text)
+            title_box = (self.px(10), bar, self.px(10) + width, bar + needed + self.px(4))
+            bar = title_box[3]
+        self.bands.insert(0, ((0, 0, p.width, bar), HEADER))
+        if title_box is not None:
+            self.text([(title, 26, WHITE)], title_box)
         return bar
 
-    def button_height(self, lines: Sequence[tuple[str, float]], width: int, max_lines: int = 2
-                      ) -> int:
+    def bottom_bar(self, home: str | None) -> int:
+        """The bottom row of a screen of text: the home button (if ``home``, its words) in the
+        middle, the customer's aids at the sides; returns the row's top edge (the screen's
+        bottom when there is nothing to draw)."""
+        p, gap = self.panel, self.gap
+        keys = self.assist_keys()
+        if home is None and not keys:
+            return p.height
+        w = max(p.min_target, p.width // 2)
+        lines = [(home, 26)] if home else []
+        h = max(p.min_target, self.px(70), self.button_height(lines, w) if lines else 0)
+        y0, y1 = p.height - h - gap, p.height - gap
+        if home:
+            self.target("home", ((p.width - w) // 2, y0, (p.width + w) // 2, y1), GREY, lines)
+        for key, width, color, key_lines, say in keys:
+            width = min(width, (p.width - w) // 2 - 2 * gap)
+            x0 = gap if key == "voice" else p.width - gap - width
+            self.target(key, (x0, y0, x0 + width, y1), color, key_lines, say)
+        return y0
+
+    def button_height(self, lines: Sequence[tuple[str, float]], width: int,
+                      max_lines: int | None = None) -> int:
         """The least height of a button ``width`` wide holding ``lines`` (at the smallest text)
         and at least the minimum touch target."""
-        rows = [(text, self.px(size), WHITE) for text, size in lines]
-        inner = self.ts.needed_height(rows, width - 2 * self.px(8), self.min_text, max_lines)
+        rows = [(text, self.px(size * self.scale), WHITE) for text, size in lines]
+        inner = self.ts.needed_height(rows, width - 2 * self.px(8), self.min_text,
+                                      max_lines or self.max_lines)
         return max(self.panel.min_target, inner + 2 * self.px(4))
 
     def grid(self, region: Box, tiles: Sequence[Tile], page: int, max_cols: int, lang: str,
              max_h: int) -> tuple[int, int]:
         """Place buttons in ``region``, in one column or ``max_cols``; pages when they do not
-        fit. Every row is tall enough for the wordiest button. Returns (page, pages)."""
+        fit. Every row is tall enough for the wordiest button. Returns (page, pages).
+
+        Large text halves the choices a page holds: one column where normal text has two (and
+        rows as tall as the doubled text needs), and never more than :attr:`choice_cap`, half
+        of what the screen holds in normal text."""
         p, gap = self.panel, self.gap
         x0, y0, x1, y1 = region
+        cap = self.choice_cap
+        if self.scale > 1:
+            max_cols = 1
 
         def arrange(box: Box, cols: int) -> tuple[int, int]:
             """(rows that fit in ``box``, row height) with ``cols`` columns."""
             cell_w = (box[2] - box[0] - gap * (cols - 1)) // cols
             min_h = min(box[3] - box[1], max(self.button_height(lines, cell_w)
                                              for _, _, lines in tiles))
-            return max(1, (box[3] - box[1] + gap) // (min_h + gap)), min_h
+            rows = max(1, (box[3] - box[1] + gap) // (min_h + gap))
+            return (rows if cap is None else max(1, min(rows, cap // cols))), min_h
 
         n = len(tiles)
         if n == 0:
@@ -342,10 +466,19 @@ class _Builder:
         page %= pages
         self._cells(grid_box, tiles[page * per_page:(page + 1) * per_page], max_cols, min_h, max_h)
         where = f"{page + 1}/{pages}"
-        self.target("page:prev", prev_box, GREY,
-                    [("◀", 30), (_t(lang, ("上一页", "Back")), 18), (where, 16)])
-        self.target("page:next", next_box, GREY,
-                    [("▶", 30), (_t(lang, ("下一页", "More")), 18), (where, 16)])
+
+        def page_lines(arrow: str, word: str) -> list[tuple[str, float]]:
+            # A doubled word does not fit a page button: large text shows the arrow and the
+            # page (the voice says the word).
+            if self.scale > 1:
+                return [(arrow, 30), (where, 16)]
+            return [(arrow, 30), (word, 18), (where, 16)]
+
+        self.target("page:prev", prev_box, GREY, page_lines("◀", _t(lang, ("上一页", "Back"))),
+                    _t(lang, ("上一页", "Previous page")))
+        self.target("page:next", next_box, GREY, page_lines("▶", _t(lang, ("下一页", "More"))),
+                    _t(lang, (f"下一页，第 {page + 1} 页，共 {pages} 页",
+                              f"More choices: page {page + 1} of {pages}")))
         return page, pages
 
     def _cells(self, region: Box, tiles: Sequence[Tile], cols: int, min_h: int, max_h: int
@@ -362,16 +495,23 @@ class _Builder:
 
     def build(self, name: str, background: Color, page: int = 0, pages: int = 1) -> Layout:
         return Layout(name, self.panel.width, self.panel.height, background, tuple(self.bands),
-                      tuple(self.labels), tuple(self.targets), page, pages)
+                      tuple(self.labels), tuple(self.targets), page, pages, self.lang,
+                      tuple(self.said), self.assist.large)
 
 
 # -- screens -------------------------------------------------------------------------------------
 
 
-def layout_screen(view: View, lang: str, panel: Panel, ts: Typesetter, page: int = 0) -> Layout:
+def layout_screen(view: View, lang: str, panel: Panel, ts: Typesetter, page: int = 0,
+                  assist: Assist | None = None) -> Layout:
     """The layout of ``view`` in ``lang`` ("zh" or "en") on ``panel``; ``page`` for long lists
-    (any integer: it wraps around)."""
-    b = _Builder(panel, ts)
+    (any integer: it wraps around); ``assist``: the customer's aids (default: the large-text
+    key, normal text, no Voice key)."""
+    assist = assist or Assist()
+    b = _Builder(panel, ts, lang, assist)
+    if assist.large and isinstance(view, HomeView | GreenView):
+        normal = layout_screen(view, lang, panel, ts, 0, replace(assist, large=False))
+        b.choice_cap = max(1, len(normal.choices()) // 2)
     if isinstance(view, HomeView):
         return _home(b, view, lang, page)
     if isinstance(view, GreenView):
@@ -383,28 +523,34 @@ def layout_screen(view: View, lang: str, panel: Panel, ts: Typesetter, page: int
 
 def _home(b: _Builder, view: HomeView, lang: str, page: int) -> Layout:
     p, gap = b.panel, b.gap
-    top = b.header(lang, _t(lang, (view.branch_zh, view.branch_en))) + gap
+    top = b.header(_t(lang, (view.branch_zh, view.branch_en)), title_optional=True) + gap
     notices = list(view.notices)
     if view.offline:
         notices.insert(0, _t(lang, ("网络中断：仍可取号", "Network down: tickets still issued")))
     if notices:
         text = "  ·  ".join(notices)
-        needed = b.ts.needed_height([(text, b.px(20), BLACK)], p.width - 2 * gap - b.px(12),
-                                    b.min_text, max_lines=3)
+        lines = 3 * b.scale  # doubled words take twice the lines
+        needed = b.ts.needed_height([(text, b.px(20 * b.scale), BLACK)],
+                                    p.width - 2 * gap - b.px(12), b.min_text, max_lines=lines)
         band = max(b.px(44), needed + b.px(8))
         b.bands.append(((0, top, p.width, top + band), GOLD))
-        b.text([(text, 20, BLACK)], (gap, top, p.width - gap, top + band), max_lines=3)
+        b.text([(text, 20, BLACK)], (gap, top, p.width - gap, top + band), max_lines=lines)
         top += band + gap
-    hint_h = b.px(34)
-    green_h = max(p.min_target, b.px(80))
+    green_lines = [(_t(lang, ("绿色通道 · 老年人及需要帮助的客户",
+                              "Green channel · seniors and customers needing help")), 28.0)]
+    hint = _t(lang, ("已识别贵宾卡：请选择业务", "VIP card recognised: choose a service")
+              if view.vip_armed else ("贵宾客户请刷卡", "VIP customers: please swipe your card"))
+    hint_h, hint_lines, green_h = b.px(34), 1, max(p.min_target, b.px(80))
+    if b.scale > 1:
+        # Large text keeps the green channel and the hint to the height their doubled words
+        # need: the services' own space is what the screen is for.
+        hint_lines = 2
+        hint_h = b.ts.needed_height([(hint, b.px(18 * b.scale), GOLD)], p.width - b.px(12),
+                                    b.min_text, hint_lines) + b.px(6)
+        green_h = b.button_height(green_lines, p.width - 2 * gap)
     green_box = (gap, p.height - hint_h - green_h, p.width - gap, p.height - hint_h)
-    b.target("green", green_box, GREEN,
-             [(_t(lang, ("绿色通道 · 老年人及需要帮助的客户",
-                         "Green channel · seniors and customers needing help")), 28)])
-    hint = ("贵宾客户请刷卡", "VIP customers: please swipe your card")
-    if view.vip_armed:
-        hint = ("已识别贵宾卡：请选择业务", "VIP card recognised: choose a service")
-    b.text([(_t(lang, hint), 18, GOLD)], (0, p.height - hint_h, p.width, p.height), max_lines=1)
+    b.target("green", green_box, GREEN, green_lines)
+    b.text([(hint, 18, GOLD)], (0, p.height - hint_h, p.width, p.height), max_lines=hint_lines)
 
     def tile(service: ServiceTile) -> Tile:
         if service.kind == "self_service":
@@ -417,50 +563,50 @@ def _home(b: _Builder, view: HomeView, lang: str, page: int) -> Layout:
 
     region = (gap, top, p.width - gap, green_box[1] - gap)
     shown, pages = b.grid(region, [tile(s) for s in view.tiles], page, 1 if p.portrait else 2,
-                          lang, b.px(150))
+                          lang, b.px(150 * b.scale))
     return b.build("home", NAVY, shown, pages)
 
 
 def _green(b: _Builder, view: GreenView, lang: str, page: int) -> Layout:
     p, gap = b.panel, b.gap
-    top = b.header(lang, _t(lang, ("绿色通道", "Green channel"))) + gap
-    prompt_h = b.px(44)
+    top = b.header(_t(lang, ("绿色通道", "Green channel"))) + gap
+    prompt_h = b.px(44 * b.scale)
     b.text([(_t(lang, ("优先为您办理，请选择业务：", "You will be served first. Choose a service:")),
              24, WHITE)], (gap, top, p.width - gap, top + prompt_h))
     top += prompt_h + gap
-    back_h = p.min_target
     back_w = max(p.min_target, p.width // 3)
+    back_lines = [(_t(lang, ("返回首页", "Back")), 26)]
+    back_h = b.button_height(back_lines, back_w, max_lines=1) if b.scale > 1 else p.min_target
     back_box = ((p.width - back_w) // 2, p.height - gap - back_h, (p.width + back_w) // 2,
                 p.height - gap)
-    b.target("cancel", back_box, GREY, [(_t(lang, ("返回首页", "Back")), 26)])
+    b.target("cancel", back_box, GREY, back_lines)
 
     tiles: list[Tile] = [(f"green:{s.key}", DARK_GREEN, [(_t(lang, (s.name_zh, s.name_en)), 28)])
                          for s in view.tiles]
     region = (gap * 2, top, p.width - gap * 2, back_box[1] - 2 * gap)
-    shown, pages = b.grid(region, tiles, page, 1 if p.portrait else 2, lang, b.px(100))
+    shown, pages = b.grid(region, tiles, page, 1 if p.portrait else 2, lang,
+                          b.px(100 * b.scale))
     return b.build("green_confirm", GREEN, shown, pages)
-
-
-def _bottom_button(b: _Builder, key: str, text: str) -> int:
-    """A button centred at the bottom; returns its top edge."""
-    p = b.panel
-    h = max(p.min_target, b.px(70))
-    w = max(p.min_target, p.width // 2)
-    box = ((p.width - w) // 2, p.height - h - b.gap, (p.width + w) // 2, p.height - b.gap)
-    b.target(key, box, GREY, [(text, 26)])
-    return box[1]
 
 
 def _ticket(b: _Builder, view: TicketView, lang: str) -> Layout:
     p = b.panel
-    bottom = _bottom_button(b, "home", _t(lang, ("完成", "Done"))) - b.gap
+    bottom = b.bottom_bar(_t(lang, ("完成", "Done"))) - b.gap
     number_color = GOLD if view.priority == "vip" else WHITE
+    service = _t(lang, (view.service_zh, view.service_en))
+    wait = _t(lang, (view.wait_zh, view.wait_en))
+    number = spoken_number(view.number, "zh" if lang == "zh" else "en")
     b.text([
         (_t(lang, ("请取票", "Please take your ticket")), 30, WHITE),
         (view.number, 150, number_color),
-        (_t(lang, (view.service_zh, view.service_en)), 30, WHITE),
-        (_t(lang, (view.wait_zh, view.wait_en)), 26, WHITE),
-    ], (b.gap, b.gap, p.width - b.gap, bottom))
+        (service, 30, WHITE),
+        (wait, 26, WHITE),
+    ], (b.gap, b.gap, p.width - b.gap, bottom), say=[
+        _t(lang, ("请取票", "Please take your ticket")),
+        _t(lang, (f"您的号码是 {number} 号", f"Your number is {number}")),
+        _t(lang, (f"办理{service}", service)),
+        wait,
+    ])
     return b.build("ticket", GREEN if view.priority == "green" else NAVY)
 
 
@@ -470,9 +616,7 @@ _TONES = {"normal": (NAVY, WHITE), "fault": (RED, WHITE), "night": (BLACK, DIM)}
 def _message(b: _Builder, view: MessageView, lang: str) -> Layout:
     p = b.panel
     background, ink = _TONES[view.tone]
-    bottom = p.height - b.gap
-    if view.home_button:
-        bottom = _bottom_button(b, "home", _t(lang, ("返回首页", "Home"))) - b.gap
+    bottom = b.bottom_bar(_t(lang, ("返回首页", "Home")) if view.home_button else None) - b.gap
     rows: list[Row] = [(_t(lang, view.title), 40, ink)]
     rows += [(_t(lang, line), 24, ink) for line in view.lines]
     b.text(rows, (b.gap, b.gap, p.width - b.gap, bottom))

@@ -1,6 +1,8 @@
 """Simulation preview on 127.0.0.1: the live kiosk screen, clicks turned into touches through the
-same touch code path (virtual panel -> pipe -> touch driver), the virtual printer's paper, the LED
-sign text, and controls to inject faults (paper out, cover open...) or press keypad keys.
+same touch code path (virtual panel -> pipe -> touch driver; shift-click holds the finger down for
+a long press), the virtual printer's paper, the LED sign text, what the voice said (the WAV files
+the virtual speaker was given), and controls to inject faults (paper out, cover open...) or press
+keypad keys.
 
 Only for ``branchq kiosk run --simulate``; it never runs on a real kiosk.
 """
@@ -77,6 +79,7 @@ class Preview:
             ("GET", "/paper.png"): lambda _: _png(self.virtual["printer"].render()),
             ("GET", "/state"): lambda _: _json(self.state()),
             ("POST", "/tap"): self.tap,
+            ("POST", "/long-press"): self.long_press,
             ("POST", "/sim/printer"): self.printer_faults,
             ("POST", "/sim/paper/tear"): self.tear,
             ("POST", "/sim/card"): self.swipe,
@@ -102,14 +105,26 @@ class Preview:
             "keypads": {str(u): keypads.display_text(u) for u in keypads.keypads} if keypads else {},
             "host_online": kiosk.flow.host_online,
             "unsettled": len(kiosk.journal.unsettled()),
+            "large_text": kiosk.large,
+            "voice": {
+                "available": kiosk.voice_now(),  # enabled, and not the quiet period
+                "on": kiosk.voice_on,
+                "said": [" | ".join(text for text, _ in u.clips) for u in kiosk.voice.said],
+                "played": [{"path": str(p.path), "seconds": round(p.seconds, 3)}
+                           for p in virtual["speaker"].played],
+            },
         }
 
-    def tap(self, body: bytes) -> Answer:
+    def tap(self, body: bytes, hold_s: float = 0.08) -> Answer:
         request = TapRequest.model_validate_json(body)
         # Screen pixels to raw panel units of the virtual 800x480 panel.
         self.virtual["touch"].tap(round(request.x * 799 / max(1, self.width - 1)),
-                                  round(request.y * 479 / max(1, self.height - 1)))
+                                  round(request.y * 479 / max(1, self.height - 1)), hold_s)
         return NO_CONTENT
+
+    def long_press(self, body: bytes) -> Answer:
+        """The finger rests past the touch driver's long-press time (on the panel's own clock)."""
+        return self.tap(body, self.kiosk.config.touch.long_press_s + 0.2)
 
     def printer_faults(self, body: bytes) -> Answer:
         faults = PrinterFaults.model_validate_json(body)
@@ -187,23 +202,26 @@ h1{font-size:1.2em;margin:0 0 8px}
 </style></head><body><main>
 <div><h1>branchq kiosk (simulated)</h1>
 <img id="screen" src="/screen.png" alt="kiosk screen">
-<p>Click the screen to touch it, or use its buttons:</p>
+<p>Click the screen to touch it (shift-click: a long press), or use its buttons:</p>
 <div id="touch" aria-label="On-screen buttons" role="group"></div>
 <p>Printer: <button data-f='{}'>OK</button><button data-f='{"paper_near_end":true}'>paper low</button>
 <button data-f='{"paper_out":true}'>paper out</button><button data-f='{"cover_open":true}'>cover open</button>
 <button data-f='{"error":true}'>cutter error</button>
 <button data-f='{"silent":true}'>unplugged</button></p></div>
-<div><h2>LED signs</h2><pre id="led"></pre><h2>Printed</h2><pre id="paper"></pre>
+<div><h2>Voice</h2><pre id="voice"></pre><h2>LED signs</h2><pre id="led"></pre>
+<h2>Printed</h2><pre id="paper"></pre>
 <img id="paperimg" src="/paper.png" alt="printed paper" style="max-width:300px"></div>
 </main>
 <script>
 const img = document.getElementById('screen');
 const touch = document.getElementById('touch');
-const tap = (x, y) => fetch('/tap', {method:'POST', headers:{'Content-Type':'application/json'},
+const tap = (x, y, path = '/tap') => fetch(path, {method:'POST',
+  headers:{'Content-Type':'application/json'},
   body: JSON.stringify({x: Math.round(x), y: Math.round(y)})});
 img.addEventListener('click', e => {
   const r = img.getBoundingClientRect();
-  tap((e.clientX-r.left)*{W}/r.width, (e.clientY-r.top)*{H}/r.height);
+  tap((e.clientX-r.left)*{W}/r.width, (e.clientY-r.top)*{H}/r.height,
+      e.shiftKey ? '/long-press' : '/tap');
 });
 // The keyboard's way in: one real button per button on the kiosk screen, tapping its centre.
 function showTouch(buttons) {
@@ -229,6 +247,8 @@ setInterval(async () => {
   showTouch(s.buttons);
   document.getElementById('led').textContent = Object.entries(s.led).map(([a,t]) => a+': '+t).join('\\n');
   document.getElementById('paper').textContent = s.paper.join('\\n');
+  document.getElementById('voice').textContent = (s.voice.available ? '' : '(quiet hours) ') +
+    s.voice.said.slice(-3).join('\\n');
 }, 500);
 </script></body></html>
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from branchq.kiosk.layout import WHITE, Label, Layout, Panel, Typesetter, layout_screen
-from branchq.kiosk.views import View
+from branchq.kiosk.views import Assist, View
 
 
 @dataclass
@@ -33,11 +33,12 @@ class ScreenRenderer:
         self.panel = panel
         self.typesetter = Typesetter(font_path)
 
-    def layout(self, view: View, lang: str, page: int = 0) -> Layout:
-        return layout_screen(view, lang, self.panel, self.typesetter, page)
+    def layout(self, view: View, lang: str, page: int = 0, assist: Assist | None = None
+               ) -> Layout:
+        return layout_screen(view, lang, self.panel, self.typesetter, page, assist)
 
-    def frame(self, view: View, lang: str, page: int = 0) -> Frame:
-        layout = self.layout(view, lang, page)
+    def frame(self, view: View, lang: str, page: int = 0, assist: Assist | None = None) -> Frame:
+        layout = self.layout(view, lang, page, assist)
         return Frame(layout.name, self.draw(layout), layout)
 
     def draw(self, layout: Layout) -> Image.Image:

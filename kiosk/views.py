@@ -99,3 +99,13 @@ def closed_view(hours: str) -> MessageView:
 
 
 View = HomeView | GreenView | TicketView | MessageView
+
+
+@dataclass(frozen=True)
+class Assist:
+    """The customer's aids, drawn on every screen that takes taps: the "语音 / Voice" key (when
+    voice guidance is on at this hour) and the large-text key (``large``: the text is doubled)."""
+
+    voice: bool = False
+    large: bool = False
+    keys: bool = True  # no keys while a ticket prints: taps are ignored then

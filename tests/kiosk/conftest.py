@@ -23,7 +23,7 @@ class Branch:
         self.kiosk.kill()
         self.kiosk = KioskProcess(self.kiosk.host_url, self.kiosk.token_file, self.kiosk.state_dir,
                                   self.tmp / "kiosk2.log", self.kiosk.keypad_token_file,
-                                  card_key_file=card_key_file).start()
+                                  card_key_file=card_key_file, env=self.kiosk.env).start()
         return self.kiosk
 
     def restart_kiosk_with_card_key(self, key: bytes) -> KioskProcess:
@@ -33,7 +33,14 @@ class Branch:
 
 
 @pytest.fixture
-def branch(tmp_path: Path) -> Iterator[Branch]:
+def kiosk_env() -> dict[str, str]:
+    """The kiosk process's extra environment; a test module overrides it (its own kiosk.toml
+    through BRANCHQ_KIOSK_CONFIG, say)."""
+    return {}
+
+
+@pytest.fixture
+def branch(tmp_path: Path, kiosk_env: dict[str, str]) -> Iterator[Branch]:
     host = HostProcess(f"sqlite:///{tmp_path / 'branchq.db'}", tmp_path / "host.log").start()
     token_file = tmp_path / "kiosk.token"
     token_file.write_text(host.token(Role.KIOSK, name="entrance kiosk"))
@@ -41,7 +48,7 @@ def branch(tmp_path: Path) -> Iterator[Branch]:
     keypad_file.write_text(host.token(Role.KEYPAD_GATEWAY, name="entrance keypads",
                                       counters=(1, 2, 3)))
     kiosk = KioskProcess(host.base, token_file, tmp_path / "state", tmp_path / "kiosk.log",
-                         keypad_file).start()
+                         keypad_file, env=kiosk_env).start()
     b = Branch(host, kiosk, tmp_path)
     yield b
     b.kiosk.kill()

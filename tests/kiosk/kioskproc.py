@@ -83,14 +83,16 @@ class KioskProcess:
             time.sleep(0.05)
         raise AssertionError(f"{what}; last state {last}\n{self.log_path.read_text()[-2000:]}")
 
-    def tap_button(self, key: str) -> None:
+    def tap_button(self, key: str, long: bool = False) -> None:
+        """Tap the centre of button ``key`` (``long``: a long press) once it is on screen."""
         state = self.wait_for(lambda s: any(b["key"] == key for b in s["buttons"]), 10,
                               f"no button {key!r} on screen")
         x0, y0, x1, y1 = next(b["box"] for b in state["buttons"] if b["key"] == key)
-        self.tap((x0 + x1) // 2, (y0 + y1) // 2)
+        self.tap((x0 + x1) // 2, (y0 + y1) // 2, long)
 
-    def tap(self, x: int, y: int) -> None:
-        httpx.post(f"{self.preview}/tap", json={"x": x, "y": y}, timeout=5).raise_for_status()
+    def tap(self, x: int, y: int, long: bool = False) -> None:
+        route = "long-press" if long else "tap"
+        httpx.post(f"{self.preview}/{route}", json={"x": x, "y": y}, timeout=5).raise_for_status()
 
     def sim(self, path: str, body: dict[str, Any] | None = None) -> None:
         httpx.post(f"{self.preview}/sim/{path}", json=body, timeout=5).raise_for_status()

@@ -1,11 +1,12 @@
 """The kiosk layout cannot overlap: every screen, both languages, every supported panel, 1 to 8
-services with and without self-service entries.
+services with and without self-service entries, in normal and in large text (with the Voice key).
 
 Checked for each layout: targets do not overlap and are at least 15 mm on the panel; targets
 and labels lie fully on screen; a label sits inside its button (or, outside buttons, over none);
 no label is clipped — each is drawn with the real font and its ink measured; nothing is cut
 with an ellipsis; every service can be reached (pages when they do not fit); and a tap at any
-point of a target hits that target, as the tap handler uses the same layout.
+point of a target hits that target, as the tap handler uses the same layout. Large text doubles
+the smallest text and holds at most half the choices a page holds in normal text.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from branchq.kiosk.config import load_kiosk_config
-from branchq.kiosk.layout import SUPPORTED_PANELS, Box, Label, Layout, Panel
+from branchq.kiosk.layout import CONTROLS, MIN_TEXT_MM, SUPPORTED_PANELS, Box, Label, Layout, Panel
 from branchq.kiosk.messages import CATALOGUE
 from branchq.kiosk.screens import ScreenRenderer
 from branchq.kiosk.views import (
+    Assist,
     GreenView,
     HomeView,
     ServiceTile,
@@ -107,9 +109,10 @@ def other_views() -> list[View]:
     return views
 
 
-def every_page(renderer: ScreenRenderer, view: View, lang: str) -> list[Layout]:
-    first = renderer.layout(view, lang)
-    return [first, *(renderer.layout(view, lang, page) for page in range(1, first.pages))]
+def every_page(renderer: ScreenRenderer, view: View, lang: str, assist: Assist | None = None
+               ) -> list[Layout]:
+    first = renderer.layout(view, lang, 0, assist)
+    return [first, *(renderer.layout(view, lang, page, assist) for page in range(1, first.pages))]
 
 
 # -- the checks ----------------------------------------------------------------------------------
@@ -167,6 +170,22 @@ def check(layout: Layout, panel: Panel, renderer: ScreenRenderer) -> None:
         assert inside(ink, label.box), (where, "clipped", label.text, ink, label.box)
         for other in every[i + 1:]:
             assert not overlaps(label.box, other.box), (where, label.text, other.text)
+    if layout.large:  # the words of the screen at least twice the smallest normal text
+        smallest = 2 * max(12, round(MIN_TEXT_MM * panel.px_per_mm))
+        content = [*layout.labels, *(label for t in targets if t.key not in CONTROLS
+                                     for label in t.labels)]
+        assert all(label.size >= smallest for label in content), (where, smallest)
+
+
+def choices(layout: Layout) -> int:
+    return sum(1 for t in layout.targets if t.key.startswith(("service:", "green:")))
+
+
+def check_halved(renderer: ScreenRenderer, view: View, lang: str, large: list[Layout]) -> None:
+    """Large text holds at most half the choices per page (at least one)."""
+    normal = renderer.layout(view, lang, 0, Assist(voice=True))
+    assert max(choices(lay) for lay in large) <= max(1, choices(normal) // 2), \
+        (large[0].name, [choices(lay) for lay in large], choices(normal))
 
 
 def service_keys(layouts: list[Layout], prefix: str) -> list[str]:
@@ -174,31 +193,41 @@ def service_keys(layouts: list[Layout], prefix: str) -> list[str]:
             if t.key.startswith(prefix)]
 
 
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("resolution", list(PANELS))
-def test_no_screen_overlaps_clips_or_hides_a_service(resolution: str, lang: str) -> None:
+def test_no_screen_overlaps_clips_or_hides_a_service(resolution: str, lang: str, large: bool
+                                                     ) -> None:
     panel = PANELS[resolution]
     renderer = ScreenRenderer(panel, FONT)
+    assist = Assist(voice=True, large=large)
     checked = 0
     for count, self_service in mixes():
         tiles = services(count, self_service)
         for view in home_views(tiles):
-            pages = every_page(renderer, view, lang)
+            pages = every_page(renderer, view, lang, assist)
             for lay in pages:
                 check(lay, panel, renderer)
+            if large:
+                check_halved(renderer, view, lang, pages)
             # Every service but VIP has a button, exactly once over all pages.
             assert sorted(service_keys(pages, "service:")) == sorted(t.key for t in view.tiles)
             assert (len(pages) > 1) == any(t.key == "page:next" for t in pages[0].targets)
             checked += len(pages)
         green = GreenView(tiles)
-        pages = every_page(renderer, green, lang)
+        pages = every_page(renderer, green, lang, assist)
         for lay in pages:
             check(lay, panel, renderer)
             assert any(t.key == "cancel" for t in lay.targets)  # Back on every page
+            assert {"voice", "large", "lang"} <= {t.key for t in lay.targets}
         assert sorted(service_keys(pages, "green:")) == sorted(t.key for t in green.tiles)
+        if large:
+            check_halved(renderer, green, lang, pages)
         checked += len(pages)
     for view in other_views():
-        check(renderer.layout(view, lang), panel, renderer)
+        lay = renderer.layout(view, lang, 0, assist)
+        check(lay, panel, renderer)
+        assert {"voice", "large"} <= {t.key for t in lay.targets}  # the aids on every screen
         checked += 1
     assert checked >= 23 * 3 + len(other_views())  # 23 service mixes x (2 home + 1 green)
 
@@ -210,13 +239,14 @@ def test_no_screen_overlaps_clips_or_hides_a_service(resolution: str, lang: str)
     picks=st.lists(st.sampled_from(COUNTERS + SELF_SERVICE), min_size=1, max_size=8,
                    unique_by=lambda t: t.key),
     page=st.integers(-20, 20),
+    assist=st.builds(Assist, voice=st.booleans(), large=st.booleans(), keys=st.booleans()),
 )
 def test_any_mix_of_services_on_any_page(resolution: str, lang: str, picks: list[ServiceTile],
-                                         page: int) -> None:
+                                         page: int, assist: Assist) -> None:
     panel = PANELS[resolution]
     renderer = ScreenRenderer(panel, FONT)
     for view in (HomeView("示例银行", "Example Bank", tuple(picks)), GreenView(tuple(picks))):
-        lay = renderer.layout(view, lang, page)
+        lay = renderer.layout(view, lang, page, assist)
         assert 0 <= lay.page < lay.pages
         check(lay, panel, renderer)
 
