@@ -335,8 +335,8 @@ class Kiosk:
 
     async def _next_customer(self) -> None:
         """Back home for the next customer: the first page, normal text, no voice."""
+        # What is being said goes on: the ticket read out lasts longer than the ticket screen.
         self.page, self.large, self.voice_on = 0, False, False
-        self.voice.stop()
         await self.show("home", keep_page=True)
 
     def _view(self, name: str) -> View:

@@ -25,6 +25,7 @@ from PIL import ImageFont
 
 from branchq.drivers.audio.speech import spoken_number
 from branchq.drivers.printer.textwrap_cjk import wrap
+from branchq.kiosk import messages
 from branchq.kiosk.views import (
     Assist,
     GreenView,
@@ -353,10 +354,11 @@ class _Builder:
         if not self.assist.keys:
             return keys
         if self.assist.voice:
-            lines = [(_t(lang, ("语音", "Voice")), 22.0), (_t(lang, ("Voice", "语音")), 16.0)]
+            other = "en" if lang == "zh" else "zh"  # for those who cannot read this language
+            lines = [(_t(lang, messages.VOICE_KEY), 22.0), (_t(other, messages.VOICE_KEY), 16.0)]
             keys.append(("voice", self.key_width([t for t, _ in lines], 22), PURPLE, lines,
-                         _t(lang, ("语音朗读", "Voice guidance"))))
-        word = _t(lang, ("标准字", "Normal text") if self.assist.large else ("大字", "Large text"))
+                         _t(lang, messages.VOICE_SAYS)))
+        word = _t(lang, messages.NORMAL_TEXT_KEY if self.assist.large else messages.LARGE_TEXT_KEY)
         mark = "A-" if self.assist.large else "A+"
         keys.append(("large", self.key_width([word], 22), GREY, [(word, 22.0), (mark, 16.0)],
                      word))
@@ -373,7 +375,7 @@ class _Builder:
         right = p.width - self.px(8)
         keys = self.assist_keys()
         lang_key: AidKey = ("lang", self.key_width([toggle], 22), GREY, [(toggle, 22.0)],
-                            _t(lang, ("Press for English", "按这里看中文")))
+                            _t(lang, messages.LANGUAGE_SAYS))
         for key, width, color, lines, say in [lang_key, *reversed(keys)]:
             box = (right - width, self.px(5), right, bar - self.px(5))
             self.target(key, box, color, lines, say, _t(lang, ("en", "zh")) if key == "lang" else "")
@@ -603,7 +605,7 @@ def _ticket(b: _Builder, view: TicketView, lang: str) -> Layout:
         (wait, 26, WHITE),
     ], (b.gap, b.gap, p.width - b.gap, bottom), say=[
         _t(lang, ("请取票", "Please take your ticket")),
-        _t(lang, (f"您的号码是 {number} 号", f"Your number is {number}")),
+        _t(lang, messages.YOUR_NUMBER).format(number=number),
         _t(lang, (f"办理{service}", service)),
         wait,
     ])

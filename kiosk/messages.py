@@ -58,6 +58,18 @@ PRINTER_FAULTS: dict[Fault, str] = {
 }
 
 
+#: The words of the customer's aids (docs/kiosk-voice.md), Chinese first: the keys' labels and
+#: what the voice says for them.
+VOICE_KEY = ("语音", "Voice")
+VOICE_SAYS = ("语音朗读", "Voice guidance")
+LARGE_TEXT_KEY = ("大字", "Large text")
+NORMAL_TEXT_KEY = ("标准字", "Normal text")
+#: The language key says what it offers, in that language: on the Chinese screen, in English.
+LANGUAGE_SAYS = ("Press for English", "按这里看中文")
+#: The ticket read aloud: the number as :func:`branchq.drivers.audio.speech.spoken_number` reads it.
+YOUR_NUMBER = ("您的号码是 {number} 号", "Your number is {number}")
+
+
 def message(code: str) -> CustomerMessage:
     return CATALOGUE[code]
 

@@ -3,9 +3,10 @@
 What is said comes from the very layout on the screen (each button's and each text's ``say``,
 :mod:`branchq.kiosk.layout`), so the voice never tells of a button that is not there. A long press
 says the pressed button first, then the screen; the "语音 / Voice" key says the screen: its words,
-then each of its choices. The kiosk's own controls (language, Voice, large text) are not read as
-choices. Words are said top to bottom, as they are read; the page keys last. Speech is rendered with the hall display's voices (``branchq.drivers.audio.speech``) and
-kept in a cache under the kiosk's state folder: a kiosk says the same few hundred sentences.
+then each of its choices, top to bottom as they are read, the page keys last. The kiosk's own
+controls (language, Voice, large text) are not read as choices. Speech is rendered with the hall
+display's voices (``branchq.drivers.audio.speech``) and kept in a cache under the kiosk's state
+folder: a kiosk says the same few hundred sentences. docs/kiosk-voice.md
 """
 
 from __future__ import annotations
