@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from branchq.drivers.audio.speech import Lang, SpeechCache, spoken_number
 from branchq.drivers.audio.errors import SpeechError as VoiceError
+from branchq.drivers.audio.speech import Lang, SpeechCache, spoken_number
 
 __all__ = ["COUNTER_MAX", "COUNTER_MIN", "NUMBER_PATTERN", "Announcement", "Lang", "VoiceError",
            "VoiceRenderer", "default_cache_dir"]
