@@ -105,7 +105,7 @@ class Preview:
             "keypads": {str(u): keypads.display_text(u) for u in keypads.keypads} if keypads else {},
             "host_online": kiosk.flow.host_online,
             "unsettled": len(kiosk.journal.unsettled()),
-            "large_text": kiosk.large,
+            "large_text": layout.large if layout else False,  # as on the screen now
             "voice": {
                 "available": kiosk.voice_now(),  # enabled, and not the quiet period
                 "on": kiosk.voice_on,
