@@ -2,7 +2,8 @@
 
 One sound at a time: a new one stops the one still playing, as a customer who presses the next
 button wants to hear that button, not the end of the last sentence. Playback runs in its own
-process, so ``play`` returns at once and the kiosk's loop never waits for a sentence to end.
+process, so ``play`` returns at once and the kiosk's loop never waits for a sentence to end; a
+sound that failed (no such device, device busy) is reported by the next ``play``.
 """
 
 from __future__ import annotations
@@ -50,12 +51,15 @@ class AlsaPlayer:
         self._playing: subprocess.Popen[bytes] | None = None
 
     def play(self, path: Path) -> None:
+        """Start ``path``; PlaybackError if it cannot start, or if the last sound failed."""
         seconds(path)  # a file that is not a WAV is refused here, not garbled on the speaker
         executable = shutil.which(self.program)
         if executable is None:
             raise PlaybackError(f"{self.program} is not installed (apt-get install alsa-utils)")
         with self._lock:
-            self._stop_locked()
+            failure = self._stop_locked()
+            if failure:
+                raise PlaybackError(failure)
             try:
                 self._playing = subprocess.Popen(
                     [executable, "-q", "-D", self.device, "--", str(path)],
@@ -70,10 +74,12 @@ class AlsaPlayer:
     def close(self) -> None:
         self.stop()
 
-    def _stop_locked(self) -> None:
+    def _stop_locked(self) -> str:
+        """Stop the sound playing; returns why the last one failed if it ended with an error."""
         proc, self._playing = self._playing, None
         if proc is None:
-            return
+            return ""
+        failure = ""
         if proc.poll() is None:
             proc.terminate()
             try:
@@ -82,8 +88,9 @@ class AlsaPlayer:
                 proc.kill()
                 proc.wait()
         elif proc.returncode != 0 and proc.stderr is not None:
-            # The last sound failed (no such device, device busy): say so once, in the log.
-            log.warning("%s -D %s: %s", self.program, self.device,
-                        proc.stderr.read().decode(errors="replace").strip()[:200])
+            detail = proc.stderr.read().decode(errors="replace").strip().splitlines()
+            failure = f"{self.program} -D {self.device}: {' '.join(detail)[:200]}"
+            log.warning("%s", failure)
         if proc.stderr is not None:
             proc.stderr.close()
+        return failure

@@ -3,6 +3,8 @@ joined; the virtual speaker and the ALSA player refusing what they cannot play."
 
 from __future__ import annotations
 
+import shutil
+import time
 import wave
 from pathlib import Path
 
@@ -103,3 +105,29 @@ def test_the_alsa_player_names_what_is_missing(tmp_path: Path) -> None:
     for bad in ("", "hw:0 -D other", "--help", "default;reboot"):
         with pytest.raises(ValueError, match="ALSA PCM"):
             AlsaPlayer(bad)
+
+
+needs_aplay = pytest.mark.skipif(shutil.which("aplay") is None, reason="alsa-utils not installed")
+
+
+@needs_aplay
+def test_the_alsa_player_plays_through_aplay(tmp_path: Path) -> None:
+    """ALSA's "null" device takes the sound like a card would; aplay is really run."""
+    speech = SpeechCache(tmp_path).render("hello", "en")
+    player = AlsaPlayer("null")
+    for _ in range(3):
+        player.play(speech)  # the last sound ended well: nothing to report
+        time.sleep(0.05)
+    player.close()
+
+
+@needs_aplay
+def test_a_sound_that_failed_is_reported_by_the_next_play(tmp_path: Path) -> None:
+    speech = SpeechCache(tmp_path).render("hello", "en")
+    player = AlsaPlayer("nosuchcard")
+    deadline = time.monotonic() + 10
+    with pytest.raises(PlaybackError, match="aplay -D nosuchcard: .*nosuchcard"):
+        while time.monotonic() < deadline:  # until aplay has given up on the device
+            player.play(speech)
+            time.sleep(0.05)
+    player.close()
