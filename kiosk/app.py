@@ -325,7 +325,7 @@ class Kiosk:
             return
         try:
             await asyncio.to_thread(self.voice.say, clips)
-        except AudioError as err:  # the kiosk still issues tickets without its voice
+        except (AudioError, OSError) as err:  # the kiosk still issues tickets without its voice
             log.warning("voice guidance: %s", err)
 
     def _render(self, name: str) -> Frame:
@@ -374,7 +374,7 @@ class Kiosk:
             elif self.screen_name in ("green_confirm", "message") and \
                     idle > self.config.kiosk.idle_timeout_s:
                 await self._next_customer()
-            elif self.screen_name == "home" and (self.page or self.large) and \
+            elif self.screen_name == "home" and (self.page or self.large or self.voice_on) and \
                     idle > self.config.kiosk.idle_timeout_s:
                 await self._next_customer()
             elif self.screen_name == "out_of_service" and self.printer_status is not None \
