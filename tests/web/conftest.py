@@ -1,4 +1,4 @@
-"""Browser fixtures: one real host per test module (SQLite) and one headless Debian chromium."""
+"""Browser fixtures: one real host and one headless Debian chromium per test module (SQLite)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps an asyncio
+    loop running in the main thread while it is open, and a later module's ``asyncio.run`` (the
+    kiosk flow and host service tests) would then refuse to start."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium not installed (apt-get install chromium)")
     with sync_playwright() as p:
