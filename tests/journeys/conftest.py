@@ -9,26 +9,32 @@ waiting, every counter open and idle, ATMs in service, no notice, paper loaded.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 
 from branchq.host.auth import Role
+from branchq.host.config import load_config
 from branchq.kiosk.config import example_kiosk_config_text
 from tests.host.hostproc import HostProcess
 from tests.journeys.surfaces import CARD_KEY, Auditor, Journey, Screens, reset_branch
 from tests.kiosk.conftest import Branch
 from tests.kiosk.kioskproc import KioskProcess
-from tests.web.conftest import browser  # noqa: F401  (the session's chromium, a fixture)
+from tests.web.conftest import browser  # noqa: F401  (chromium for the module, a fixture)
 
 
 def _kiosk_config(tmp: Path) -> Path:
     """The bundled example kiosk, with a journey's pace allowed: a real kiosk takes at most 12
     tickets a minute, a module of journeys takes about thirty in one; the heartbeat every second
-    so the lobby sees a printer fault as soon as a person would."""
+    so the lobby sees a printer fault as soon as a person would; the voice awake."""
     text = example_kiosk_config_text()
-    for key, value in (("tickets_per_minute", "120"), ("heartbeat_s", "1")):
+    # The night's quiet period (no Voice key) hours away from now, in branch time.
+    now = datetime.now(load_config(None).branch.tz)
+    for key, value in (("tickets_per_minute", "120"), ("heartbeat_s", "1"),
+                       ("quiet_from", f'"{now + timedelta(hours=6):%H:%M}"'),
+                       ("quiet_until", f'"{now + timedelta(hours=7):%H:%M}"')):
         line = next(line for line in text.splitlines() if line.startswith(f"{key} ="))
         text = text.replace(line, f"{key} = {value}")
     path = tmp / "kiosk.toml"

@@ -1,11 +1,16 @@
-"""Customers at the kiosk, followed to their call: every button in both languages, a senior on
-the green channel, a VIP card, the ATM button with ATMs working and all out, and the status
-page a customer follows on the phone (issue 12, item 1)."""
+"""Customers at the kiosk, followed to their call: every button in both languages, a customer
+who reads poorly (the voice and large text), a senior on the green channel, a VIP card, the ATM
+button with ATMs working and all out, and the status page a customer follows on the phone (issue
+12, item 1)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from branchq.drivers.audio.speech import spoken_number
+from tests.drivers.audio_helpers import assert_audible
 from tests.journeys.surfaces import CONFIG, FIRST_COUNTER, UI_TIMEOUT_MS, VIP_CARD, Journey
 
 pytestmark = pytest.mark.slow
@@ -27,7 +32,8 @@ def test_a_customer_takes_a_ticket_at_every_button_in_chinese_and_english(journe
     for lang in ("zh", "en"):
         home = journey.kiosk_home(lang)
         keys = {b["key"] for b in home["buttons"]}
-        taken_here = {"lang", "green", "service:atm_small",
+        # Voice and large text: the journey of a customer who reads poorly, below.
+        taken_here = {"lang", "green", "service:atm_small", "voice", "large",
                       *(f"service:{s}" for s in COUNTER_SERVICES)}
         assert keys == taken_here, f"home buttons no step of this journey takes: {keys - taken_here}"
         journey.snap_kiosk(f"home-{lang}")
@@ -40,11 +46,36 @@ def test_a_customer_takes_a_ticket_at_every_button_in_chinese_and_english(journe
             journey.expect_called(taken.ticket, FIRST_COUNTER[service])
         kiosk.tap_button("green")
         green = kiosk.wait_for(lambda s: s["screen"] == "green_confirm")
-        assert {f"green:{s}" for s in COUNTER_SERVICES} | {"cancel", "lang"} == \
+        assert {f"green:{s}" for s in COUNTER_SERVICES} | {"cancel", "lang", "voice", "large"} == \
             {b["key"] for b in green["buttons"]}
         kiosk.tap_button("cancel")
         journey.take_slip(lang)
     assert len(journey.tickets()) == 2 * len(COUNTER_SERVICES)  # the slips took no number
+
+
+def test_a_customer_who_reads_poorly_hears_the_screen_in_large_text_and_is_called(
+        journey: Journey) -> None:
+    kiosk = journey.kiosk
+    journey.tap(journey.kiosk_home("zh"), "voice")
+    spoken = kiosk.wait_for(lambda s: s["voice"]["played"], 20, "the Voice key said nothing")
+    for words in ("现金业务", "非现金业务", "绿色通道"):
+        assert words in spoken["voice"]["said"][-1]
+    assert_audible(Path(spoken["voice"]["played"][-1]["path"]), min_seconds=5.0)
+    journey.tap(spoken, "large")
+    large = kiosk.wait_for(lambda s: s["large_text"], 10, "large text not shown")
+    assert "service:cash" in {b["key"] for b in large["buttons"]}
+    journey.snap_kiosk("home-large-zh")
+
+    taken = journey.tap_for_ticket(["service:cash"], "zh")
+    number = taken.ticket["number"]
+    heard = kiosk.wait_for(lambda s: any(f"您的号码是 {spoken_number(number, 'zh')} 号" in said
+                                         for said in s["voice"]["said"]), 20, "ticket not read")
+    assert_audible(Path(heard["voice"]["played"][-1]["path"]), min_seconds=3.0)
+    journey.expect_waiting(taken.ticket, taken)
+    journey.done_at_kiosk()
+    assert not journey.kiosk_home("zh")["large_text"]  # the next customer starts in normal text
+    call(journey, FIRST_COUNTER["cash"])
+    journey.expect_called(taken.ticket, FIRST_COUNTER["cash"])
 
 
 def test_a_senior_takes_the_green_channel_and_is_called_first(journey: Journey) -> None:
