@@ -7,6 +7,7 @@ import json
 import logging
 from collections import OrderedDict
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
@@ -70,7 +71,17 @@ class _EncodedEvents:
         return text
 
 
-_encoded = _EncodedEvents()
+#: One cache per branch service: ``seq`` numbers an event within its own branch's log only, so two
+#: services in one process (tests serving one app after another, a region's branches) must not
+#: share encodings. Weak keys: a stopped service takes its cache with it.
+_encoded: WeakKeyDictionary[BranchService, _EncodedEvents] = WeakKeyDictionary()
+
+
+def _encoder(service: BranchService) -> _EncodedEvents:
+    encoder = _encoded.get(service)
+    if encoder is None:
+        encoder = _encoded[service] = _EncodedEvents()
+    return encoder
 
 
 def presented_token(ws: HTTPConnection) -> str | None:
@@ -126,11 +137,12 @@ async def _pump(ws: WebSocket, principal: Principal, service: BranchService,
                 queue: asyncio.Queue[Event | None], after: int) -> None:
     """Send the events after ``after`` from the database, then each one the hub delivers."""
     last = after
+    encoder = _encoder(service)
 
     async def send(event: Event) -> None:
         nonlocal last
         async with asyncio.timeout(SEND_STALL_S):
-            await ws.send_text(_encoded.text(event, principal))
+            await ws.send_text(encoder.text(event, principal))
         last = event.seq
 
     try:
