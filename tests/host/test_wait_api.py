@@ -65,7 +65,12 @@ def test_wealth_queue_and_its_tickets_tell_the_same_wait(host: HostProcess) -> N
     assert third["wait"]["text_zh"].startswith("前面 1 人，约 ")
     for ticket in (second, third):
         seen = status(ticket)
-        assert seen["wait"] == ticket["wait"]
+        if ticket is third:  # nothing happened since it was issued: the very same answer
+            assert seen["wait"] == ticket["wait"]
+        else:  # the engine's "now" moved on to the third's issue, milliseconds later
+            assert seen["wait"]["ahead"] == ticket["wait"]["ahead"]
+            for key in ("estimate_s", "low_s", "high_s"):
+                assert abs(seen["wait"][key] - ticket["wait"][key]) <= 2, (key, seen, ticket)
         assert (seen["people_ahead"], seen["estimated_wait_s"]) == (
             seen["wait"]["ahead"], seen["wait"]["estimate_s"])
         assert " 0 min" not in seen["wait"]["text_en"]
