@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import wave
 from pathlib import Path
 
 #: Quieter than this at its loudest sample is silence (full scale is 1.0).
@@ -28,3 +29,13 @@ def assert_audible(path: Path, min_seconds: float, max_seconds: float = 60.0) ->
     assert min_seconds <= stats["Length (seconds)"] <= max_seconds, (path, stats)
     assert stats["Maximum amplitude"] >= AUDIBLE_PEAK, (path, "silent", stats)
     return stats
+
+
+def write_silence(path: Path, rate: int, frames: int) -> Path:
+    """A mono 16-bit WAV of ``frames`` silent samples at ``rate`` Hz."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\0\0" * frames)
+    return path

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import time
-import wave
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from branchq.drivers.audio import (
     spoken_number,
 )
 from branchq.drivers.audio.wav import concatenate, seconds
-from tests.drivers.audio_helpers import assert_audible, sox_stat
+from tests.drivers.audio_helpers import assert_audible, sox_stat, write_silence
 
 
 @pytest.mark.parametrize(("lang", "text"), [("zh", "请取票，您的号码是 A 零二三"),
@@ -69,12 +68,7 @@ def test_joined_files_last_as_long_as_their_parts_and_the_pauses(tmp_path: Path)
 
 def test_files_of_different_formats_are_not_joined(tmp_path: Path) -> None:
     speech = SpeechCache(tmp_path / "cache").render("hello", "en")
-    other = tmp_path / "8k.wav"
-    with wave.open(str(other), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * 800)
+    other = write_silence(tmp_path / "8k.wav", 8000, 800)
     with pytest.raises(PlaybackError, match="differs"):
         concatenate([speech, other], tmp_path / "out.wav")
     assert not (tmp_path / "out.wav").exists()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-import wave
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from branchq.host.auth import Role
 from branchq.host.config import load_config
 from branchq.host.insight.worklog import write_daily_log
 from branchq.host.storage import Store
+from tests.drivers.audio_helpers import write_silence
 from tests.host.engine_helpers import OPENING, Branch
 from tests.host.hostproc import DEMO_BRANCH, HostAccess
 
@@ -93,12 +93,7 @@ def test_the_voice_is_rendered_and_listened_to(tmp_path: Path) -> None:
     assert good.ok, good
     missing = opening.voice_item("espeak-ng-not-installed")
     assert not missing.ok and "espeak-ng" in missing.action_en
-    silent = tmp_path / "silent.wav"
-    with wave.open(str(silent), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(22050)
-        w.writeframes(b"\0\0" * 22050)
+    silent = write_silence(tmp_path / "silent.wav", 22050, 22050)
     assert opening.audible_seconds(silent) == 0.0
 
 
