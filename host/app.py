@@ -17,6 +17,7 @@ from branchq.host.api import (
     errors,
     events,
     health,
+    help,
     insight,
     limits,
     me,
@@ -90,6 +91,7 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     app.include_router(insight.router)
     app.include_router(opinions.router)
     app.include_router(opening.router)
+    app.include_router(help.router)
     app.include_router(pages.router)
     app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
     return app

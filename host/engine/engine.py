@@ -24,6 +24,7 @@ from branchq.host.engine.model import (
     DeviceState,
     DeviceStatus,
     EquipmentState,
+    HelpAlert,
     Notice,
     Priority,
     ServiceStats,
@@ -69,6 +70,9 @@ class QueueEngine:
         self.vip_cards: set[str] = set()  # HMAC digests of VIP card numbers
         self.tally = DayTally()
         self.devices: dict[tuple[str, str], DeviceState] = {}
+        # Today's calls for help (open and closed) by id, and the kiosks' references for them.
+        self.help: dict[str, HelpAlert] = {}
+        self.help_refs: dict[str, str] = {}
         self.seq = 0  # seq of the last applied event that came from the log
         # Events applied so far, stored or not: the service compares it before and after a
         # command to know whether a command that failed left anything behind to roll back.
@@ -349,6 +353,47 @@ class QueueEngine:
         shows it). It changes no queue state."""
         return self._emit(Event(ev.OPENING_CHECKED, at, actor, data=result))
 
+    def request_help(self, alert_id: str, kiosk: str, screen: str, requested_at: datetime,
+                     client_ref: str, at: datetime, actor: str) -> list[Event]:
+        """A customer pressed "I need help" at ``kiosk`` on ``screen`` at ``requested_at`` (the
+        kiosk's clock: a press queued while the host was down keeps its time). Nothing new when
+        ``client_ref`` was seen before (a re-sent queued press) or the kiosk already has an open
+        alert (repeated presses do not spam): the caller looks up :meth:`help_for`."""
+        if requested_at.utcoffset() is None:
+            raise ValueError("help requested at a time without a time zone")
+        if self.help_for(client_ref, kiosk) is not None:
+            return []
+        data = {"id": alert_id, "kiosk": kiosk, "screen": screen, "client_ref": client_ref,
+                "requested_at": min(requested_at, at).isoformat()}
+        return self._emit(Event(ev.HELP_REQUESTED, at, actor, data=data))
+
+    def help_for(self, client_ref: str, kiosk: str) -> HelpAlert | None:
+        """The alert a kiosk's press with ``client_ref`` is: the one it made, else the kiosk's
+        open one (None: the press would make a new alert)."""
+        known = self.help_refs.get(client_ref)
+        if known is not None:
+            return self.help[known]
+        return next((a for a in self.help.values() if a.kiosk == kiosk and a.closed_at is None),
+                    None)
+
+    def acknowledge_help(self, alert_id: str, at: datetime, actor: str) -> list[Event]:
+        """A lobby manager is on the way (a second acknowledgement changes nothing)."""
+        alert = self._help(alert_id)
+        if alert.closed_at is not None:
+            raise InvalidState(f"the call for help at {alert.kiosk} is already closed")
+        if alert.acknowledged_at is not None:
+            return []
+        data = {"id": alert.id, "kiosk": alert.kiosk}
+        return self._emit(Event(ev.HELP_ACKNOWLEDGED, at, actor, data=data))
+
+    def close_help(self, alert_id: str, at: datetime, actor: str) -> list[Event]:
+        """The customer has been helped (closing twice changes nothing)."""
+        alert = self._help(alert_id)
+        if alert.closed_at is not None:
+            return []
+        data = {"id": alert.id, "kiosk": alert.kiosk}
+        return self._emit(Event(ev.HELP_CLOSED, at, actor, data=data))
+
     def reinstate(self, ticket_id: str, at: datetime, actor: str) -> list[Event]:
         """Put a returned no-show back, to be served next at a counter of its service."""
         ticket = self._ticket(ticket_id)
@@ -517,6 +562,12 @@ class QueueEngine:
             raise NotFound("no such ticket today")
         return ticket
 
+    def _help(self, alert_id: str) -> HelpAlert:
+        alert = self.help.get(alert_id)
+        if alert is None:
+            raise NotFound("no such call for help today")
+        return alert
+
     def _current(self, counter: int) -> Ticket:
         state = self._counter(counter)
         if state.current is None:
@@ -542,6 +593,9 @@ class QueueEngine:
         for counter in self.counters.values():
             counter.current = None
             _drop_second(counter)  # a second service is for the hour, never for the next day
+        # A call for help still open at midnight still wants an answer; closed ones leave.
+        self.help = {k: a for k, a in self.help.items() if a.closed_at is None}
+        self.help_refs = {a.client_ref: a.id for a in self.help.values()}
 
     def _on_issued(self, e: Event) -> None:
         d = e.data
@@ -687,6 +741,21 @@ class QueueEngine:
         )
 
 
+    def _on_help_requested(self, e: Event) -> None:
+        d = e.data
+        self.help[d["id"]] = HelpAlert(d["id"], d["kiosk"], d["screen"],
+                                       datetime.fromisoformat(d["requested_at"]), e.at,
+                                       d["client_ref"])
+        self.help_refs[d["client_ref"]] = d["id"]
+
+    def _on_help_acknowledged(self, e: Event) -> None:
+        alert = self.help[e.data["id"]]
+        alert.acknowledged_at, alert.acknowledged_by = e.at, e.actor
+
+    def _on_help_closed(self, e: Event) -> None:
+        self.help[e.data["id"]].closed_at = e.at
+
+
 def _drop_second(state: CounterState) -> None:
     if state.second is not None:
         state.services = tuple(key for key in state.services if key != state.second)
@@ -716,5 +785,8 @@ _HANDLERS = {
     ev.VIP_CARD_REMOVED: QueueEngine._on_vip_removed,
     ev.SECOND_SERVICE_TAKEN: QueueEngine._on_second_taken,
     ev.SECOND_SERVICE_ENDED: QueueEngine._on_second_ended,
+    ev.HELP_REQUESTED: QueueEngine._on_help_requested,
+    ev.HELP_ACKNOWLEDGED: QueueEngine._on_help_acknowledged,
+    ev.HELP_CLOSED: QueueEngine._on_help_closed,
 }
 

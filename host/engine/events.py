@@ -37,6 +37,11 @@ DEVICE_STATUS = "device_status"  # a kiosk device (printer, LED sign, keypad...)
 SECOND_SERVICE_TAKEN = "second_service_taken"
 SECOND_SERVICE_ENDED = "second_service_ended"
 OPENING_CHECKED = "opening_checked"  # the morning check's result, kept for the daily work log
+# A customer pressed "需要帮助 / I need help" at a kiosk; the lobby manager is on the way; the
+# manager has helped (docs/web.md, "Call for help").
+HELP_REQUESTED = "help_requested"
+HELP_ACKNOWLEDGED = "help_acknowledged"
+HELP_CLOSED = "help_closed"
 
 
 @dataclass(frozen=True)

@@ -106,3 +106,22 @@ class DeviceState:
     status: DeviceStatus
     detail: str
     changed_at: datetime
+
+
+@dataclass
+class HelpAlert:
+    """A customer's call for help at a kiosk, open until the lobby manager closes it.
+
+    ``requested_at`` is the kiosk's time of the press (a press queued while the host was down
+    keeps it), ``received_at`` the host's; ``acknowledged_at`` is set once a manager said "on my
+    way", ``closed_at`` once the customer has been helped."""
+
+    id: str
+    kiosk: str
+    screen: str
+    requested_at: datetime
+    received_at: datetime
+    client_ref: str
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str = ""
+    closed_at: datetime | None = None

@@ -61,6 +61,8 @@ def engine_state(engine: QueueEngine) -> dict[str, Any]:
         "leases": engine.lease_book.leases,
         "vip_cards": engine.vip_cards,
         "devices": engine.devices,
+        "help": engine.help,
+        "help_refs": engine.help_refs,
         "tally": {f.name: getattr(engine.tally, f.name) for f in fields(engine.tally)
                   if f.name != "greens"} | {"greens": [t.id for t in engine.tally.greens]},
     }

@@ -83,6 +83,11 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/opening-check": SUPERVISOR,
     "POST /api/v1/counters/{n}/second-service": SUPERVISOR,
     "DELETE /api/v1/counters/{n}/second-service": SUPERVISOR,
+    # Calls for help: a kiosk sends them, the lobby manager answers (host/api/help.py).
+    "POST /api/v1/help": KIOSK,
+    "GET /api/v1/help": SUPERVISOR,
+    "POST /api/v1/help/{alert_id}/ack": SUPERVISOR,
+    "POST /api/v1/help/{alert_id}/close": SUPERVISOR,
 }
 
 
