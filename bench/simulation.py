@@ -21,6 +21,7 @@ from typing import Any
 
 import simpy
 
+from branchq.host.config import BranchConfig
 from branchq.host.engine import Event, InvalidState, Priority, QueueEngine, Ticket
 from branchq.host.engine.events import TICKET_CALLED, TICKET_ISSUED
 from branchq.host.insight.estimate import estimate_range
@@ -37,8 +38,6 @@ SERVICE_CV = 0.5  # lognormal spread of service times
 SERVICE_SIGMA = math.sqrt(math.log(1 + SERVICE_CV**2))  # of the log of a service time
 # Tellers are not equally fast; the engine learns from what it sees, not from this table.
 COUNTER_SPEED = {1: 0.9, 2: 1.15, 3: 1.0, 4: 1.1, 5: 1.0, 6: 1.0}
-# Lunch rota: (counter, from, to) in hours after opening; one teller per pair at a time.
-LUNCH = ((2, 2.75, 3.5), (4, 3.5, 4.25))
 RECALL_AFTER_S = 20.0
 NO_SHOW_AFTER_S = 25.0
 COMES_BACK_AFTER_S = (120.0, 600.0)  # a no-show who returns does so uniformly in this window
@@ -84,6 +83,19 @@ class DayProfile:
         if service == VIP_PRIORITY_SERVICE and draw < self.green_share + self.vip_priority_share:
             return Priority.VIP
         return Priority.NORMAL
+
+
+def rota(config: BranchConfig) -> dict[int, list[tuple[float, float]]]:
+    """The lunch rota the tellers keep: each counter's breaks of ``branch.toml`` (``breaks``),
+    as (from, to) in seconds after opening. The branch's one source of it: the engine's wait
+    estimate reads the same configuration."""
+    opening = OPEN.hour * 3600 + OPEN.minute * 60
+
+    def seconds(t: time) -> float:
+        return t.hour * 3600 + t.minute * 60 + t.second - opening
+
+    return {c.number: [(seconds(a), seconds(b)) for a, b in c.break_spans()]
+            for c in config.counters}
 
 
 def service_time(service: str, rng: random.Random) -> float:
@@ -209,6 +221,7 @@ class _BranchDay:
         self.issues_open = True
         self.serial = 0
         # The lunch rota as it stands: lunches still to take, and when a paused teller is back.
+        self.rota = rota(engine.config)
         self.lunch_left: dict[int, list[tuple[float, float]]] = {}
         self.back_at: dict[int, float] = {}
         self.gone: dict[str, float] = {}  # no-shows of today who may still come back: when
@@ -335,8 +348,7 @@ class _BranchDay:
     # ------------------------------------------------------------------ tellers
     def teller(self, counter: int) -> Generator[simpy.Event, Any, None]:
         names = (f"teller:c{counter}-am", f"teller:c{counter}-pm")
-        lunch = self.lunch_left[counter] = [(a * 3600, b * 3600) for c, a, b in LUNCH
-                                             if c == counter]
+        lunch = self.lunch_left[counter] = list(self.rota[counter])
         state = self.engine.counters[counter]
         while True:
             actor = names[0] if self.env.now < 4.5 * 3600 else names[1]

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.oracle import FUTURES, Forecast, forecast
-from bench.simulation import LUNCH, Issued, profile_for, simulate_day
+from bench.simulation import Issued, profile_for, rota, simulate_day
 from branchq.host.config import load_config
 from branchq.host.engine import QueueEngine
 from branchq.host.insight.estimate import ProjectedWait
@@ -43,7 +43,10 @@ MAX_RATIO = 1.15  # MAE against the floor
 MAX_BIAS = 0.10  # share of the mean wait
 COVERAGE = (0.75, 0.85)  # of an 80% range
 MAX_WIDTH = 1.3  # the range's width against the oracle's
-LUNCH_S = (min(a for _, a, _ in LUNCH) * 3600, max(b for _, _, b in LUNCH) * 3600)
+# The lunch rota of the example branch (its branch.toml, which the simulation's tellers keep):
+# from the first break to the end of the last.
+_BREAKS = [span for spans in rota(load_config(None)).values() for span in spans]
+LUNCH_S = (min(a for a, _ in _BREAKS), max(b for _, b in _BREAKS))
 KINDS = ("ordinary", "lunch rota", "pension day")
 
 

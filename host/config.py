@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, time, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -95,6 +95,27 @@ class CounterConfig(StrictModel):
     name_en: str = ""
     services: Annotated[list[str], Field(min_length=1)]
     vip: bool = False
+    # The counter's rota breaks (lunch) in branch time, "HH:MM-HH:MM": its teller finishes the
+    # customer at the counter and is away until the end. Wait estimates count the counter closed
+    # then (docs/insight.md, "Wait estimate"); pausing is still the teller's own command.
+    breaks: list[Annotated[str, Field(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")]] = []
+
+    @field_validator("breaks")
+    @classmethod
+    def _ordered_breaks(cls, value: list[str]) -> list[str]:
+        spans = sorted(tuple(b.split("-")) for b in value)
+        for i, (start, end) in enumerate(spans):
+            if start >= end:
+                raise ValueError(f"break {start}-{end} ends before it starts")
+            if i and start < spans[i - 1][1]:
+                raise ValueError(f"break {start}-{end} overlaps {'-'.join(spans[i - 1])}")
+        return value
+
+    def break_spans(self) -> list[tuple[time, time]]:
+        """The breaks as (start, end) times of day, in order."""
+        spans = (text.split("-") for text in sorted(self.breaks))
+        return [(time.fromisoformat(start), time.fromisoformat(end)) for start, end in spans]
 
 
 class EquipmentConfig(StrictModel):

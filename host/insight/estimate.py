@@ -41,7 +41,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from itertools import accumulate
 from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
 
@@ -82,11 +82,28 @@ PACE_FRESH = timedelta(seconds=1)  # how long a Pace may be reused
 
 @dataclass(frozen=True)
 class CounterView:
-    """An open counter: its services in order of preference, what it serves now and for how long."""
+    """A counter open now or back from its break later: its services in order of preference,
+    what it serves now and for how long, and its next rota break as (from, to) seconds from now
+    (from 0: due now or under way). Free at or after ``from``, it takes no one and is free
+    again at ``to``."""
 
     services: tuple[str, ...]
     serving: str | None = None
     elapsed_s: float = 0.0
+    away: tuple[float, float] | None = None
+
+
+def next_break(breaks: Sequence[tuple[float, float]], clock_s: float,
+               paused: bool) -> tuple[float, float] | None:
+    """A counter's next rota break as :attr:`CounterView.away`, from its breaks (seconds after
+    the branch's midnight, in order) and the time of day ``clock_s``. A paused counter is back
+    at the end of the break it is on (None: paused outside the rota, closed for as long as
+    anyone can tell). Not paused, it keeps the break under way or the next one today (the rota
+    is taken as kept: a teller who works through it is counted away until its end)."""
+    for start, end in breaks:
+        if end > clock_s and (not paused or start <= clock_s):
+            return max(start - clock_s, 0.0), end - clock_s
+    return None
 
 
 @dataclass(frozen=True)
@@ -321,6 +338,7 @@ class ProjectedWait:
         self._engine: QueueEngine | None = None
         self._paces: dict[str, tuple[int, datetime, Pace]] = {}  # service -> (shape, found at, Pace)
         self._durations: tuple[int, int, dict[str, Durations]] | None = None
+        self._breaks: dict[int, list[tuple[float, float]]] = {}  # counter -> rota breaks
 
     def wait(self, engine: QueueEngine, service: str, ahead: int,
              since: datetime | None) -> int | None:
@@ -332,6 +350,8 @@ class ProjectedWait:
         """:meth:`wait` with its 80% range."""
         if engine is not self._engine:
             self._engine, self._paces, self._durations = engine, {}, None
+            self._breaks = {c.number: [(_seconds(a), _seconds(b)) for a, b in c.break_spans()]
+                            for c in engine.config.counters}
         now = engine.known_now()
         limit = engine.aging_limit.total_seconds()
         my_aging = limit if since is None or now is None else limit - (now - since).total_seconds()
@@ -340,16 +360,20 @@ class ProjectedWait:
         pace = self._fresh_pace(engine, service, ahead, now)
         if pace is not None:
             return wait_range(*pace.wait(ahead, rates.green_per_s.get(service, 0.0), my_aging))
-        counters = [
-            CounterView(
+        counters = []
+        clock_s = _clock_s(now, engine) if now is not None else None
+        for c in engine.counters.values():
+            away = (next_break(self._breaks[c.number], clock_s, c.paused)
+                    if clock_s is not None else None)
+            if c.paused and away is None:
+                continue  # paused, and not on a break of the rota: closed
+            counters.append(CounterView(
                 c.services,
                 engine.tickets[c.current].service if c.current else None,
                 (now - (engine.tickets[c.current].called_at or now)).total_seconds()
                 if c.current and now else 0.0,
-            )
-            for c in engine.counters.values()
-            if not c.paused
-        ]
+                away,
+            ))
         # The projection looks at most MAX_STEPS tickets into each queue: only that many oldest
         # are read, from the already ordered buckets, and each only when the projection gets there.
         queues = {key: QueueView(AgingTimes(q.oldest_first(MAX_STEPS), now, limit), count=len(q))
@@ -404,6 +428,15 @@ class ProjectedWait:
                 or any(len(engine.queues[s]) != n for s, n in pace.emptied.items())):
             return None
         return pace
+
+
+def _seconds(t: time) -> float:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _clock_s(now: datetime, engine: QueueEngine) -> float:
+    """Seconds after midnight in the branch's time zone (the rota's clock)."""
+    return _seconds(now.astimezone(engine.tz).time()) + now.microsecond / 1e6
 
 
 def projected_wait(
@@ -505,12 +538,23 @@ def _project(target: str, ahead: int, branch: _Branch) -> _Call:
     def call_variance() -> float:
         return sum(var[j] for j in sharing) / len(sharing) ** 2
 
+    away = [c.away for c in counters]
     free = [(at, i) for i, (at, _) in enumerate(starts)]
     heapq.heapify(free)
     steps = 0
     target_calls = 0
     while free:
         at, i = heapq.heappop(free)
+        rota = away[i]
+        if rota is not None and at >= rota[0]:  # its teller's break: back at its end
+            back = max(at, rota[1])
+            away[i] = None
+            if back > at:
+                var[i] = 0.0  # back at a known time
+            if i in paths:
+                paths[i][-1] = (back, var[i])  # that free time was not one for a customer
+            heapq.heappush(free, (back, i))
+            continue
         choice = _pick(counters[i].services, remaining, head, at, target, my_aging)
         if choice == "":
             before = sum(1 for j in sharing for m, _ in paths[j] if (m, j) < (at, i))
