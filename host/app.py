@@ -1,10 +1,11 @@
-"""The FastAPI application: one router per resource, one branch service per process."""
+"""The FastAPI application: one router per resource, one branch service per process (or, on a
+region host, one per branch of the region: ``host/region.py``)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -29,22 +30,24 @@ from branchq.host.api import (
     vip,
     voice,
 )
+from branchq.host.api import region as region_api
 from branchq.host.auth import TokenVerifier
 from branchq.host.config import BranchConfig
+from branchq.host.region import DEFAULT_IDLE_S, Region, RegionRouting
 from branchq.host.service import BranchService
 from branchq.host.storage import Store
 from branchq.host.web import pages
 
 
-async def _watchdog(service: BranchService) -> None:
-    """Ping systemd's watchdog from the event loop while the writer thread is alive: a hung
-    loop or a dead writer stops the pings and systemd restarts the host."""
+async def _watchdog(alive: Callable[[], bool]) -> None:
+    """Ping systemd's watchdog from the event loop while ``alive()`` (the writer thread is): a
+    hung loop or a dead writer stops the pings and systemd restarts the host."""
     interval = sdnotify.watchdog_interval_s()
     if interval is None:
         return
     while True:
         await asyncio.sleep(interval)
-        if service.writer_alive():
+        if alive():
             sdnotify.notify("WATCHDOG=1")
 
 
@@ -63,7 +66,7 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
         # garbage collector's scans, which otherwise stall requests for milliseconds.
         gc.collect()
         gc.freeze()
-        watchdog = asyncio.create_task(_watchdog(service))
+        watchdog = asyncio.create_task(_watchdog(service.writer_alive))
         expiry = asyncio.create_task(service.end_second_services_when_due())
         sdnotify.notify("READY=1\nSTATUS=serving")
         try:
@@ -83,6 +86,12 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     )
     app.state.service = service
     app.state.verifier = TokenVerifier(store)
+    _serve_branch_routes(app)
+    return app
+
+
+def _serve_branch_routes(app: FastAPI) -> None:
+    """What every host serves: the API of a branch, its pages and their files."""
     errors.install(app)
     app.add_middleware(limits.RequestLimits, limits=limits.Limits.from_env())
     for module in (branch, me, tickets, counters, queues, notices, devices, vip, events, health):
@@ -94,6 +103,43 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
     app.include_router(help.router)
     app.include_router(pages.router)
     app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
+
+
+def create_region_app(configs: dict[str, BranchConfig], db_url: str,
+                      idle_s: float = DEFAULT_IDLE_S) -> FastAPI:
+    """A region host (``host/region.py``): every branch of ``configs`` from one PostgreSQL
+    database, each engine loaded on its first request and forgotten when idle. The schema is
+    migrated and every branch given its row now, before the server starts."""
+    region = Region(configs, db_url, idle_s)
+    region.prepare()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await region.start()
+        gc.collect()
+        gc.freeze()  # the code and settings; branches come and go and are collected as usual
+        watchdog = asyncio.create_task(_watchdog(lambda: True))
+        sdnotify.notify("READY=1\nSTATUS=serving a region")
+        try:
+            yield
+        finally:
+            sdnotify.notify("STOPPING=1")
+            watchdog.cancel()
+            await region.stop()
+
+    app = FastAPI(
+        title="branchq region host",
+        version="1",
+        summary="Queue management for the branches of a region: one process, every branch.",
+        lifespan=lifespan,
+    )
+    app.state.region = region
+    app.state.verifier = region.verifier
+    app.include_router(region_api.router)
+    app.include_router(pages.region_router)
+    _serve_branch_routes(app)
+    # Outermost: the branch is found before limits, routes and pages see the request.
+    app.add_middleware(RegionRouting, region=region)
     return app
 
 

@@ -34,6 +34,13 @@ class Role(StrEnum):
     ADMIN = "admin"
     # The kiosk's caller-keypad gateway: acts only for the counters on its keypad bus.
     KEYPAD_GATEWAY = "keypad-gateway"
+    # Reads every branch of a region host, changes nothing (docs/deploy.md, region).
+    REGION_MANAGER = "region-manager"
+
+
+#: The pseudo-branch a region-wide credential is stored under: not a valid branch id
+#: (``[branch] id`` is ``[a-z0-9-]``), so no branch host ever finds it.
+REGION_WIDE = "*"
 
 
 # Roles that may act for any counter (a teller acts only for the counter on its token).
@@ -47,6 +54,8 @@ class Principal:
     role: Role
     counter: int | None
     counters: frozenset[int] = frozenset()
+    # The branch the credential belongs to (a region host; None: the region-wide role).
+    branch: str | None = None
 
     @property
     def actor(self) -> str:
@@ -90,7 +99,7 @@ class TokenVerifier:
         digest = hash_token(token)
         now = time.monotonic()
         try:
-            row = self._store.find_token(digest)
+            principal = self._lookup(digest)
         except SQLAlchemyError as err:
             # While the database is away a credential verified before stays good (it could not be
             # revoked meanwhile either): the lobby and the counters keep reading from memory.
@@ -99,15 +108,32 @@ class TokenVerifier:
             if known is not None and known[0] + OUTAGE_GRACE_SECONDS > now:
                 return known[1]
             raise StorageError("cannot check the credential: the database is unreachable") from err
-        if row is None:
+        if principal is None:
             return None
-        principal = Principal(row.id, row.name, Role(row.role), row.counter,
-                              frozenset(row.counters))
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[digest] = (now + CACHE_SECONDS, principal)
         return principal
+
+
+    def _lookup(self, digest: str) -> Principal | None:
+        row = self._store.find_token(digest)
+        if row is None:
+            return None
+        return Principal(row.id, row.name, Role(row.role), row.counter, frozenset(row.counters))
+
+
+class RegionVerifier(TokenVerifier):
+    """A region host's verifier: a token of any branch, which it then belongs to."""
+
+    def _lookup(self, digest: str) -> Principal | None:
+        found = self._store.find_token_any_branch(digest)
+        if found is None:
+            return None
+        branch, row = found
+        return Principal(row.id, row.name, Role(row.role), row.counter, frozenset(row.counters),
+                         None if branch == REGION_WIDE else branch)
 
 
 def create_token(store: Store, role: Role, name: str, counter: int | None,
@@ -119,6 +145,9 @@ def create_token(store: Store, role: Role, name: str, counter: int | None,
         raise ValueError("only a teller token is bound to a counter")
     if (role is Role.KEYPAD_GATEWAY) != bool(counters):
         raise ValueError("a keypad-gateway token needs --counters (and only it takes them)")
+    if (role is Role.REGION_MANAGER) != (store.branch == REGION_WIDE):
+        raise ValueError("a region-manager token belongs to the whole region (--region, no --config), "
+                         "and every other token to one branch")
     token = new_token()
     store.add_token(name, role.value, counter, hash_token(token), utcnow(), counters)
     return token

@@ -12,9 +12,9 @@ import click
 
 from branchq.drivers.platform.cli import log_to_stderr
 from branchq.drivers.platform.cli_errors import DB_HINT
-from branchq.host.auth import Role, create_token
+from branchq.host.auth import REGION_WIDE, Role, create_token
 from branchq.host.cli_db import url_or_default
-from branchq.host.config import BranchConfig, ConfigError, load_config
+from branchq.host.config import BranchConfig, ConfigError, load_branch_dir, load_config
 from branchq.host.engine import ReplayError
 from branchq.host.storage import StorageError, Store
 
@@ -56,8 +56,21 @@ def open_store(config: BranchConfig, url: str) -> Store:
     return store
 
 
-def _store(config_path: str | None, db_url: str | None) -> Store:
-    return open_store(load_branch(config_path), url_or_default(db_url))
+def _store(config_path: str | None, db_url: str | None, region: bool = False) -> Store:
+    """The store of the branch of ``config_path``, or (``region``) of the region-wide
+    credentials of a region host's database, which its first start migrated."""
+    if not region:
+        return open_store(load_branch(config_path), url_or_default(db_url))
+    if config_path:
+        raise click.UsageError("--region credentials belong to no branch: leave out --config")
+    if not (db_url or "").startswith("postgresql"):
+        raise click.UsageError("a region lives in PostgreSQL: give --db postgresql://...")
+    return Store(db_url or "", REGION_WIDE)
+
+
+region_option = click.option(
+    "--region", "region", is_flag=True,
+    help="The region-wide credentials of a region host (role region-manager), not a branch's.")
 
 
 def check_port_free(bind: str, port: int) -> None:
@@ -109,8 +122,19 @@ def host() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (PostgreSQL only: they share events via LISTEN/NOTIFY).")
+@click.option("--region", "region", is_flag=True,
+              help="Serve every branch of --branches from one PostgreSQL database "
+                   "(docs/deploy.md, region).")
+@click.option("--branches", "branches_dir", type=click.Path(file_okay=False),
+              envvar="BRANCHQ_BRANCHES",
+              help="With --region: the folder of branch TOML files, e.g. /etc/branchq/branches. "
+                   "Env: BRANCHQ_BRANCHES.")
+@click.option("--idle-minutes", default=10.0, show_default=True,
+              type=click.FloatRange(0.01, 24 * 60),
+              help="With --region: a branch with no request and no screen for this long is "
+                   "unloaded (its engine is read back from the database when next used).")
 def run(config_path: str | None, demo_branch: bool, db_url: str | None, bind: str, port: int,
-        workers: int) -> None:
+        workers: int, region: bool, branches_dir: str | None, idle_minutes: float) -> None:
     """Run the host service until Ctrl+C or SIGTERM (then exit 0).
 
     A branch's own config is required (--config or BRANCHQ_CONFIG); --demo-branch serves the
@@ -121,7 +145,14 @@ def run(config_path: str | None, demo_branch: bool, db_url: str | None, bind: st
       branchq host run --config /etc/branchq/branch.toml --host 0.0.0.0 --port 8000
       branchq host run --config branch.toml --db postgresql://branchq@/branchq --workers 4
       branchq host run --demo-branch            # try it out: the bundled example branch
+      branchq host run --region --branches /etc/branchq/branches --db postgresql://branchq@/branchq
     """
+    if region:
+        run_region(branches_dir, config_path, demo_branch, db_url, bind, port, workers,
+                   idle_minutes)
+        return
+    if branches_dir:
+        raise click.UsageError("--branches is for a region host: add --region")
     if config_path is None and not demo_branch:
         raise click.UsageError(
             "no branch config: give --config /etc/branchq/branch.toml (or set BRANCHQ_CONFIG); "
@@ -159,6 +190,40 @@ def run(config_path: str | None, demo_branch: bool, db_url: str | None, bind: st
     serve(uvicorn_config(app, bind, port))
 
 
+def run_region(branches_dir: str | None, config_path: str | None, demo_branch: bool,
+               db_url: str | None, bind: str, port: int, workers: int,
+               idle_minutes: float) -> None:
+    """``host run --region``: checks in words, then the region host (host/region.py)."""
+    if config_path or demo_branch:
+        raise click.UsageError("--region serves the branches of --branches DIR, not --config or "
+                               "--demo-branch")
+    if workers > 1:
+        raise click.UsageError("a region host is one process: run several behind a proxy "
+                               "(docs/deploy.md, region)")
+    if not branches_dir:
+        raise click.UsageError("--region needs --branches DIR, a folder of branch TOML files "
+                               "(or set BRANCHQ_BRANCHES)")
+    if not (db_url or "").startswith("postgresql"):
+        raise click.UsageError("a region host needs PostgreSQL (--db postgresql://...): its "
+                               "branches and its other processes share one database")
+    try:
+        configs = load_branch_dir(branches_dir)
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from err
+    check_port_free(bind, port)
+    from branchq.host.app import create_region_app
+    from branchq.host.serve import serve
+
+    try:
+        app = create_region_app(configs, db_url or "", idle_minutes * 60)
+    except StorageError as err:
+        cause = str(err.__cause__ or err).strip().splitlines()[0]
+        raise click.ClickException(f"cannot open the database {db_url}: {cause}\n  {DB_HINT}") \
+            from err
+    click.echo(f"region host: {len(configs)} branches from {branches_dir}", err=True)
+    serve(uvicorn_config(app, bind, port))
+
+
 @host.group()
 def token() -> None:
     """Create, list and revoke API tokens (stored hashed; shown once)."""
@@ -172,16 +237,18 @@ def token() -> None:
 @click.option("--counter", type=click.IntRange(1, 999), help="Counter number (teller tokens).")
 @click.option("--counters", default="", help="Counters a keypad-gateway token acts for: 1,2,3.")
 @click.option("--name", default="", help="Who or what holds it, e.g. 'Counter 3 keypad'.")
+@region_option
 def token_create(config_path: str | None, db_url: str | None, role: str, counter: int | None,
-                 counters: str, name: str) -> None:
+                 counters: str, name: str, region: bool) -> None:
     """Create a token and print it alone on stdout.
 
     \b
     Examples:
       branchq host token create --role teller --counter 3 --name "Counter 3"
       branchq host token create --role keypad-gateway --counters 1,2,3 --name "Entrance kiosk"
+      branchq host token create --region --role region-manager --db postgresql://... --name Li
     """
-    store = _store(config_path, db_url)
+    store = _store(config_path, db_url, region)
     try:
         numbers = tuple(int(c) for c in counters.split(",") if c.strip())
         value = create_token(store, Role(role), name or role, counter, numbers)
@@ -193,14 +260,15 @@ def token_create(config_path: str | None, db_url: str | None, role: str, counter
 @token.command("list")
 @config_option
 @db_option
-def token_list(config_path: str | None, db_url: str | None) -> None:
+@region_option
+def token_list(config_path: str | None, db_url: str | None, region: bool) -> None:
     """List tokens (never their values).
 
     \b
     Example:
       branchq host token list
     """
-    for row in _store(config_path, db_url).list_tokens():
+    for row in _store(config_path, db_url, region).list_tokens():
         state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
         counter = f" counter {row.counter}" if row.counter else ""
         click.echo(f"{row.id:4d}  {row.role:14s}{counter:12s} {state:18s} {row.name}")
@@ -209,8 +277,9 @@ def token_list(config_path: str | None, db_url: str | None) -> None:
 @token.command("revoke")
 @config_option
 @db_option
+@region_option
 @click.argument("token_id", type=int)
-def token_revoke(config_path: str | None, db_url: str | None, token_id: int) -> None:
+def token_revoke(config_path: str | None, db_url: str | None, region: bool, token_id: int) -> None:
     """Revoke a token by the id that `token list` shows.
 
     \b
@@ -219,7 +288,7 @@ def token_revoke(config_path: str | None, db_url: str | None, token_id: int) -> 
     """
     from branchq.host.service import utcnow
 
-    if not _store(config_path, db_url).revoke_token(token_id, utcnow()):
+    if not _store(config_path, db_url, region).revoke_token(token_id, utcnow()):
         raise click.ClickException(f"no active token with id {token_id}\n  "
                                    "`branchq host token list` shows the ids")
     click.echo(f"revoked token {token_id}")

@@ -207,3 +207,22 @@ def load_config(path: str | Path | None) -> BranchConfig:
     except OSError as err:
         raise ConfigError(f"{file}: cannot read: {err.strerror}") from err
     return parse_config(text, str(file))
+
+
+def load_branch_dir(directory: str | Path) -> dict[str, BranchConfig]:
+    """Every branch of a region host: one branch TOML per ``*.toml`` file of ``directory``,
+    each validated like ``branch.toml`` (the error names the file), by ``[branch] id``."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: not a directory of branch TOML files")
+    configs: dict[str, BranchConfig] = {}
+    files: dict[str, Path] = {}
+    for file in sorted(folder.glob("*.toml")):
+        config = load_config(file)
+        branch = config.branch.id
+        if branch in files:
+            raise ConfigError(f"{file}: [branch] id {branch!r} is also the id in {files[branch]}")
+        configs[branch], files[branch] = config, file
+    if not configs:
+        raise ConfigError(f"{folder}: no branch files (*.toml) in it")
+    return configs

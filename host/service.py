@@ -75,8 +75,12 @@ class BranchService:
     """Owns the engine for one branch; see the module docstring for the threading model."""
 
     def __init__(self, config: BranchConfig, store: Store,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, listen: bool = True) -> None:
+        """``listen=False``: someone else LISTENs for other processes' commits and hands this
+        service its notifications (:meth:`notified`): a region host has one listener for all
+        its branches (``host/region.py``)."""
         self.config = config
+        self._listens = listen
         self.store = store
         self.clock = clock
         self.hub = EventHub()
@@ -93,10 +97,12 @@ class BranchService:
         self._write_lock = threading.Lock()  # one writer: a batch, or a probe of a fault
 
     # ------------------------------------------------------------------ life cycle
-    def load(self) -> None:
-        """Migrate the database and rebuild the engine from its log; raises
+    def load(self, migrate: bool = True) -> None:
+        """Migrate the database (unless the caller did: a region migrates once for all its
+        branches) and rebuild the engine from its log; raises
         :class:`branchq.host.engine.ReplayError` naming the first event that does not replay."""
-        self.store.migrate()
+        if migrate:
+            self.store.migrate()
         self._rebuild()
         self._loaded = True
         try:  # a database that takes no writes is reported from the start, not at the first ticket
@@ -114,7 +120,8 @@ class BranchService:
         threading.Thread(target=self._housekeeping, name="branchq-housekeeping", daemon=True).start()
         if self.store.shared:
             self._loop = asyncio.get_running_loop()
-            threading.Thread(target=self._listen, name="branchq-listen", daemon=True).start()
+            if self._listens:
+                threading.Thread(target=self._listen, name="branchq-listen", daemon=True).start()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -134,12 +141,20 @@ class BranchService:
                     if payload == "connected":
                         self._apply_foreign()  # catch up with what was missed while away
                     elif payload.startswith(f"{self.store.branch}:"):
-                        seq = int(payload.rpartition(":")[2])
-                        if seq > self.engine.seq:  # not our own commit, not yet seen
-                            self._apply_foreign()
+                        self.notified(int(payload.rpartition(":")[2]))
             except (StorageError, SQLAlchemyError) as err:
                 log.warning("event notifications: %s; listening again in 1 s", err)
             self._stopping.wait(1.0)
+
+    def notified(self, seq: int) -> None:
+        """A commit of this branch up to ``seq`` was announced (raises SQLAlchemyError when the
+        database cannot be read)."""
+        if seq > self.engine.seq:  # not our own commit, not yet seen
+            self._apply_foreign()
+
+    def catch_up(self) -> None:
+        """Apply whatever other processes committed (after the listener reconnected)."""
+        self._apply_foreign()
 
     def _apply_foreign(self) -> None:
         """Apply events other host processes committed and publish them to our subscribers
@@ -387,6 +402,11 @@ class BranchService:
             except SQLAlchemyError as err:
                 # Serve what this process knows rather than fail a read; writes report the fault.
                 log.warning("catch-up read failed, serving local state: %s", err)
+        return self.read_local(query)
+
+    def read_local(self, query: Callable[[QueueEngine], T]) -> T:
+        """Run ``query`` on the engine as this process holds it (no I/O: the caller has
+        caught up with other processes, or does not need to)."""
         with self._lock:
             return query(self.engine)
 

@@ -12,10 +12,24 @@ from starlette.requests import HTTPConnection
 from branchq.host.auth import Principal, Role, TokenVerifier
 from branchq.host.service import BranchService
 
+#: Where a region host's routing leaves the request's branch service (``host/region.py``).
+REGION_SERVICE = "branchq_service"
+
+
+def service_of(conn: HTTPConnection) -> BranchService:
+    """The branch service serving this request: the process's own (a branch host), or the one a
+    region host found for the request's branch (``host/region.py``)."""
+    found: BranchService | None = conn.scope.get("state", {}).get(REGION_SERVICE)
+    if found is None:
+        found = getattr(conn.app.state, "service", None)
+    if found is None:
+        raise HTTPException(404, "this region host serves many branches: use a credential of "
+                                 "the branch, or address it as /b/{branch}/...")
+    return found
+
 
 async def get_service(request: Request) -> BranchService:
-    service: BranchService = request.app.state.service
-    return service
+    return service_of(request)
 
 
 ServiceDep = Annotated[BranchService, Depends(get_service)]
@@ -71,4 +85,8 @@ EquipmentEditor = Annotated[Principal, require(Role.MANAGER, Role.TECHNICIAN, Ro
 Observer = Annotated[Principal, require(*Role)]
 KioskDep = Annotated[Principal, require(Role.KIOSK)]
 Staff = Annotated[Principal, require(Role.TELLER, Role.MANAGER, Role.ADMIN)]
+# The reads of the lobby dashboard, which a region manager also has (read-only, host/region.py).
+StaffReader = Annotated[Principal, require(Role.TELLER, Role.MANAGER, Role.ADMIN,
+                                           Role.REGION_MANAGER)]
+SupervisorReader = Annotated[Principal, require(Role.MANAGER, Role.ADMIN, Role.REGION_MANAGER)]
 Monitor = Annotated[Principal, require(Role.MANAGER, Role.TECHNICIAN, Role.ADMIN)]

@@ -9,10 +9,11 @@ from collections import OrderedDict
 from typing import Annotated, Any
 from weakref import WeakKeyDictionary
 
-from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
+from branchq.host.api.deps import service_of
 from branchq.host.auth import Principal, Role, TokenVerifier
 from branchq.host.engine import Event
 from branchq.host.service import BranchService
@@ -102,7 +103,6 @@ async def event_stream(
     ws: WebSocket, after: Annotated[int, Query(ge=0, le=2**62)] = 0
 ) -> None:
     """Send every event with ``seq > after``, then each new one as it commits."""
-    service: BranchService = ws.app.state.service
     verifier: TokenVerifier = ws.app.state.verifier
     token = presented_token(ws)
     try:
@@ -114,6 +114,11 @@ async def event_stream(
     await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     if principal is None:
         await ws.close(code=4401, reason="a valid token is required")
+        return
+    try:
+        service = service_of(ws)
+    except HTTPException as err:  # a region-wide credential that named no branch
+        await ws.close(code=4404, reason=str(err.detail)[:120])
         return
     queue = service.hub.subscribe(principal.role.value)
     # The client's messages are read (and ignored) alongside: a disconnect is noticed at once,

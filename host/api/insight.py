@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from branchq.host.api.dates import DAY_PATTERN, MONTH_PATTERN, parse_day, parse_month
-from branchq.host.api.deps import ServiceDep, Supervisor
+from branchq.host.api.deps import ServiceDep, Supervisor, SupervisorReader
 from branchq.host.insight import charts, reports, staffing
 from branchq.host.insight.staffing import Advice
 
@@ -22,7 +22,7 @@ MonthQuery = Annotated[str, Query(pattern=MONTH_PATTERN, examples=["2026-11"],
 
 @router.get("/staffing")
 async def staffing_advice(
-    service: ServiceDep, _: Supervisor,
+    service: ServiceDep, _: SupervisorReader,
     target: Annotated[float, Query(gt=0, lt=1, description="allowed share waiting too long")]
     = staffing.TARGET,
     threshold_s: Annotated[float, Query(ge=30, le=3600)] = staffing.THRESHOLD_S,
@@ -41,7 +41,7 @@ async def _day_report(service: ServiceDep, day: str) -> dict[str, Any]:
 
 
 @router.get("/reports/day")
-async def day_report(service: ServiceDep, _: Supervisor, day: Annotated[DayQuery, Query(alias="date")]
+async def day_report(service: ServiceDep, _: SupervisorReader, day: Annotated[DayQuery, Query(alias="date")]
                      ) -> dict[str, Any]:
     """Tickets by service and hour, waits (p50/p90, share over 3 min), service time per counter
     and teller, no-shows, green channel, VIP, transfers, satisfaction."""

@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api/v1/opening-check", tags=["opening"])
 
 # The kiosk's own credential may run it (``branchq maint health --opening`` on the kiosk): it
 # shows device states the kiosk reports anyway, and nothing of any customer.
-Checker = Annotated[Principal, require(Role.MANAGER, Role.TECHNICIAN, Role.ADMIN, Role.KIOSK)]
+Checker = Annotated[Principal, require(Role.MANAGER, Role.TECHNICIAN, Role.ADMIN, Role.KIOSK,
+                                       Role.REGION_MANAGER)]
 
 
 async def run_check(service: BranchService) -> opening.OpeningCheck:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from branchq.host.api import views
-from branchq.host.api.deps import Issuer, KioskDep, ServiceDep, Staff, Supervisor
+from branchq.host.api.deps import Issuer, KioskDep, ServiceDep, StaffReader, Supervisor
 from branchq.host.api.schemas import (
     GuidancePublic,
     OfflineTicketCreate,
@@ -151,7 +151,7 @@ async def void(ticket_id: TicketId, body: VoidRequest, service: ServiceDep,
 
 @router.get("")
 async def list_tickets(
-    service: ServiceDep, _: Staff,
+    service: ServiceDep, _: StaffReader,
     status: Annotated[TicketStatus | None, Query(description="only tickets in this state")] = None,
     ticket_service: Annotated[str | None, Query(alias="service", max_length=32)] = None,
 ) -> list[TicketPublic]:

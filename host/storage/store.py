@@ -137,10 +137,13 @@ class TokenRow:
 class Store:
     """All database access of the host. Methods are blocking: call them from a worker thread."""
 
-    def __init__(self, url: str, branch: str) -> None:
+    def __init__(self, url: str, branch: str, engine: Engine | None = None) -> None:
+        """``engine``: a connection pool shared with the stores of other branches (a region
+        host, ``host/region.py``); the store then never disposes of it on :meth:`close`."""
         self.url = url
         self.branch = branch
-        self.engine = make_engine(url, existing_file=True)
+        self._own_engine = engine is None
+        self.engine = engine if engine is not None else make_engine(url, existing_file=True)
         self.dialect = self.engine.dialect.name
         self.direct = DirectStatements(self.engine.dialect)
         # Several host processes may share a PostgreSQL database; a SQLite file has one.
@@ -149,7 +152,8 @@ class Store:
         self.file = SqliteFile(path) if path is not None else None
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._own_engine:
+            self.engine.dispose()
         if self.file is not None:
             self.file.close()
 
@@ -329,6 +333,16 @@ class Store:
                 )
             ).first()
         return _token(row) if row else None
+
+    def find_token_any_branch(self, token_hash: str) -> tuple[str, TokenRow] | None:
+        """(branch, token) of an active token of any branch: a region host serves every branch
+        and learns the request's branch from its credential (docs/deploy.md, region)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(api_tokens).where(api_tokens.c.token_hash == token_hash,
+                                         api_tokens.c.revoked_at.is_(None))
+            ).first()
+        return (str(row.branch), _token(row)) if row else None
 
     def list_tokens(self) -> list[TokenRow]:
         with self.engine.connect() as conn:

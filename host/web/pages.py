@@ -88,3 +88,13 @@ class SecureStatic(StaticFiles):
 
 def static_files() -> SecureStatic:
     return SecureStatic(directory=STATIC_DIR)
+
+
+#: Pages of a region host only (``host/region.py``).
+region_router = APIRouter(include_in_schema=False)
+
+
+@region_router.get("/region")
+async def region(request: Request) -> FileResponse:
+    """The region view of a region host (every branch's figures), for the region manager."""
+    return _page(request, "region.html")

@@ -54,12 +54,16 @@ class HostProcess(HostAccess):
     env: dict[str, str] = field(default_factory=dict)  # e.g. limits for a load test
     prefix: list[str] = field(default_factory=list)  # a command to run the host under
     command: tuple[str, ...] = BRANCHQ_COMMAND  # e.g. the `branchq` of another install
+    run_args: list[str] | None = None  # instead of --config/--demo-branch, e.g. a region's
 
     def start(self, timeout: float = 30, healthy: bool = True) -> HostProcess:
         """Start and wait until ``/healthz`` answers 200 (any answer unless ``healthy``)."""
         args = [*self.prefix, *self.command, "host", "run",
                 "--db", self.db_url, "--port", str(self.port)]
-        args += ["--config", self.config_path] if self.config_path else ["--demo-branch"]
+        if self.run_args is not None:
+            args += self.run_args
+        else:
+            args += ["--config", self.config_path] if self.config_path else ["--demo-branch"]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "BRANCHQ_LOG": "INFO", **self.env})
