@@ -566,10 +566,16 @@ def record_days(store: Store, engine: QueueEngine, days: Iterable[date], scale: 
     runs = []
     for day in days:
         run = simulate_day(engine, day, profile_for(day, scale), seed)
-        with store.write_transaction() as tx:
-            rows = tx.prepare(run.events, engine.tickets)
-            tx.append(rows)
-        if rows.events:
-            engine.seq = rows.events[-1].seq
+        store_day(store, engine, run)
         runs.append(run)
     return runs
+
+
+def store_day(store: Store, engine: QueueEngine, run: DayRun) -> None:
+    """Store a simulated day's events and the tickets of ``engine`` after it, as the host's
+    writer would have (one transaction)."""
+    with store.write_transaction() as tx:
+        rows = tx.prepare(run.events, engine.tickets)
+        tx.append(rows)
+    if rows.events:
+        engine.seq = rows.events[-1].seq

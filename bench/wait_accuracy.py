@@ -1,10 +1,12 @@
 """The engine's wait estimates at issue time, judged against what could be known then.
 
 Simulated branch days (bench.simulation: SimPy, the example branch's counters, the real
-QueueEngine deciding every call) with an opening rush, a lunch rota and the pension-day peak. The
-engine first lives through one warm-up day, as a real host does, so it starts with yesterday's
-service times. For every ticket, the oracle (bench/oracle.py) draws futures from the exact state
-at issue with the simulation's own model: the median of its futures is the best estimate any
+QueueEngine deciding every call) with an opening rush, a lunch rota and the pension-day peak.
+The engine first lives through one warm-up day; every day is stored, and every morning the
+engine starts as a host's does (rebuilt from the stored log, the past days' service times
+learned from the stored tickets), so it starts with what the days before taught it. For every
+ticket, the oracle (bench/oracle.py) draws futures from the exact state at issue with the
+simulation's own model: the median of its futures is the best estimate any
 method could give, and its error against the wait that followed is the *floor*.
 
 Per service and kind of day (ordinary, pension day, lunch rota: ordinary days' tickets issued
@@ -24,19 +26,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.oracle import FUTURES, Forecast, forecast
-from bench.simulation import Issued, profile_for, rota, simulate_day
+from bench.simulation import OPEN, Issued, profile_for, rota, simulate_day, store_day
 from branchq.host.config import load_config
-from branchq.host.engine import QueueEngine
-from branchq.host.insight.estimate import ProjectedWait
+from branchq.host.service import BranchService
+from branchq.host.storage import Store
 
 FIRST_DAY = date(2026, 11, 9)  # a Monday; the 13th of the month is pension day
 MAX_RATIO = 1.15  # MAE against the floor
@@ -165,14 +168,29 @@ def judge(day: date, issued: Iterable[Issued], futures: int = FUTURES) -> list[J
 
 
 def run(days: int, scale: float, seed: int, futures: int = FUTURES) -> list[Judged]:
-    """The judged tickets of ``days`` business days after one warm-up day."""
-    engine = QueueEngine(load_config(None), ProjectedWait())
-    simulate_day(engine, FIRST_DAY - timedelta(days=1), profile_for(FIRST_DAY, scale), seed)
+    """The judged tickets of ``days`` business days after one warm-up day.
+
+    Each day is stored in a SQLite database as the host stores it, and each morning the engine
+    starts the way a host does (:meth:`BranchService.load`): rebuilt from the stored log, with
+    what the stored past days taught the estimate (host/insight/history.py), so the warm-up day
+    is real history."""
+    config = load_config(None)
     judged: list[Judged] = []
-    for n in range(days):
-        day = FIRST_DAY + timedelta(days=n)
-        judged += judge(day, simulate_day(engine, day, profile_for(day, scale), seed).issued,
-                        futures)
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(f"sqlite:///{Path(folder) / 'branch.db'}", config.branch.id)
+        try:
+            for n in range(-1, days):
+                day = FIRST_DAY + timedelta(days=n)
+                opening = datetime.combine(day, OPEN, tzinfo=config.branch.tz)
+                host = BranchService(config, store, clock=lambda at=opening: at)
+                host.load()
+                profile = profile_for(max(day, FIRST_DAY), scale)  # the warm-up: a Monday
+                day_run = simulate_day(host.engine, day, profile, seed)
+                store_day(store, host.engine, day_run)
+                if n >= 0:
+                    judged += judge(day, day_run.issued, futures)
+        finally:
+            store.close()
     return judged
 
 

@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from fastapi.concurrency import run_in_threadpool
@@ -26,6 +26,7 @@ from branchq.host.config import BranchConfig
 from branchq.host.engine import EngineError, Event, QueueEngine
 from branchq.host.hub import EventHub
 from branchq.host.insight.estimate import ProjectedWait
+from branchq.host.insight.history import NO_HISTORY, BranchHistory, load_history
 from branchq.host.storage import StorageError, StorageMissing, StorageRefused, Store, WriteTransaction
 
 log = logging.getLogger("branchq.service")
@@ -85,6 +86,9 @@ class BranchService:
         self.clock = clock
         self.hub = EventHub()
         self.kiosks = KioskLiveness()
+        # What past business days taught the wait estimate, and the day it was read for.
+        self.history: BranchHistory = NO_HISTORY
+        self._history_day: date | None = None
         self.engine = self._new_engine()
         self._lock = threading.Lock()  # guards self.engine
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
@@ -103,6 +107,7 @@ class BranchService:
         :class:`branchq.host.engine.ReplayError` naming the first event that does not replay."""
         if migrate:
             self.store.migrate()
+        self._learn_history()
         self._rebuild()
         self._loaded = True
         try:  # a database that takes no writes is reported from the start, not at the first ticket
@@ -208,7 +213,26 @@ class BranchService:
 
     def _new_engine(self) -> QueueEngine:
         """An empty engine with the real wait estimator (a fresh one: its memo is per engine)."""
-        return QueueEngine(self.config, ProjectedWait())
+        return QueueEngine(self.config, ProjectedWait(self.history))
+
+    def _learn_history(self, when_new_day: bool = False) -> None:
+        """Read what the last business days taught the wait estimate from the stored tickets
+        (host/insight/history.py): at start, and after the first batch of a new business day
+        (``when_new_day``; otherwise a comparison of dates). A database that cannot be read
+        leaves the history as it was until the next batch tries again."""
+        tz = self.config.branch.tz
+        today = self.clock().astimezone(tz).date()
+        if when_new_day and today == self._history_day:
+            return
+        try:
+            history = load_history(self.store, tz, today)
+        except (SQLAlchemyError, StorageError) as err:
+            log.warning("past days' service times not read (%s); trying again later", err)
+            return
+        self.history, self._history_day = history, today
+        with self._lock:
+            if isinstance(self.engine.estimator, ProjectedWait):
+                self.engine.estimator.learn(history)
 
     # ------------------------------------------------------------------ storage faults
     def storage_fault(self) -> StorageError | None:
@@ -284,6 +308,7 @@ class BranchService:
                     self._rebuild_after_failure()
                     for item in batch:
                         item.loop.call_soon_threadsafe(_resolve, item.future, failure)
+                self._learn_history(when_new_day=True)
 
     def _commit(self, batch: list[_Pending]) -> None:
         if self._dirty:

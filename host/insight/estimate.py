@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
 
 from branchq.host.engine.model import Priority, Ticket, TicketStatus
 from branchq.host.engine.tally import DayTally
+from branchq.host.insight.history import NO_HISTORY, BranchHistory, Served, learn
 
 if TYPE_CHECKING:
     from branchq.host.engine import QueueEngine
@@ -74,6 +75,10 @@ SHORT_RANK = 2
 GRID = 24
 # From this many services finished today, an estimate goes by all of today's (ProjectedWait._learned).
 TODAY_ENOUGH = 20
+# The past business days (host/insight/history.py) count as this many of today's services in a
+# service's mean, and their no-show share as this many of today's calls.
+HISTORY_WEIGHT = 100
+NO_SHOW_PRIOR = 50
 # Beyond this many projected calls the rest is extrapolated at the projected pace, so a hall of a
 # thousand waiting costs the same as one of sixty (about 0.3 ms per estimate).
 MAX_STEPS = 60
@@ -91,6 +96,7 @@ class CounterView:
     serving: str | None = None
     elapsed_s: float = 0.0
     away: tuple[float, float] | None = None
+    speed: float = 1.0  # its services take this many times an average counter's
 
 
 def next_break(breaks: Sequence[tuple[float, float]], clock_s: float,
@@ -139,13 +145,23 @@ def today_rates(tickets: Iterable[Ticket], now: datetime | None) -> TodayRates:
     )
 
 
-def tally_rates(tally: DayTally, now: datetime | None) -> TodayRates:
-    """:func:`today_rates` from the engine's running tally (no scan of today's tickets)."""
+def tally_rates(tally: DayTally, now: datetime | None,
+                past: Mapping[str, tuple[int, int]] | None = None) -> TodayRates:
+    """:func:`today_rates` from the engine's running tally (no scan of today's tickets). Each
+    service's no-show share is today's, with the past days' share (``past``: service -> (gone,
+    called)) counting as NO_SHOW_PRIOR calls: the first calls of a day say little."""
     costs = tally.no_show_cost.values()
     green = tally.green_since(now - GREEN_WINDOW) if now else {}
     window = GREEN_WINDOW.total_seconds()
+    share: dict[str, float] = {}
+    for s in {*tally.called, *(past or {})}:
+        gone, called = tally.gone.get(s, 0), tally.called.get(s, 0)
+        before_gone, before = (past or {}).get(s, (0, 0))
+        weight = NO_SHOW_PRIOR if before else 0.0
+        if called + weight:
+            share[s] = (gone + weight * before_gone / max(before, 1)) / (called + weight)
     return TodayRates(
-        {s: tally.gone.get(s, 0) / n for s, n in tally.called.items() if n},
+        share,
         sum(costs) / len(costs) if costs else DEFAULT_NO_SHOW_COST_S,
         {s: n / window for s, n in green.items()},
     )
@@ -330,15 +346,25 @@ class ProjectedWait:
     """The engine's wait estimator: the open counters played forward (:func:`projected_wait`)
     from the engine's state.
 
-    It keeps, per service, the :class:`Pace` its last projection found, for the engine it was
-    asked about (asked about another engine, it forgets them): on a long queue the next estimate
-    is then one multiplication instead of a projection (see :meth:`_fresh_pace`)."""
+    It goes by what the branch's past business days taught (``history``, handed in by the
+    host's service, which reads it from the store: host/insight/history.py) together with
+    today's tickets. It keeps, per service, the :class:`Pace` its last projection found, for the
+    engine it was asked about (asked about another engine, it forgets them): on a long queue
+    the next estimate is then one multiplication instead of a projection (see
+    :meth:`_fresh_pace`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, history: BranchHistory = NO_HISTORY) -> None:
         self._engine: QueueEngine | None = None
         self._paces: dict[str, tuple[int, datetime, Pace]] = {}  # service -> (shape, found at, Pace)
-        self._durations: tuple[int, int, dict[str, Durations]] | None = None
+        self._learnt: tuple[tuple[int, int, int | None], _Learned] | None = None
         self._breaks: dict[int, list[tuple[float, float]]] = {}  # counter -> rota breaks
+        self.learn(history)
+
+    def learn(self, history: BranchHistory) -> None:
+        """Go by ``history`` from now on (a new business day began: it holds yesterday too)."""
+        self.history = history
+        self._past = {s: Durations(d) for s, d in history.durations.items()}
+        self._paces, self._learnt = {}, None
 
     def wait(self, engine: QueueEngine, service: str, ahead: int,
              since: datetime | None) -> int | None:
@@ -349,14 +375,14 @@ class ProjectedWait:
               since: datetime | None) -> WaitRange | None:
         """:meth:`wait` with its 80% range."""
         if engine is not self._engine:
-            self._engine, self._paces, self._durations = engine, {}, None
+            self._engine, self._paces, self._learnt = engine, {}, None
             self._breaks = {c.number: [(_seconds(a), _seconds(b)) for a, b in c.break_spans()]
                             for c in engine.config.counters}
         now = engine.known_now()
         limit = engine.aging_limit.total_seconds()
         my_aging = limit if since is None or now is None else limit - (now - since).total_seconds()
-        rates = tally_rates(engine.tally, now)
-        durations = self._learned(engine)
+        rates = tally_rates(engine.tally, now, self.history.no_show)
+        learned = self._learned(engine, now)
         pace = self._fresh_pace(engine, service, ahead, now)
         if pace is not None:
             return wait_range(*pace.wait(ahead, rates.green_per_s.get(service, 0.0), my_aging))
@@ -373,18 +399,14 @@ class ProjectedWait:
                 (now - (engine.tickets[c.current].called_at or now)).total_seconds()
                 if c.current and now else 0.0,
                 away,
+                learned.factor.get(c.number, 1.0),
             ))
         # The projection looks at most MAX_STEPS tickets into each queue: only that many oldest
         # are read, from the already ordered buckets, and each only when the projection gets there.
         queues = {key: QueueView(AgingTimes(q.oldest_first(MAX_STEPS), now, limit), count=len(q))
                   for key, q in engine.queues.items()}
-        projected = projected_wait(
-            service, ahead, queues, counters,
-            {key: d.mean if len(d) else engine.mean_service_time(key)
-             for key, d in durations.items()},
-            durations,
-            rates, limit, my_aging_s=my_aging,
-        )
+        projected = projected_wait(service, ahead, queues, counters, learned.mean,
+                                   learned.durations, rates, limit, my_aging_s=my_aging)
         if projected is None:
             return None
         told, found = projected
@@ -392,25 +414,48 @@ class ProjectedWait:
             self._paces[service] = (engine.shape, now, found)
         return told
 
-    def _learned(self, engine: QueueEngine) -> dict[str, Durations]:
-        """Per service, the durations an estimate goes by: every service finished today once
-        there are TODAY_ENOUGH of them, else the engine's recent ones (yesterday's included).
+    def _learned(self, engine: QueueEngine, now: datetime | None) -> _Learned:
+        """Per service, the mean and the durations an estimate goes by, and per counter how
+        slow it is (docs/insight.md, "Learning the branch").
 
-        Twenty recent durations leave their mean uncertain by a tenth (CV 0.5), which on a
-        queue of fifty moves the estimate by minutes; the day's own are many more. They come
-        from the engine's tickets of today, so a restart that replays the day learns the same;
-        worked out again only when something other than a new ticket happened."""
-        key = (id(engine.tickets), engine.shape)
-        if self._durations is not None and self._durations[:2] == key:
-            return self._durations[2]
+        A counter's factor comes from the past days (from today's services while there are
+        none). A service's mean at an average counter is today's (each duration divided by its
+        counter's factor), with the past days' mean for this hour counting as HISTORY_WEIGHT
+        services; without past days, today's once there are TODAY_ENOUGH, else the engine's
+        recent ones. Its spread is read from today's durations once there are TODAY_ENOUGH,
+        else from the past days', else the recent ones. Twenty durations leave their mean
+        uncertain by a tenth (CV 0.5), which on a queue of fifty moves the estimate by minutes.
+        Today's come from the engine's tickets, so a restart that replays the day learns the
+        same; worked out again only when something other than a new ticket happened."""
+        hour = now.astimezone(engine.tz).hour if now is not None else None
+        key = (id(engine.tickets), engine.shape, hour)
+        if self._learnt is not None and self._learnt[0] == key:
+            return self._learnt[1]
+        served = [Served(t.service, t.counter, 0, (t.finished_at - t.called_at).total_seconds())
+                  for t in engine.tickets.values()
+                  if t.status is TicketStatus.DONE and t.called_at is not None
+                  and t.finished_at is not None and t.service in engine.stats]
+        history = self.history
+        factor = dict(history.counter_factor) or dict(learn(served).counter_factor)
         today: dict[str, list[float]] = {s: [] for s in engine.stats}
-        for t in engine.tickets.values():
-            if (t.status is TicketStatus.DONE and t.called_at is not None
-                    and t.finished_at is not None and t.service in today):
-                today[t.service].append((t.finished_at - t.called_at).total_seconds())
-        learned = {s: Durations(d if len(d) >= TODAY_ENOUGH else engine.stats[s].recent)
-                   for s, d in today.items()}
-        self._durations = (*key, learned)
+        for d in served:
+            today[d.service].append(d.duration_s / factor.get(d.counter or 0, 1.0))
+        mean: dict[str, float] = {}
+        durations: dict[str, Durations] = {}
+        for s, mine in today.items():
+            past = history.mean_s(s, hour)
+            recent = engine.stats[s].recent
+            if past is not None:
+                mean[s] = (sum(mine) + HISTORY_WEIGHT * past) / (len(mine) + HISTORY_WEIGHT)
+            elif len(mine) >= TODAY_ENOUGH:
+                mean[s] = sum(mine) / len(mine)
+            else:
+                mean[s] = sum(recent) / len(recent) if recent else engine.mean_service_time(s)
+            before = self._past.get(s, NO_DURATIONS)
+            durations[s] = (Durations(mine) if len(mine) >= TODAY_ENOUGH
+                            else before if len(before) >= TODAY_ENOUGH else Durations(recent))
+        learned = _Learned(mean, durations, factor)
+        self._learnt = (key, learned)
         return learned
 
     def _fresh_pace(self, engine: QueueEngine, service: str, ahead: int,
@@ -482,6 +527,16 @@ def projected_wait(
 
 
 @dataclass(frozen=True)
+class _Learned:
+    """What an estimate goes by: per service the mean duration at an average counter and the
+    durations its spread is read from, per counter its factor (host/insight/history.py)."""
+
+    mean: dict[str, float]
+    durations: dict[str, Durations]
+    factor: dict[int, float]
+
+
+@dataclass(frozen=True)
 class _Branch:
     """Everything a projection reads besides the ticket being estimated."""
 
@@ -512,14 +567,23 @@ def _project(target: str, ahead: int, branch: _Branch) -> _Call:
     The hot loop of every ticket issue: plain locals and per-service dictionaries, no closures.
     """
     rates, limit, my_aging = branch.rates, branch.aging_limit_s, branch.my_aging
-    cost: dict[str, float] = {}
-    cost_var: dict[str, float] = {}  # a no-show or a service: the variance of the mixture
-    for s, mean in branch.service_s.items():
-        gone = rates.no_show_share.get(s, 0.0)
-        cost[s] = (1 - gone) * mean + gone * rates.no_show_cost_s
-        second = ((1 - gone) * (spread(branch.recent.get(s, NO_DURATIONS), mean) + mean**2)
-                  + gone * rates.no_show_cost_s**2)
-        cost_var[s] = max(second - cost[s] ** 2, 0.0)
+    counters = branch.counters
+    # Per counter speed (usually a few distinct ones): what a ticket of each service costs
+    # there, and the variance of that (a no-show or a service: a mixture).
+    by_speed: dict[float, tuple[dict[str, float], dict[str, float]]] = {}
+    for speed in {c.speed for c in counters}:
+        cost: dict[str, float] = {}
+        cost_var: dict[str, float] = {}
+        for s, base in branch.service_s.items():
+            gone = rates.no_show_share.get(s, 0.0)
+            mean = base * speed
+            cost[s] = (1 - gone) * mean + gone * rates.no_show_cost_s
+            second = ((1 - gone) * (spread(branch.recent.get(s, NO_DURATIONS), base) * speed**2
+                                    + mean**2)
+                      + gone * rates.no_show_cost_s**2)
+            cost_var[s] = max(second - cost[s] ** 2, 0.0)
+        by_speed[speed] = cost, cost_var
+    costs = [by_speed[c.speed] for c in counters]
     remaining = {s: q.size for s, q in branch.queues.items()}
     remaining[target] = ahead
     ages = {s: q.aging_in_s for s, q in branch.queues.items()}
@@ -528,7 +592,6 @@ def _project(target: str, ahead: int, branch: _Branch) -> _Call:
     # When the next ticket of each service reaches the aging limit (aged tickets go first).
     head = {s: ages[s][0] if known.get(s) else limit for s in remaining}
 
-    counters = branch.counters
     starts = [_frees_in(c, branch) for c in counters]
     var = [v for _, v in starts]  # of each counter's free time, as it is played forward
     sharing = [i for i, c in enumerate(counters) if target in c.services]
@@ -561,7 +624,8 @@ def _project(target: str, ahead: int, branch: _Branch) -> _Call:
             shape = None
             if before < SHORT_RANK * len(sharing):
                 shape = _order_range([paths[j] for j in sharing], before + 1,
-                                     (cost[target], cost_var[target]))
+                                     [(costs[j][0][target], costs[j][1][target])
+                                      for j in sharing])
             return _Call(at, call_variance(), None, shape)
         if choice is None:
             continue  # nothing left that this counter takes, and it does not serve the target
@@ -571,6 +635,7 @@ def _project(target: str, ahead: int, branch: _Branch) -> _Call:
         if choice == target:
             target_calls += 1
         steps += 1
+        cost, cost_var = costs[i]
         var[i] += cost_var[choice]
         if i in paths:
             paths[i].append((at + cost[choice], var[i]))
@@ -598,20 +663,21 @@ def _lognormal_cdf(mean: float, variance: float) -> Callable[[float], float]:
 
 
 def _order_range(paths: Sequence[Sequence[tuple[float, float]]], rank: int,
-                 step: tuple[float, float]) -> WaitRange:
+                 steps: Sequence[tuple[float, float]]) -> WaitRange:
     """The wait until the ``rank``-th time one of the counters sharing the queue is free.
 
-    Counter j is free for the n-th time at ``paths[j][n]`` (mean, variance: a lognormal), or, past
-    its projected path, one ``step`` later each time. The projection alone takes the first
-    counter to free as the one whose *expected* free time is earliest; but the earliest of three
-    uncertain free times comes well before the earliest expected one, which is what a customer
-    next in line waits for. So: P(wait <= t) = P(at least ``rank`` free events by t), counted
-    per counter and added up across them, on a grid; the range is read off that curve.
+    Counter j is free for the n-th time at ``paths[j][n]`` (mean, variance: a lognormal), or,
+    past its projected path, one ``steps[j]`` (a service there) later each time. The projection
+    alone takes the first counter to free as the one whose *expected* free time is earliest;
+    but the earliest of three uncertain free times comes well before the earliest expected one,
+    which is what a customer next in line waits for. So: P(wait <= t) = P(at least ``rank``
+    free events by t), counted per counter and added up across them, on a grid; the range is
+    read off that curve.
     """
     cdfs: list[list[Callable[[float], float]]] = []
     top = 0.0
     ahead: list[tuple[float, float]] = []
-    for path in paths:
+    for path, step in zip(paths, steps, strict=True):
         events = list(path[:rank])
         while len(events) < rank:
             m, v = events[-1]
@@ -659,8 +725,10 @@ def _frees_in(counter: CounterView, branch: _Branch) -> tuple[float, float]:
     serving = counter.serving
     if serving is None or serving not in branch.service_s:
         return 0.0, 0.0
-    return residual(branch.recent.get(serving, NO_DURATIONS), branch.service_s[serving],
-                    counter.elapsed_s)
+    f = counter.speed  # its durations are an average counter's, f times as long
+    left, variance = residual(branch.recent.get(serving, NO_DURATIONS), branch.service_s[serving],
+                              counter.elapsed_s / f)
+    return left * f, variance * f * f
 
 
 def _pick(services: Sequence[str], remaining: Mapping[str, int], head: Mapping[str, float],
