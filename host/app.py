@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from branchq.drivers.platform import sdnotify
 from branchq.host.api import (
+    appointments,
     branch,
     counters,
     devices,
@@ -68,6 +69,7 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
         gc.freeze()
         watchdog = asyncio.create_task(_watchdog(service.writer_alive))
         expiry = asyncio.create_task(service.end_second_services_when_due())
+        unconfirmed = asyncio.create_task(appointments.expire_unconfirmed_when_due(service))
         sdnotify.notify("READY=1\nSTATUS=serving")
         try:
             yield
@@ -75,6 +77,7 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
             sdnotify.notify("STOPPING=1")
             watchdog.cancel()
             expiry.cancel()
+            unconfirmed.cancel()
             service.stop()
             store.close()
 
@@ -100,6 +103,7 @@ def _serve_branch_routes(app: FastAPI) -> None:
     app.include_router(insight.router)
     app.include_router(opinions.router)
     app.include_router(opening.router)
+    app.include_router(appointments.router)
     app.include_router(help.router)
     app.include_router(pages.router)
     app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")

@@ -34,6 +34,9 @@ class Role(StrEnum):
     ADMIN = "admin"
     # The kiosk's caller-keypad gateway: acts only for the counters on its keypad bus.
     KEYPAD_GATEWAY = "keypad-gateway"
+    # The bank's app backend: books appointments and takes remote tickets for its customers,
+    # sees nothing else (docs/web.md, "Appointments and remote tickets").
+    BOOKING = "booking"
     # Reads every branch of a region host, changes nothing (docs/deploy.md, region).
     REGION_MANAGER = "region-manager"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from datetime import datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -44,6 +44,8 @@ class BranchInfo(StrictModel):
     closes_at: Annotated[str, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")] = "24:00"
     open_days: Annotated[list[Annotated[int, Field(ge=1, le=7)]], Field(min_length=1)] = [
         1, 2, 3, 4, 5, 6, 7]  # ISO weekdays, Monday = 1
+    # Days the branch is closed whatever the weekday (public holidays), in branch time.
+    holidays: Annotated[list[date], Field(max_length=400)] = []
 
     @field_validator("timezone")
     @classmethod
@@ -64,9 +66,21 @@ class BranchInfo(StrictModel):
 
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(self.tz)
-        if local.isoweekday() not in self.open_days:
+        if not self.open_on(local.date()):
             return False
         return self.opens_at <= local.strftime("%H:%M") < self.closes_at
+
+    def open_on(self, day: date) -> bool:
+        """The branch opens at all on ``day`` (an open weekday, not a holiday)."""
+        return day.isoweekday() in self.open_days and day not in self.holidays
+
+    def opening_span(self, day: date) -> tuple[datetime, datetime]:
+        """When the branch opens and closes on ``day``, as aware times in branch time."""
+        def at(hhmm: str) -> datetime:
+            hours, minutes = (int(part) for part in hhmm.split(":"))
+            midnight = datetime(day.year, day.month, day.day, tzinfo=self.tz)
+            return midnight + timedelta(hours=hours, minutes=minutes)
+        return at(self.opens_at), at(self.closes_at)
 
 
 class ServiceConfig(StrictModel):
@@ -125,11 +139,43 @@ class EquipmentConfig(StrictModel):
     name_en: str = ""
 
 
+class AppointmentServiceConfig(StrictModel):
+    key: str
+    capacity: Annotated[int, Field(ge=1, le=50, description="bookings per slot")]
+
+
+class AppointmentsConfig(StrictModel):
+    """Booked visits (docs/web.md, "Appointments and remote tickets")."""
+
+    slot_minutes: Literal[5, 10, 15, 20, 30, 60] = 15
+    # Checked in later than this after the slot began: an ordinary walk-in ticket instead.
+    grace_late_s: Annotated[int, Field(ge=0, le=3600)] = 600
+    # Check-in opens this long before the slot (the ticket then waits for the slot).
+    early_window_s: Annotated[int, Field(ge=0, le=4 * 3600)] = 3600
+    # Services that take bookings, with the bookings each slot holds; others take none.
+    services: list[AppointmentServiceConfig] = []
+
+    def capacity(self, service: str) -> int:
+        return next((s.capacity for s in self.services if s.key == service), 0)
+
+
+class RemoteTicketsConfig(StrictModel):
+    """Numbers taken from the bank's app before the customer arrives."""
+
+    # At most this many remote tickets per service wait unconfirmed, so walk-ins are not swamped.
+    cap_per_service: Annotated[int, Field(ge=0, le=100)] = 5
+    # A remote ticket passed over because its customer had not confirmed arrival becomes a
+    # no-show this long after it was first passed over.
+    confirm_grace_s: Annotated[int, Field(ge=60, le=4 * 3600)] = 600
+
+
 class BranchConfig(StrictModel):
     branch: BranchInfo
     services: Annotated[list[ServiceConfig], Field(min_length=1)]
     counters: Annotated[list[CounterConfig], Field(min_length=1)]
     equipment: list[EquipmentConfig] = []
+    appointments: AppointmentsConfig = AppointmentsConfig()
+    remote_tickets: RemoteTicketsConfig = RemoteTicketsConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> BranchConfig:
@@ -156,6 +202,11 @@ class BranchConfig(StrictModel):
         for i, svc in enumerate(self.services):
             if svc.kind == "counter" and svc.key not in served:
                 raise ValueError(f"services[{i}]: no counter serves {svc.key!r}")
+        booked = [s.key for s in self.appointments.services]
+        _unique("appointments.services", "key", booked)
+        for i, key in enumerate(booked):
+            if key not in by_key or by_key[key].kind != "counter":
+                raise ValueError(f"appointments.services[{i}].key: {key!r} is not a counter service")
         return self
 
     def service(self, key: str) -> ServiceConfig | None:

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from branchq.drivers.audio.errors import AudioError
 from branchq.drivers.audio.player import AlsaPlayer, Speaker
@@ -35,8 +36,8 @@ from branchq.kiosk.flow import (
     wait_words,
 )
 from branchq.kiosk.gateway import DeviceGateway
-from branchq.kiosk.hostlink import HostError, HostLink, Queue
-from branchq.kiosk.journal import Journal
+from branchq.kiosk.hostlink import HostError, HostLink, HostRefused, HostUnreachable, Queue
+from branchq.kiosk.journal import Journal, PendingHelp
 from branchq.kiosk.layout import Panel
 from branchq.kiosk.messages import CustomerMessage
 from branchq.kiosk.screens import Frame, ScreenRenderer
@@ -49,6 +50,7 @@ from branchq.kiosk.views import (
     View,
     closed_view,
     guidance_view,
+    help_view,
     notice_view,
     out_of_service_view,
     printing_view,
@@ -106,6 +108,10 @@ class Kiosk:
         self.vip_until = 0.0
         self._stop = asyncio.Event()
         self.frames_rendered = 0
+        # The call for help (kept in the journal): pressed again while open (no second alert).
+        self.help_again = False
+        self._help_tasks: set[asyncio.Task[None]] = set()
+        self.gateway.listeners.append(self._on_host_event)
 
     # -- life cycle ---------------------------------------------------------------------------
     async def run(self) -> None:
@@ -231,6 +237,8 @@ class Kiosk:
             if self.voice_now():  # the key is drawn only then, but the clock may just have moved
                 self.voice_on = True
                 self.speak()
+        elif key == "help":
+            await self.call_for_help()
         elif key == "lang":
             self.lang = "en" if self.lang == "zh" else "zh"
             await self.show(self.screen_name, speak=True)
@@ -290,6 +298,74 @@ class Kiosk:
             await self.show("message")
         finally:
             self.busy = False
+
+    # -- call for help ----------------------------------------------------------------------
+    async def call_for_help(self) -> None:
+        """The "需要帮助 / I need help" key: the press goes to the journal (a host that is down
+        gets it later, with its time), then to the host; the help screen says where it stands.
+        While one is open, another press sends nothing and the screen says staff already know."""
+        if self.journal.data.help is not None:
+            self.help_again = True
+            await self.show("help", speak=True)
+            return
+        self.help_again = False
+        self.journal.set_help(PendingHelp(Journal.new_ref(self.config.kiosk.id), self.screen_name,
+                                          datetime.now(UTC).isoformat()))
+        await self.deliver_help()
+        await self.show("help")
+
+    async def deliver_help(self) -> None:
+        """Send a queued call for help (again: the host makes one alert of one reference)."""
+        pending = self.journal.data.help
+        if pending is None or pending.state != "queued":
+            return
+        try:
+            answer = await self.host.request_help(self.config.kiosk.id, pending.screen,
+                                                  pending.requested_at, pending.client_ref)
+        except HostUnreachable as err:
+            log.info("call for help queued until the host answers: %s", err)
+            return
+        except HostRefused as err:
+            if err.status in (401, 403, 429):  # the credential or the pace: it may pass later
+                log.error("call for help not taken yet: %s", err)
+                return
+            log.error("call for help dropped: %s", err)  # it will never be taken (too old)
+            self.journal.set_help(None)
+            return
+        if answer.state == "closed":
+            self.journal.set_help(None)
+            return
+        pending.alert_id = answer.id
+        pending.state = "acknowledged" if answer.state == "acknowledged" else "told"
+        self.journal.set_help(pending)
+
+    def _on_host_event(self, event: dict[str, Any]) -> None:
+        """The lobby manager acknowledged or closed this kiosk's call for help."""
+        pending, data = self.journal.data.help, event.get("data", {})
+        if event["kind"] not in ("help_acknowledged", "help_closed") or pending is None or \
+                data.get("kiosk") != self.config.kiosk.id or \
+                pending.alert_id not in (None, data.get("id")):
+            return
+        if event["kind"] == "help_closed":
+            self.journal.set_help(None)
+        else:
+            pending.state, pending.alert_id = "acknowledged", data.get("id")
+            self.journal.set_help(pending)
+        task = asyncio.create_task(self._help_changed())
+        self._help_tasks.add(task)
+        task.add_done_callback(self._help_tasks.discard)
+
+    async def _help_changed(self) -> None:
+        """Show the customer what became of their call: on its screen (or, acknowledged, on the
+        home screen they went back to); once closed, the kiosk is for the next customer."""
+        pending = self.journal.data.help
+        if self.busy:
+            return
+        if pending is None and self.screen_name == "help":
+            await self._next_customer()
+        elif pending is not None and (self.screen_name == "help" or (
+                self.screen_name == "home" and pending.state == "acknowledged")):
+            await self.show("help", speak=True)
 
     # -- screens ------------------------------------------------------------------------------
     async def show(self, name: str, keep_page: bool = False, speak: bool | None = None) -> None:
@@ -357,6 +433,8 @@ class Kiosk:
             return closed_view(facts.hours if facts else "")
         if name == "message" and self.message is not None:
             return notice_view(self.message)
+        if name == "help" and self.journal.data.help is not None:
+            return help_view(self.journal.data.help.state, self.help_again)
         return HomeView(facts.name_zh if facts else "", facts.name_en if facts else "",
                         self.tiles, self.notices, offline=self.synced and not self.flow.host_online,
                         vip_armed=self.vip_card is not None and time.monotonic() < self.vip_until)
@@ -374,6 +452,8 @@ class Kiosk:
             elif self.screen_name in ("green_confirm", "message") and \
                     idle > self.config.kiosk.idle_timeout_s:
                 await self._next_customer()
+            elif self.screen_name == "help" and idle > self.config.kiosk.idle_timeout_s:
+                await self._next_customer()  # the call stays open: the key says so again
             elif self.screen_name == "home" and (self.page or self.large or self.voice_on) and \
                     idle > self.config.kiosk.idle_timeout_s:
                 await self._next_customer()
@@ -401,6 +481,10 @@ class Kiosk:
             self._set_tiles(facts, queues)
         self._write_lease_file()
         self.synced = True
+        if self.flow.host_online and self.journal.data.help is not None and \
+                self.journal.data.help.state == "queued":
+            await self.deliver_help()  # pressed while the host was down: it arrives now
+            await self._help_changed()
 
     def _set_tiles(self, facts: BranchFacts, queues: dict[str, Queue]) -> None:
         """The service buttons, with each queue's wait words when the host gave them."""

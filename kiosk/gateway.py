@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,8 @@ class DeviceGateway:
         self._displays: dict[int, str] = {}  # unit -> number its display should show
         self._wake = threading.Condition()
         self._presses: asyncio.Queue[KeyPress] | None = None
+        # Who else reads the host's events (the kiosk: its call for help acknowledged, closed).
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def tasks(self) -> list[asyncio.Task[None]]:
         tasks = [asyncio.create_task(self._follow_events(), name="events")]
@@ -107,6 +110,8 @@ class DeviceGateway:
         kind, counter, data = event["kind"], event.get("counter"), event.get("data", {})
         if kind in ("ticket_called", "ticket_recalled") and counter is not None:
             self._show_call(Call(data["label"], counter, kind == "ticket_recalled"))
+        for listener in self.listeners:
+            listener(event)
         self.journal.data.last_event_seq = int(event["seq"])
         self.journal.save()
 

@@ -129,6 +129,13 @@ class _VipCheck(HostAnswer):
     vip: bool
 
 
+class HelpAnswer(HostAnswer):
+    """``POST /api/v1/help``: the alert a press is, and where it stands."""
+
+    id: str
+    state: Literal["open", "acknowledged", "closed"]
+
+
 Answer = TypeVar("Answer")
 
 _BRANCH = TypeAdapter(Branch)
@@ -139,6 +146,7 @@ _ISSUED: TypeAdapter[Ticket | SelfServiceRoute] = TypeAdapter(
 _LEASE = TypeAdapter(Lease)
 _VIP_CHECK = TypeAdapter(_VipCheck)
 _COUNTERS = TypeAdapter(list[Counter])
+_HELP = TypeAdapter(HelpAnswer)
 
 
 class HostLink:
@@ -238,6 +246,13 @@ class HostLink:
                         numbers_left: dict[str, int]) -> None:
         await self._call("POST", "/api/v1/devices/heartbeat", {
             "kiosk": kiosk, "devices": devices, "offline_numbers_left": numbers_left})
+
+    async def request_help(self, kiosk: str, screen: str, requested_at: str,
+                           client_ref: str) -> HelpAnswer:
+        """A customer's call for help; the same ``client_ref`` again is the same alert."""
+        return await self._ask(_HELP, "POST", "/api/v1/help", {
+            "kiosk": kiosk, "screen": screen, "requested_at": requested_at,
+            "client_ref": client_ref})
 
     async def is_vip_card(self, digest: str) -> bool:
         check = await self._ask(_VIP_CHECK, "POST", "/api/v1/vip-cards/check",

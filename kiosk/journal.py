@@ -61,11 +61,27 @@ class PendingTicket:
 
 
 @dataclass
+class PendingHelp:
+    """The customer's call for help, from the press until the lobby manager closes it.
+
+    ``queued``: not yet taken by the host (it is sent again at every sync, with its reference
+    and the time of the press); ``told``: the host has it (``alert_id``); ``acknowledged``: a
+    manager is on the way."""
+
+    client_ref: str
+    screen: str
+    requested_at: str
+    state: Literal["queued", "told", "acknowledged"] = "queued"
+    alert_id: str | None = None
+
+
+@dataclass
 class JournalData:
     leases: dict[str, LeaseBlock] = field(default_factory=dict)
     pending: list[PendingTicket] = field(default_factory=list)
     branch: dict[str, Any] = field(default_factory=dict)  # branch facts for an offline start
     last_event_seq: int = 0  # the host event stream resumes after this
+    help: PendingHelp | None = None  # the open call for help (one at a time: no spam)
 
 
 class Journal:
@@ -86,6 +102,7 @@ class Journal:
             pending=[PendingTicket(**p) for p in raw.get("pending", [])],
             branch=raw.get("branch", {}),
             last_event_seq=int(raw.get("last_event_seq", 0)),
+            help=PendingHelp(**raw["help"]) if raw.get("help") else None,
         )
 
     def save(self) -> None:
@@ -110,6 +127,11 @@ class Journal:
             setattr(ticket, key, value)
         if ticket.settled:
             self.data.pending = [t for t in self.data.pending if t is not ticket]
+        self.save()
+
+    def set_help(self, help_call: PendingHelp | None) -> None:
+        """Keep (or, with None, forget) the open call for help; on disk when this returns."""
+        self.data.help = help_call
         self.save()
 
     def unsettled(self) -> list[PendingTicket]:

@@ -56,10 +56,11 @@ GREY = (90, 100, 115)
 BLACK = (0, 0, 0)
 DIM = (150, 150, 150)
 PURPLE = (106, 27, 154)
+HELP_ORANGE = (191, 54, 12)  # the call for help: seen at once, white text on it is 5.6:1
 
 #: The keys that are the kiosk's own controls, not choices of the screen: their text keeps its
 #: size in large text (the customer finds them where they were) and the screen's speech skips them.
-CONTROLS = frozenset({"lang", "voice", "large"})
+CONTROLS = frozenset({"lang", "voice", "large", "help"})
 LARGE_SCALE = 2
 
 MIN_TARGET_MM = 15.0
@@ -364,13 +365,26 @@ class _Builder:
                      word))
         return keys
 
+    def help_key(self) -> AidKey | None:
+        """The "需要帮助 / I need help" key, in both languages (whoever cannot read this one
+        finds it too); on every screen that takes taps, in its top-left corner (a screen with a
+        title bar) or bottom-left corner (a screen of text)."""
+        if not self.assist.keys:
+            return None
+        other = "en" if self.lang == "zh" else "zh"
+        lines = [(_t(self.lang, messages.HELP_KEY), 22.0), (_t(other, messages.HELP_KEY), 16.0)]
+        return ("help", self.key_width([t for t, _ in lines], 22), HELP_ORANGE, lines,
+                _t(self.lang, messages.HELP_SAYS))
+
     def header(self, title: str, title_optional: bool = False) -> int:
-        """Title bar with the customer's aids and the language button; returns its height.
-        When the keys leave the title less than half the width (a portrait panel), the title
-        gets a row of its own under them, or, if ``title_optional``, in large text, none (the
-        branch's name is what a customer inside it needs least)."""
+        """Title bar with the help key at the left, the customer's aids and the language button
+        at the right; returns its height. The help key takes a row of its own under the others
+        when they leave it no room (a portrait panel in English). When the keys leave the title
+        less than a third of the width, the title gets a row of its own under them, or, if
+        ``title_optional``, in large text, none (the branch's name is what a customer inside it
+        needs least)."""
         p, lang = self.panel, self.lang
-        bar = max(self.px(64), p.min_target + 2 * self.px(5))
+        bar = row = max(self.px(64), p.min_target + 2 * self.px(5))
         toggle = _t(lang, ("English", "中文"))
         right = p.width - self.px(8)
         keys = self.assist_keys()
@@ -380,10 +394,22 @@ class _Builder:
             box = (right - width, self.px(5), right, bar - self.px(5))
             self.target(key, box, color, lines, say, _t(lang, ("en", "zh")) if key == "lang" else "")
             right = box[0] - self.gap
-        title_box: Box | None = (self.px(10), 0, right, bar)
-        if right - self.px(10) < p.width // 2 and title_optional and self.scale > 1:
+        left, top = self.px(10), 0
+        help_key = self.help_key()
+        if help_key is not None:
+            key, width, color, lines, say = help_key
+            # Narrower, its words smaller, beside the others; a row below them if even so
+            # there is no room (it keeps the size of a finger).
+            width = max(p.min_target, min(width, right - self.px(8)))
+            if self.px(8) + width > right:
+                top, bar, right = bar, bar + row, p.width - self.px(8)
+            box = (self.px(8), top + self.px(5), self.px(8) + width, bar - self.px(5))
+            self.target(key, box, color, lines, say)
+            left = box[2] + self.gap
+        title_box: Box | None = (left, top, right, bar)
+        if right - left < p.width // 3 and title_optional and self.scale > 1:
             title_box = None
-        elif right - self.px(10) < p.width // 2:
+        elif right - left < p.width // 3:
             width = p.width - 2 * self.px(10)
             needed = self.ts.needed_height([(title, self.px(26 * self.scale), WHITE)],
                                            width - 2 * self.px(6), self.min_text)
@@ -395,23 +421,40 @@ class _Builder:
         return bar
 
     def bottom_bar(self, home: str | None) -> int:
-        """The bottom row of a screen of text: the home button (if ``home``, its words) in the
-        middle, the customer's aids at the sides; returns the row's top edge (the screen's
-        bottom when there is nothing to draw)."""
+        """The bottom of a screen of text: the help key in the bottom-left corner, the Voice
+        key beside it, the large-text key at the right, the home button (if ``home``, its
+        words) between them, or, when that leaves it less than a third of the width (a portrait
+        panel), in a row of its own under the keys. Returns the top edge of what it drew (the
+        screen's bottom when there is nothing to draw)."""
         p, gap = self.panel, self.gap
-        keys = self.assist_keys()
+        help_key = self.help_key()
+        keys = [*([help_key] if help_key else []), *self.assist_keys()]
         if home is None and not keys:
             return p.height
         w = max(p.min_target, p.width // 2)
         lines = [(home, 26)] if home else []
         h = max(p.min_target, self.px(70), self.button_height(lines, w) if lines else 0)
         y0, y1 = p.height - h - gap, p.height - gap
-        if home:
+        # The keys keep their widths while they fit in a row, else share it alike.
+        widths = [width for _, width, *_ in keys]
+        room = p.width - gap * (len(keys) + 1)
+        if sum(widths) > room:
+            widths = [max(p.min_target, room * width // sum(widths)) for width in widths]
+        left = [i for i, k in enumerate(keys) if k[0] != "large"]
+        span = (gap + sum(widths[i] for i in left) + gap * len(left),
+                p.width - gap - sum(wd for i, wd in enumerate(widths) if i not in left) - gap)
+        if home and span[1] - span[0] < max(p.min_target, p.width // 3):
             self.target("home", ((p.width - w) // 2, y0, (p.width + w) // 2, y1), GREY, lines)
-        for key, width, color, key_lines, say in keys:
-            width = min(width, (p.width - w) // 2 - 2 * gap)
-            x0 = gap if key == "voice" else p.width - gap - width
+            y0, y1 = y0 - h - gap, y0 - gap
+        elif home:
+            hw = min(w, span[1] - span[0])
+            x0 = (span[0] + span[1] - hw) // 2
+            self.target("home", (x0, y0, x0 + hw, y1), GREY, lines)
+        x = gap
+        for (key, _, color, key_lines, say), width in zip(keys, widths, strict=True):
+            x0 = x if key != "large" else p.width - gap - width
             self.target(key, (x0, y0, x0 + width, y1), color, key_lines, say)
+            x = x0 + width + gap if key != "large" else x
         return y0
 
     def button_height(self, lines: Sequence[tuple[str, float]], width: int,

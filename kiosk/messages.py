@@ -68,6 +68,17 @@ NORMAL_TEXT_KEY = ("标准字", "Normal text")
 LANGUAGE_SAYS = ("Press for English", "按这里看中文")
 #: The ticket read aloud: the number as :func:`branchq.drivers.audio.speech.spoken_number` reads it.
 YOUR_NUMBER = ("您的号码是 {number} 号", "Your number is {number}")
+#: The call for help (docs/kiosk-messages.md, "Call for help"): its key, what the voice says for
+#: it, and the help screen's words as the alert goes from the kiosk to the lobby manager.
+HELP_KEY = ("需要帮助", "I need help")
+HELP_SAYS = ("需要帮助，按这里通知工作人员", "I need help: press here to call a member of staff")
+HELP_QUEUED = ("已记下您的求助", "Your call for help is noted")
+HELP_QUEUED_LINE = ("网络暂时中断，恢复后立即通知工作人员",
+                    "The network is down just now: staff will be told the moment it is back")
+HELP_TOLD = ("已通知工作人员", "Staff have been told")
+HELP_COMING = ("工作人员马上到", "Staff are on their way")
+HELP_WAIT = ("请在取号机旁稍候", "Please wait by the kiosk")
+HELP_AGAIN = ("已经通知过了，不用再按", "Staff already know: no need to press again")
 
 
 def message(code: str) -> CustomerMessage:

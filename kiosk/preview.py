@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated, Any, Literal
 
@@ -106,6 +107,8 @@ class Preview:
             "host_online": kiosk.flow.host_online,
             "unsettled": len(kiosk.journal.unsettled()),
             "large_text": layout.large if layout else False,  # as on the screen now
+            # The open call for help as the journal keeps it (None: none open).
+            "help": asdict(kiosk.journal.data.help) if kiosk.journal.data.help else None,
             "voice": {
                 "available": kiosk.voice_now(),  # enabled, and not the quiet period
                 "on": kiosk.voice_on,

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from branchq.kiosk.messages import CustomerMessage, staff_line
+from branchq.kiosk.messages import (
+    HELP_AGAIN,
+    HELP_COMING,
+    HELP_QUEUED,
+    HELP_QUEUED_LINE,
+    HELP_TOLD,
+    HELP_WAIT,
+    CustomerMessage,
+    staff_line,
+)
 
 Text = tuple[str, str]  # (Chinese, English)
 
@@ -96,6 +105,17 @@ def notice_view(message: CustomerMessage) -> MessageView:
 def closed_view(hours: str) -> MessageView:
     lines = ((f"营业时间 {hours}", f"Opening hours {hours}"),) if hours else ()
     return MessageView("closed", ("本网点已停止营业", "This branch is closed"), lines, tone="night")
+
+
+def help_view(state: str, again: bool) -> MessageView:
+    """The help screen: the call for help ``queued`` (the host is unreachable), ``told`` (the
+    host has it) or ``acknowledged`` (a manager is on the way); ``again``: the customer pressed
+    once more while it was open (no second alert is sent)."""
+    title = {"queued": HELP_QUEUED, "told": HELP_TOLD, "acknowledged": HELP_COMING}[state]
+    lines = [HELP_QUEUED_LINE if state == "queued" else HELP_WAIT]
+    if again:
+        lines.append(HELP_AGAIN)
+    return MessageView("help", title, tuple(lines), home_button=True)
 
 
 View = HomeView | GreenView | TicketView | MessageView

@@ -82,7 +82,11 @@ CounterActor = Annotated[
     Principal, require(Role.TELLER, Role.KEYPAD_GATEWAY, Role.MANAGER, Role.ADMIN)]
 Supervisor = Annotated[Principal, require(Role.MANAGER, Role.ADMIN)]
 EquipmentEditor = Annotated[Principal, require(Role.MANAGER, Role.TECHNICIAN, Role.ADMIN)]
-Observer = Annotated[Principal, require(*Role)]
+# Every staff and device role; not the bank's app backend (booking), which sees only its own
+# bookings and remote tickets.
+Observer = Annotated[Principal, require(*(r for r in Role if r is not Role.BOOKING))]
+Booker = Annotated[Principal, require(Role.BOOKING, Role.MANAGER, Role.ADMIN)]
+RemoteIssuer = Annotated[Principal, require(Role.BOOKING)]
 KioskDep = Annotated[Principal, require(Role.KIOSK)]
 Staff = Annotated[Principal, require(Role.TELLER, Role.MANAGER, Role.ADMIN)]
 # The reads of the lobby dashboard, which a region manager also has (read-only, host/region.py).

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from branchq.host.engine import EngineError, Forbidden, InvalidState, NotFound, UnknownService
+from branchq.host.engine.appointments import BadRequest, RemoteCapReached, SlotFull, WrongCode
 from branchq.host.service import CommandFailed
 from branchq.host.storage import (
     StorageError,
@@ -23,6 +24,10 @@ from branchq.host.storage import (
 log = logging.getLogger("branchq.api")
 
 _ENGINE_STATUS: list[tuple[type[EngineError], int, str]] = [
+    (WrongCode, 404, "wrong_code"),
+    (SlotFull, 409, "slot_full"),
+    (RemoteCapReached, 409, "remote_cap_reached"),
+    (BadRequest, 422, "invalid_request"),
     (UnknownService, 422, "unknown_service"),
     (NotFound, 404, "not_found"),
     (Forbidden, 403, "forbidden"),
@@ -38,7 +43,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         names = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                 409: "conflict", 413: "too_large", 422: "invalid_request"}
+                 409: "conflict", 413: "too_large", 422: "invalid_request",
+                 429: "too_many_requests"}
         response = error_response(exc.status_code, names.get(exc.status_code, "error"), exc.detail)
         if exc.headers:
             response.headers.update(exc.headers)

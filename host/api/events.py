@@ -35,7 +35,9 @@ PUBLIC_SCREENS = frozenset({Role.DISPLAY, Role.KIOSK, Role.KEYPAD_GATEWAY})
 
 # Kept in the log, sent to no audience: the reference an issuer chose for a ticket (scoped to
 # its credential, host/api/tickets.py) is that issuer's business alone.
-_PRIVATE_DATA = frozenset({"client_ref"})
+# Nor do appointments' check-in codes, remote tickets' codes and the kiosks' offline-cache key:
+# a code is the customer's proof of a booking (docs/security.md, "Appointments").
+_PRIVATE_DATA = frozenset({"client_ref", "code", "remote_code", "salt"})
 
 
 def event_json(event: Event, principal: Principal) -> dict[str, Any]:
@@ -114,6 +116,9 @@ async def event_stream(
     await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     if principal is None:
         await ws.close(code=4401, reason="a valid token is required")
+        return
+    if principal.role is Role.BOOKING:  # the bank's app backend follows no queue events
+        await ws.close(code=4403, reason="role 'booking' may not follow the event stream")
         return
     try:
         service = service_of(ws)

@@ -84,6 +84,9 @@ class OfflineTicketCreate(_In):
     priority: Priority = Priority.NORMAL
     issued_at: IssueTime
     client_ref: ClientRef
+    # A cached appointment the kiosk checked in while offline: the ticket becomes that
+    # appointment's (once; docs/web.md, "Appointments and remote tickets").
+    appointment_id: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_-]{8,40}$")] = None
 
 
 class ServicePublic(BaseModel):
@@ -269,3 +272,107 @@ class DevicePublic(BaseModel):
     changed_at: datetime
     last_heartbeat: datetime | None
     stale: bool  # no heartbeat from its kiosk for a while: the state shown may be out of date
+
+
+# ---------------------------------------------------------------- appointments, remote tickets
+# docs/web.md, "Appointments and remote tickets".
+
+IdempotencyKey = Annotated[str, Field(
+    min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$", examples=["app-7f3c9a21-0001"],
+    description="chosen by the caller per booking; the same key again gets the same answer")]
+# Six digits, as typed on the kiosk's keypad; a scanned QR code ("BQA:" + code) is taken too.
+CheckInCode = Annotated[str, Field(pattern=r"^(BQA:)?[0-9]{6}$", examples=["042917"])]
+
+
+class AppointmentCreate(_In):
+    service: ServiceKey
+    slot_start: Annotated[IssueTime, Field(examples=["2026-12-09T10:15:00+08:00"],
+                                           description="a slot's start, with its UTC offset")]
+    idempotency_key: IdempotencyKey
+
+
+class AppointmentPublic(BaseModel):
+    """A booked visit. ``code`` and ``qr`` go to the booking client only (null in the lobby's
+    list): the customer shows or types them at the kiosk."""
+
+    id: str
+    code: str | None = Field(None, examples=["042917"])
+    qr: str | None = Field(None, examples=["BQA:042917"])
+    service: str
+    slot_start: datetime
+    slot_end: datetime
+    status: Literal["booked", "cancelled", "checked_in"]
+    arrival: Literal["early", "on_time", "late_walk_in"] | None = None
+    checked_in_at: datetime | None = None
+
+
+class SlotPublic(BaseModel):
+    start: datetime
+    end: datetime
+    capacity: int
+    free: int
+    bookable: bool  # not over yet and not full
+
+
+class SlotsPublic(BaseModel):
+    service: str
+    day: str
+    slot_minutes: int
+    open: bool  # the branch opens that day (not a holiday or a closed weekday)
+    slots: list[SlotPublic]
+
+
+class CheckInCreate(_In):
+    code: CheckInCode
+    client_ref: ClientRef | None = None
+    await_print: bool = False
+
+
+class AppointmentArrival(BaseModel):
+    id: str
+    slot_start: datetime
+    arrival: Literal["early", "on_time", "late_walk_in"]
+
+
+class CheckInPublic(TicketPublic):
+    """The appointment's ticket, and how the customer arrived; a late one has a walk-in ticket
+    and the message saying so."""
+
+    appointment: AppointmentArrival
+    message_zh: str | None = None
+    message_en: str | None = None
+
+
+class CachedAppointment(BaseModel):
+    id: str
+    code_digest: str  # HMAC-SHA256(key=salt, message=code), hex
+    service: str
+    slot_start: datetime
+    slot_end: datetime
+
+
+class KioskCachePublic(BaseModel):
+    """Today's appointments still to check in, for a kiosk that may lose the host: codes only
+    as digests (docs/security.md, "Appointments")."""
+
+    key_id: str
+    salt: str
+    day: str
+    appointments: list[CachedAppointment]
+
+
+class RemoteTicketCreate(_In):
+    service: ServiceKey
+    idempotency_key: IdempotencyKey
+
+
+class RemoteTicketPublic(TicketPublic):
+    """A remote ticket: in line from now, called once ``confirmed`` (the customer types
+    ``code`` at the kiosk, or answers the call)."""
+
+    code: str = Field(examples=["318204"])
+    confirmed: bool
+
+
+class ArrivalConfirm(_In):
+    code: Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["318204"])]

@@ -108,13 +108,15 @@ def _owned(engine: QueueEngine, principal: Principal, ticket_id: str) -> Ticket 
 @router.post("/offline", status_code=201)
 async def offline_ticket(body: OfflineTicketCreate, service: ServiceDep,
                          principal: KioskDep) -> TicketPublic:
-    """A ticket the kiosk issued from its lease while the host was unreachable; accepted once."""
+    """A ticket the kiosk issued from its lease while the host was unreachable; accepted once.
+    With ``appointment_id`` it was a cached appointment's check-in: the appointment is marked
+    checked in (once; a late one, or one checked in or cancelled meanwhile, stays a walk-in)."""
     new_id = new_ticket_id()
     ref = owned_ref(principal, body.client_ref)
     await service.execute(lambda engine, now: engine.accept_offline(
         ticket_id=new_id, kiosk=body.kiosk, service=body.service, number=body.number,
         priority=body.priority, issued_at=body.issued_at, client_ref=ref, at=now,
-        actor=principal.actor))
+        actor=principal.actor, appointment_id=body.appointment_id))
     ticket_id = await service.read_async(lambda e: e.client_refs.get(ref))
     return await _public(service, ticket_id or new_id)
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from branchq.host.config import BranchConfig, ServiceConfig
 from branchq.host.engine import events as ev
+from branchq.host.engine.appointments import HANDLERS as APPOINTMENT_HANDLERS
+from branchq.host.engine.appointments import AppointmentRules
 from branchq.host.engine.errors import Forbidden, InvalidState, NotFound, ReplayError, UnknownService
 from branchq.host.engine.estimator import WaitEstimator
 from branchq.host.engine.events import Event
@@ -41,8 +43,9 @@ def format_number(prefix: str, number: int) -> str:
     return f"{prefix}{number:03d}"
 
 
-class QueueEngine:
-    """State of one branch's queues, changed only by events."""
+class QueueEngine(AppointmentRules):
+    """State of one branch's queues, changed only by events (appointments and remote tickets:
+    :mod:`branchq.host.engine.appointments`)."""
 
     def __init__(self, config: BranchConfig, estimator: WaitEstimator) -> None:
         self.config = config
@@ -70,6 +73,7 @@ class QueueEngine:
         self.vip_cards: set[str] = set()  # HMAC digests of VIP card numbers
         self.tally = DayTally()
         self.devices: dict[tuple[str, str], DeviceState] = {}
+        self._init_appointments()
         # Today's calls for help (open and closed) by id, and the kiosks' references for them.
         self.help: dict[str, HelpAlert] = {}
         self.help_refs: dict[str, str] = {}
@@ -93,13 +97,15 @@ class QueueEngine:
         channel: str = "kiosk",
         client_ref: str | None = None,
         await_print: bool = False,
+        extra: dict[str, Any] | None = None,
     ) -> list[Event]:
         """Issue a ticket, or guidance to the self-service area for a self-service choice.
 
         A self-service choice falls back to its counter service when every ATM is out of service.
         ``client_ref`` makes a retried request harmless: the same reference on the same day
         issues nothing new (the caller looks up :attr:`client_refs`). With ``await_print`` the
-        ticket is not callable until :meth:`confirm_printed`.
+        ticket is not callable until :meth:`confirm_printed`. ``extra``: more ticket data (an
+        appointment's slot, a remote ticket's code: :mod:`branchq.host.engine.appointments`).
         """
         svc = self.services.get(service)
         if svc is None:
@@ -130,6 +136,7 @@ class QueueEngine:
             data["client_ref"] = client_ref
         if await_print:
             data["await_print"] = True
+        data.update(extra or {})
         return out + self._emit(Event(ev.TICKET_ISSUED, at, actor, ticket_id, data=data))
 
     def kiosk_issue(
@@ -181,11 +188,14 @@ class QueueEngine:
     def accept_offline(
         self, *, ticket_id: str, kiosk: str, service: str, number: int, priority: Priority,
         issued_at: datetime, client_ref: str, at: datetime, actor: str,
+        appointment_id: str | None = None,
     ) -> list[Event]:
         """Take in a ticket a kiosk issued from its lease while the host was unreachable.
 
         Accepted once (by ``client_ref``) and only from that kiosk's own lease for today; it
-        joins the queue at its real issue time, so it is merged in issue-time order.
+        joins the queue at its real issue time, so it is merged in issue-time order. With
+        ``appointment_id`` (the kiosk checked a cached appointment in offline) the ticket is that
+        appointment's, once (:meth:`offline_check_in`).
         """
         svc = self.services.get(service)
         if svc is None or svc.kind != "counter":
@@ -213,7 +223,13 @@ class QueueEngine:
             "channel": "offline", "client_ref": client_ref, "issued_at": issued_at.isoformat(),
             "kiosk": kiosk,
         }
-        return self._emit(Event(ev.TICKET_ISSUED, at, actor, ticket_id, data=data))
+        checked_in: list[Event] = []
+        if appointment_id is not None:
+            extra, checked_in = self.offline_check_in(appointment_id, ticket_id, issued_at, at,
+                                                      actor)
+            data.update(extra)
+        out = self._emit(Event(ev.TICKET_ISSUED, at, actor, ticket_id, data=data))
+        return out + [e for event in checked_in for e in self._emit(event)]
 
     def call_next(self, counter: int, at: datetime, actor: str) -> list[Event]:
         """Finish the counter's current customer (if any) and call the next; [] tail if none."""
@@ -223,7 +239,9 @@ class QueueEngine:
         out = self._roll_day(at, actor)
         if state.current is not None:
             out += self._ticket_event(ev.TICKET_DONE, at, actor, self.tickets[state.current], counter)
+        out += self.expire_unconfirmed(at, actor)  # the timer's work, if it is behind
         nxt = self.next_for(counter, at)
+        out += self._skip_unconfirmed(state, nxt, at, actor)
         if nxt is not None:
             out += self._ticket_event(ev.TICKET_CALLED, at, actor, nxt, counter)
         return out
@@ -456,7 +474,8 @@ class QueueEngine:
     # ------------------------------------------------------------------ queries
     def next_for(self, counter: int, now: datetime) -> Ticket | None:
         state = self._counter(counter)
-        heads = [t for key in state.services for t in self.queues[key].heads()]
+        heads = [t for key in state.services for t in self.queues[key].heads()
+                 if self.callable_now(t, state, now, self.aging_limit)]
         if not heads:
             return None
         return min(heads, key=lambda t: call_key(t, state, now, self.aging_limit))
@@ -590,6 +609,7 @@ class QueueEngine:
         for stats in self.stats.values():
             stats.last_number = 0
             stats.issued_today = 0
+        self._appointments_new_day(self.day)
         for counter in self.counters.values():
             counter.current = None
             _drop_second(counter)  # a second service is for the hour, never for the next day
@@ -621,8 +641,9 @@ class QueueEngine:
         self.tally.issued(ticket)
         if "client_ref" in d:
             self.client_refs[d["client_ref"]] = ticket.id
+        self._appointment_ticket(ticket, d)
         queue = self.queues.get(d["service"])
-        if queue is not None and ticket.status is TicketStatus.WAITING:
+        if queue is not None and ticket.status is TicketStatus.WAITING and ticket.confirmed:
             queue.add(ticket)
         stats = self.stats.get(d["service"])
         if stats is not None:
@@ -633,6 +654,7 @@ class QueueEngine:
     def _on_called(self, e: Event) -> None:
         ticket = self.tickets[e.ticket_id or ""]
         self.queues[ticket.service].remove(ticket)
+        self._left_pending(ticket, confirmed=True)  # a remote customer who answers the call
         self.tally.before_call(ticket)
         ticket.status = TicketStatus.CALLED
         ticket.counter = e.counter
@@ -663,7 +685,10 @@ class QueueEngine:
             stats.recent.append((e.at - ticket.called_at).total_seconds())
 
     def _on_no_show(self, e: Event) -> None:
-        self.tally.no_show(self.tickets[e.ticket_id or ""], e.at)
+        ticket = self.tickets[e.ticket_id or ""]
+        if ticket.called_at is not None:  # not a remote ticket that never came (no call to count)
+            self.tally.no_show(ticket, e.at)
+        self._left_pending(ticket, confirmed=False)
         self._release(e, TicketStatus.NO_SHOW).no_show_at = e.at
 
     def _on_reinstated(self, e: Event) -> None:
@@ -671,6 +696,7 @@ class QueueEngine:
         ticket.status = TicketStatus.WAITING
         ticket.front_since = e.at
         ticket.finished_at = None
+        ticket.confirmed = True  # back in front of the lobby manager
         self.queues[ticket.service].add(ticket)
 
     def _on_transferred(self, e: Event) -> None:
@@ -696,6 +722,7 @@ class QueueEngine:
         ticket = self.tickets[e.ticket_id or ""]
         if ticket.status is TicketStatus.WAITING:
             self.queues[ticket.service].remove(ticket)
+        self._left_pending(ticket, confirmed=False)
         self._release(e, TicketStatus.VOIDED)
 
     def _on_paused(self, e: Event) -> None:
@@ -763,6 +790,7 @@ def _drop_second(state: CounterState) -> None:
 
 
 _HANDLERS = {
+    **APPOINTMENT_HANDLERS,
     ev.DAY_OPENED: QueueEngine._on_day_opened,
     ev.TICKET_ISSUED: QueueEngine._on_issued,
     ev.TICKET_CALLED: QueueEngine._on_called,

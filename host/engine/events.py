@@ -37,6 +37,14 @@ DEVICE_STATUS = "device_status"  # a kiosk device (printer, LED sign, keypad...)
 SECOND_SERVICE_TAKEN = "second_service_taken"
 SECOND_SERVICE_ENDED = "second_service_ended"
 OPENING_CHECKED = "opening_checked"  # the morning check's result, kept for the daily work log
+# Appointments and remote tickets (docs/web.md, "Appointments and remote tickets"): a booked
+# visit, cancelled or checked in at the kiosk; a remote ticket's customer confirmed arrival; a
+# remote ticket passed over at a call because its customer had not confirmed yet.
+APPOINTMENT_BOOKED = "appointment_booked"
+APPOINTMENT_CANCELLED = "appointment_cancelled"
+APPOINTMENT_CHECKED_IN = "appointment_checked_in"
+ARRIVAL_CONFIRMED = "arrival_confirmed"
+TICKET_SKIPPED = "ticket_skipped"
 # A customer pressed "需要帮助 / I need help" at a kiosk; the lobby manager is on the way; the
 # manager has helped (docs/web.md, "Call for help").
 HELP_REQUESTED = "help_requested"

@@ -53,6 +53,15 @@ class Ticket:
     # The issuer's idempotency key, scoped to its credential (see host/api/tickets.py): who
     # issued the ticket, so that only that kiosk may confirm or void it.
     client_ref: str | None = None
+    # An appointment's ticket: which appointment, and its slot; it is not called before the slot
+    # starts and then ahead of walk-ins (host/engine/ordering.py).
+    appointment_id: str | None = None
+    slot_start: datetime | None = None
+    # A remote ticket (taken in the bank's app) waits outside the queue, keeping its place, until
+    # its customer confirms arrival; ``skipped_at``: first passed over at a call meanwhile.
+    remote: bool = False
+    confirmed: bool = True
+    skipped_at: datetime | None = None
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The waiting tickets of one service, indexed so that a busy pension day stays fast.
 
-Tickets are kept in buckets (front, green, VIP, normal). Within a bucket they are in
-``(queue_since, number)`` order, and the call key of :mod:`branchq.host.engine.ordering` never decreases
-along a bucket (an older ticket is aged first and waited longer). So the next ticket is one of the
+Tickets are kept in buckets (front, appointments, green, VIP, normal). Within a bucket they are
+in ``(queue_since, number)`` order (appointments: ``(slot_start, number)``), and the call key of
+:mod:`branchq.host.engine.ordering` never decreases along a bucket (an older ticket is aged first
+and waited longer; an earlier slot is due first). So the next ticket is one of the
 bucket heads, and "people ahead" is a binary search per bucket, not a scan of the whole queue.
 """
 
@@ -22,31 +23,42 @@ def _since(ticket: Ticket) -> tuple[datetime, int]:
     return (ticket.queue_since or ticket.issued_at, ticket.number)
 
 
+def _slot(ticket: Ticket) -> tuple[datetime, int]:
+    return (ticket.slot_start or ticket.issued_at, ticket.number)
+
+
 class ServiceQueue:
     def __init__(self) -> None:
         self.front: list[Ticket] = []  # reinstated and transferred-in, in the order they came
+        self.booked: list[Ticket] = []  # appointments' tickets, by slot
         self.buckets: dict[Priority, list[Ticket]] = {p: [] for p in Priority}
 
     def add(self, ticket: Ticket) -> None:
         if ticket.front_since is not None:
             self.front.append(ticket)
+        elif ticket.slot_start is not None:
+            insort(self.booked, ticket, key=_slot)
         else:
             insort(self.buckets[ticket.priority], ticket, key=_since)
 
     def remove(self, ticket: Ticket) -> None:
+        """Take ``ticket`` out if it is here (a remote ticket not yet confirmed is not)."""
         if ticket.front_since is not None:
-            self.front.remove(ticket)
+            if ticket in self.front:
+                self.front.remove(ticket)
             return
-        bucket = self.buckets[ticket.priority]
-        i = bisect_left(bucket, _since(ticket), key=_since)
+        bucket, key = ((self.booked, _slot) if ticket.slot_start is not None
+                       else (self.buckets[ticket.priority], _since))
+        i = bisect_left(bucket, key(ticket), key=key)
         if i < len(bucket) and bucket[i] is ticket:
             del bucket[i]
 
     def __len__(self) -> int:
-        return len(self.front) + sum(len(b) for b in self.buckets.values())
+        return len(self.front) + len(self.booked) + sum(len(b) for b in self.buckets.values())
 
     def __iter__(self) -> Iterator[Ticket]:
         yield from self.front
+        yield from self.booked
         for bucket in self.buckets.values():
             yield from bucket
 
@@ -54,6 +66,8 @@ class ServiceQueue:
         """The only tickets that can be called next from this service."""
         if self.front:
             yield self.front[0]
+        if self.booked:
+            yield self.booked[0]
         for bucket in self.buckets.values():
             if bucket:
                 yield bucket[0]
@@ -62,22 +76,22 @@ class ServiceQueue:
         """The ``k`` longest-waiting tickets, oldest first (front tickets keep their original
         time), without reading the rest of the queue."""
         filled = [b for b in self.buckets.values() if b]
-        if not self.front and len(filled) <= 1:
+        if not self.front and not self.booked and len(filled) <= 1:
             return filled[0][:k] if filled else []  # the usual case: a slice, no merge
-        front = sorted(self.front, key=_since)
-        return list(islice(heapq.merge(front, *filled, key=_since), k))
+        others = sorted(self.front + self.booked, key=_since)  # a few tickets a day
+        return list(islice(heapq.merge(others, *filled, key=_since), k))
 
     def oldest_since(self) -> datetime | None:
         """When the longest-waiting ticket started waiting (front tickets keep their old time)."""
-        candidates = self.front + [b[0] for b in self.buckets.values() if b]
+        candidates = self.front + self.booked + [b[0] for b in self.buckets.values() if b]
         return min((t.queue_since or t.issued_at for t in candidates), default=None)
 
     def ahead_of(self, ticket: Ticket, view: CounterState, now: datetime, aging: timedelta) -> int:
         """How many tickets of this queue ``view`` would call before ``ticket``."""
-        if ticket.front_since is not None:
+        if ticket.front_since is not None and ticket in self.front:
             return self.front.index(ticket)
         mine = call_key(ticket, view, now, aging)
         count = len(self.front)
-        for bucket in self.buckets.values():
+        for bucket in (self.booked, *self.buckets.values()):
             count += bisect_left(bucket, mine, key=lambda t: call_key(t, view, now, aging))
         return count

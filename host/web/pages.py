@@ -66,6 +66,12 @@ async def lobby(request: Request) -> FileResponse:
     return _page(request, "lobby.html")
 
 
+@router.get("/lobby/help")
+async def lobby_help(request: Request) -> FileResponse:
+    """The lobby manager's phone: the calls for help from the kiosks, to acknowledge at once."""
+    return _page(request, "help.html")
+
+
 @router.get("/t/{ticket_id}")
 async def ticket_status(
     request: Request,

@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import uvicorn
 
 from branchq.host.app import create_app
 from branchq.host.cli_host import uvicorn_config
-from branchq.host.config import load_config
+from branchq.host.config import BranchConfig, load_config
 from tests.host.hostproc import HostAccess
 from tests.pg import free_port
 
@@ -29,6 +31,9 @@ class InProcessHost(HostAccess):
 
     db_url: str
     port: int = field(default_factory=free_port)
+    config: BranchConfig | None = None  # None: the bundled example branch
+    # The branch service's clock (None: the real one), for rules that take time: slots, graces.
+    clock: Callable[[], datetime] | None = None
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
 
@@ -37,7 +42,9 @@ class InProcessHost(HostAccess):
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20) -> InProcessHost:
-        app = create_app(load_config(None), self.db_url)
+        app = create_app(self.config or load_config(None), self.db_url)
+        if self.clock is not None:
+            app.state.service.clock = self.clock
         server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port))
         self._server = server
         # uvicorn installs no signal handlers outside the main thread; the loop is the thread's own.

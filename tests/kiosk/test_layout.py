@@ -3,8 +3,8 @@ services with and without self-service entries, in normal and in large text (wit
 
 Checked for each layout: targets do not overlap and are at least 15 mm on the panel; targets
 and labels lie fully on screen; a label sits inside its button (or, outside buttons, over none);
-no label is clipped — each is drawn with the real font and its ink measured; nothing is cut
-with an ellipsis; every service can be reached (pages when they do not fit); and a tap at any
+the "需要帮助 / I need help" key is on every screen; no label is clipped — each is drawn with
+the real font and its ink measured; nothing is cut with an ellipsis; every service can be reached (pages when they do not fit); and a tap at any
 point of a target hits that target, as the tap handler uses the same layout. Large text doubles
 the smallest text and holds at most half the choices a page holds in normal text.
 """
@@ -32,6 +32,7 @@ from branchq.kiosk.views import (
     View,
     closed_view,
     guidance_view,
+    help_view,
     notice_view,
     out_of_service_view,
     printing_view,
@@ -106,6 +107,10 @@ def other_views() -> list[View]:
                                 offline))
     for message in CATALOGUE.values():
         views += [out_of_service_view(message), notice_view(message)]
+    views += [help_view(state, again) for state in ("queued", "told", "acknowledged")
+              for again in (False, True)]
+    views += [help_view(state, again) for state in ("queued", "told", "acknowledged")
+              for again in (False, True)]
     return views
 
 
@@ -219,7 +224,7 @@ def test_no_screen_overlaps_clips_or_hides_a_service(resolution: str, lang: str,
         for lay in pages:
             check(lay, panel, renderer)
             assert any(t.key == "cancel" for t in lay.targets)  # Back on every page
-            assert {"voice", "large", "lang"} <= {t.key for t in lay.targets}
+            assert {"voice", "large", "lang", "help"} <= {t.key for t in lay.targets}
         assert sorted(service_keys(pages, "green:")) == sorted(t.key for t in green.tiles)
         if large:
             check_halved(renderer, green, lang, pages)
@@ -227,7 +232,8 @@ def test_no_screen_overlaps_clips_or_hides_a_service(resolution: str, lang: str,
     for view in other_views():
         lay = renderer.layout(view, lang, 0, assist)
         check(lay, panel, renderer)
-        assert {"voice", "large"} <= {t.key for t in lay.targets}  # the aids on every screen
+        # The aids and the call for help on every screen.
+        assert {"voice", "large", "help"} <= {t.key for t in lay.targets}
         checked += 1
     assert checked >= 23 * 3 + len(other_views())  # 23 service mixes x (2 home + 1 green)
 

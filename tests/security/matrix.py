@@ -88,6 +88,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "GET /api/v1/help": SUPERVISOR,
     "POST /api/v1/help/{alert_id}/ack": SUPERVISOR,
     "POST /api/v1/help/{alert_id}/close": SUPERVISOR,
+    "GET /lobby/help": PUBLIC,
 }
 
 

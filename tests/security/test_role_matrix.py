@@ -86,14 +86,16 @@ def _fixtures(host: HostProcess, manager: str) -> dict[str, str]:
 
 
 def _ws_status(host: HostProcess, token: str | None) -> int:
-    """200 when the event stream sends an event, 401 when it closes for the credential."""
+    """200 when the event stream sends an event, 401 or 403 when it closes for the credential
+    (4401: none or unknown; 4403: a role that may not follow it)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     url = f"ws://127.0.0.1:{host.port}/api/v1/events"
     with connect(url, additional_headers=headers, open_timeout=5) as ws:
         try:
             ws.recv(timeout=5)
         except ConnectionClosed as closed:
-            return 401 if closed.rcvd and closed.rcvd.code == 4401 else 500
+            code = closed.rcvd.code if closed.rcvd else None
+            return {4401: 401, 4403: 403}.get(code or 0, 500)
     return 200
 
 

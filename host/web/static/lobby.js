@@ -6,6 +6,7 @@ import {
   loadBranch, replace, replaceIfChanged, secondsSince, showConnection, TokenStore, waitText,
 } from "./common.js";
 import { dayChart, openHours } from "./daychart.js";
+import { HelpAlerts } from "./help.js";
 
 const tokens = new TokenStore("manager");
 const LONG_WAIT_S = 900;
@@ -404,14 +405,22 @@ async function start() {
     sayError(err);
     return;
   }
+  // Calls for help: shown as their event arrives, not after the dashboard's refresh.
+  state.help = new HelpAlerts({
+    list: $("help-list"), announce: $("help-announce"), token: state.token, onError: sayError,
+    onChange: (open) => $("help-panel").classList.toggle("alerting", open > 0),
+  });
+  await state.help.load().catch(sayError);
   const after = await lastSeq().catch(() => 0);
   const onEvent = (event) => {
+    if (state.help.onEvent(event)) return;
     scheduleRefresh();
     scheduleFigures();
     if (event && OPENING_EVENTS.has(event.kind)) scheduleOpening();
   };
   state.stream = new EventStream({
-    token: state.token, after, onEvent, onOpen: onEvent,
+    token: state.token, after, onEvent,
+    onOpen: () => { onEvent(); state.help.load().catch(sayError); },
     onState: (s) => showConnection($("conn"), s),
   });
 }
