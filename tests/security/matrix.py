@@ -18,10 +18,12 @@ CREDENTIALS: dict[str, tuple[Role, int | None, tuple[int, ...]]] = {
     "technician": (Role.TECHNICIAN, None, ()),
     "manager": (Role.MANAGER, None, ()),
     "admin": (Role.ADMIN, None, ()),
+    "booking": (Role.BOOKING, None, ()),
 }
 
 PUBLIC = frozenset({"public"})  # no credential needed
-ANY = frozenset(CREDENTIALS)
+# Every staff and device credential: the bank's app backend (booking) sees only its bookings.
+ANY = frozenset(CREDENTIALS) - {"booking"}
 SUPERVISOR = frozenset({"manager", "admin"})
 ISSUER = SUPERVISOR | {"kiosk"}
 KIOSK = frozenset({"kiosk"})
@@ -29,6 +31,7 @@ COUNTER_1 = SUPERVISOR | {"teller", "gateway"}
 STAFF = SUPERVISOR | {"teller", "teller-other"}
 MONITOR = SUPERVISOR | {"technician"}
 LISTENER = STAFF | {"display"}
+BOOKER = SUPERVISOR | {"booking"}
 
 MATRIX: dict[str, frozenset[str]] = {
     "GET /openapi.json": PUBLIC,
@@ -89,7 +92,30 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/help/{alert_id}/ack": SUPERVISOR,
     "POST /api/v1/help/{alert_id}/close": SUPERVISOR,
     "GET /lobby/help": PUBLIC,
+    # Appointments and remote tickets (docs/web.md, "Appointments and remote tickets").
+    "GET /api/v1/appointments/slots": BOOKER,
+    "POST /api/v1/appointments": BOOKER,
+    "GET /api/v1/appointments": BOOKER,
+    "GET /api/v1/appointments/{appointment_id}": BOOKER,
+    "DELETE /api/v1/appointments/{appointment_id}": BOOKER,
+    "GET /api/v1/appointments/kiosk-cache": KIOSK,
+    "POST /api/v1/appointments/check-in": ISSUER,
+    "POST /api/v1/tickets/remote": frozenset({"booking"}),
+    "POST /api/v1/tickets/confirm-arrival": ISSUER,
 }
+
+# A region host (host/region.py) serves every endpoint above for each of its branches, and these.
+REGION_MANAGER = "region-manager"
+REGION_MATRIX: dict[str, frozenset[str]] = {
+    "GET /region": PUBLIC,
+    "GET /api/v1/region/branches": frozenset({REGION_MANAGER}),
+}
+# What the region-wide credential may call on a branch it names (/b/{branch}/...): the reads of
+# the lobby dashboard it drills into, nothing that changes state and no customer's phone number.
+REGION_MANAGER_READS = frozenset(
+    {endpoint for endpoint, allowed in MATRIX.items() if allowed is ANY}
+    | {"GET /api/v1/tickets", "GET /api/v1/staffing", "GET /api/v1/reports/day",
+       "GET /api/v1/opening-check"})
 
 
 def credential_for(endpoint: str) -> str | None:
