@@ -4,9 +4,10 @@ services with and without self-service entries, in normal and in large text (wit
 Checked for each layout: targets do not overlap and are at least 15 mm on the panel; targets
 and labels lie fully on screen; a label sits inside its button (or, outside buttons, over none);
 the "需要帮助 / I need help" key is on every screen; no label is clipped — each is drawn with
-the real font and its ink measured; nothing is cut with an ellipsis; every service can be reached (pages when they do not fit); and a tap at any
-point of a target hits that target, as the tap handler uses the same layout. Large text doubles
-the smallest text and holds at most half the choices a page holds in normal text.
+the real font and its ink measured; nothing is cut with an ellipsis; every service can be
+reached (pages when they do not fit); and a tap at any point of a target hits that target, as
+the tap handler uses the same layout. Large text doubles the smallest text and holds at most
+half the choices a page holds in normal text.
 """
 
 from __future__ import annotations
