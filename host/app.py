@@ -14,6 +14,7 @@ from branchq.drivers.platform import sdnotify
 from branchq.host.api import (
     appointments,
     branch,
+    contacts,
     counters,
     devices,
     errors,
@@ -30,6 +31,7 @@ from branchq.host.api import (
     tickets,
     vip,
     voice,
+    webhooks,
 )
 from branchq.host.api import region as region_api
 from branchq.host.auth import TokenVerifier
@@ -105,6 +107,8 @@ def _serve_branch_routes(app: FastAPI) -> None:
     app.include_router(opening.router)
     app.include_router(appointments.router)
     app.include_router(help.router)
+    app.include_router(contacts.router)
+    app.include_router(webhooks.router)
     app.include_router(pages.router)
     app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
 

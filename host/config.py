@@ -7,6 +7,7 @@ silently running with a default.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from branchq.drivers.platform.config import StrictModel
@@ -169,6 +170,56 @@ class RemoteTicketsConfig(StrictModel):
     confirm_grace_s: Annotated[int, Field(ge=60, le=4 * 3600)] = 600
 
 
+class NudgeConfig(StrictModel):
+    """When a customer's turn is near: the status page's notification and the
+    ``ticket.near_turn`` webhook both fire once this few people are ahead (docs/web.md)."""
+
+    ahead: Annotated[int, Field(ge=1, le=20)] = 3
+
+
+WEBHOOK_EVENTS = ("ticket.near_turn", "ticket.called")
+
+
+class WebhookConfig(StrictModel):
+    """One receiver of outbound webhooks, e.g. an SMS or WeChat gateway (docs/web.md,
+    "Webhooks"). The signing secret must be usable, so it is not hashed: it is read at start
+    from an environment variable or a file, never written in branch.toml, never logged."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+    url: Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/\S*)?$", max_length=500)]
+    secret_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")] | None = None
+    secret_file: Path | None = None
+    events: Annotated[list[Literal["ticket.near_turn", "ticket.called"]], Field(min_length=1)]
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
+    # Retry n waits a random time up to min(retry_max_s, retry_base_s * 2**(n-1)) (full jitter).
+    retry_base_s: Annotated[float, Field(ge=0.05, le=3600)] = 5.0
+    retry_max_s: Annotated[float, Field(ge=0.05, le=86400)] = 900.0
+    _secret: bytes = PrivateAttr(b"")
+
+    @model_validator(mode="after")
+    def _read_secret(self) -> WebhookConfig:
+        if (self.secret_env is None) == (self.secret_file is None):
+            raise ValueError("give exactly one of secret_env and secret_file")
+        if self.secret_env is not None:
+            value, where = os.environ.get(self.secret_env, ""), f"${self.secret_env}"
+        else:
+            assert self.secret_file is not None
+            where = str(self.secret_file)
+            try:
+                value = self.secret_file.read_text(encoding="utf-8").strip()
+            except OSError as err:
+                raise ValueError(f"secret_file: cannot read {where}: {err.strerror}") from err
+        if len(value) < 16:
+            raise ValueError(f"the signing secret in {where} is missing or under 16 characters")
+        self._secret = value.encode("utf-8")
+        return self
+
+    @property
+    def secret(self) -> bytes:
+        return self._secret
+
+
 class BranchConfig(StrictModel):
     branch: BranchInfo
     services: Annotated[list[ServiceConfig], Field(min_length=1)]
@@ -176,6 +227,8 @@ class BranchConfig(StrictModel):
     equipment: list[EquipmentConfig] = []
     appointments: AppointmentsConfig = AppointmentsConfig()
     remote_tickets: RemoteTicketsConfig = RemoteTicketsConfig()
+    nudge: NudgeConfig = NudgeConfig()
+    webhooks: Annotated[list[WebhookConfig], Field(max_length=8)] = []
 
     @model_validator(mode="after")
     def _cross_references(self) -> BranchConfig:
@@ -184,6 +237,7 @@ class BranchConfig(StrictModel):
         _unique("services", "prefix", [s.prefix for s in self.services if s.kind == "counter"])
         _unique("counters", "number", [c.number for c in self.counters])
         _unique("equipment", "id", [e.id for e in self.equipment])
+        _unique("webhooks", "name", [w.name for w in self.webhooks])
         by_key = {s.key: s for s in self.services}
         for i, svc in enumerate(self.services):
             if svc.kind == "self_service":

@@ -28,6 +28,7 @@ from branchq.host.hub import EventHub
 from branchq.host.insight.estimate import ProjectedWait
 from branchq.host.insight.history import NO_HISTORY, BranchHistory, load_history
 from branchq.host.storage import StorageError, StorageMissing, StorageRefused, Store, WriteTransaction
+from branchq.host.webhooks import Webhooks
 
 log = logging.getLogger("branchq.service")
 
@@ -86,6 +87,7 @@ class BranchService:
         self.clock = clock
         self.hub = EventHub()
         self.kiosks = KioskLiveness()
+        self.webhooks = Webhooks(config, store, clock)
         # What past business days taught the wait estimate, and the day it was read for.
         self.history: BranchHistory = NO_HISTORY
         self._history_day: date | None = None
@@ -123,6 +125,7 @@ class BranchService:
         self._thread = threading.Thread(target=self._writer, name="branchq-writer", daemon=True)
         self._thread.start()
         threading.Thread(target=self._housekeeping, name="branchq-housekeeping", daemon=True).start()
+        self.webhooks.start()
         if self.store.shared:
             self._loop = asyncio.get_running_loop()
             if self._listens:
@@ -130,6 +133,7 @@ class BranchService:
 
     def stop(self) -> None:
         self._stopping.set()
+        self.webhooks.stop()
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=10)
@@ -198,6 +202,7 @@ class BranchService:
         while not self._stopping.wait(CHECKPOINT_INTERVAL_S):
             try:
                 self.store.checkpoint()
+                self.webhooks.housekeeping(self.clock())  # phone numbers end with their day
                 if self._dirty or self.storage_fault() is not None:
                     self.probe_storage()
             except Exception:  # the recovery of later faults must not end with this one
@@ -367,8 +372,12 @@ class BranchService:
                     if rows.events:
                         # Claimed now, so a concurrent catch-up read never applies them twice.
                         self.engine.seq = rows.events[-1].seq
+                    planned = self.webhooks.plan(self.engine, rows.events, self.clock())
                 stored = tx.append(rows)
+                # The deliveries these events cause commit with them, or not at all.
+                self.webhooks.enqueue(tx.conn, planned, self.clock())
             committed = True
+            self.webhooks.committed(planned)
         finally:
             if not committed and (self.engine, self.engine.applied) != before:
                 self._rebuild_after_failure()

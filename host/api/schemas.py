@@ -144,6 +144,8 @@ class TicketPublic(BaseModel):
     recalls: int = 0
     rating: int | None = None
     status_url: str
+    # The status page nudges its customer once this few people are ahead ([nudge] ahead).
+    notify_ahead: int
 
 
 class GuidancePublic(BaseModel):

@@ -82,6 +82,7 @@ def ticket_public(engine: QueueEngine, ticket: Ticket, now: datetime) -> TicketP
         recalls=ticket.recalls,
         rating=ticket.rating,
         status_url=status_url(engine.config, ticket.id),
+        notify_ahead=engine.config.nudge.ahead,
     )
 
 
@@ -104,6 +105,7 @@ def archived_ticket_public(config: BranchConfig, row: dict[str, Any]) -> TicketP
         counter=row["counter"],
         recalls=row["recalls"],
         status_url=status_url(config, row["id"]),
+        notify_ahead=config.nudge.ahead,
     )
 
 

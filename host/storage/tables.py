@@ -140,3 +140,41 @@ opinions = Table(
     Column("replied_by", String(80)),
     Index("ix_opinions_day", "branch", "business_day"),
 )
+
+# Outbound webhooks waiting to be sent, sent, or given up on (host/webhooks.py). A row is
+# written in the transaction of the event that causes it; ``id`` is the delivery id receivers
+# dedupe on, one per (event, webhook). The payload never holds a phone number: that is read
+# from ``ticket_contacts`` when the delivery is sent.
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("branch", String(32), nullable=False),
+    Column("webhook", String(32), nullable=False),
+    Column("event_key", String(80), nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("ticket_id", String(40)),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(8), nullable=False),  # pending, done, dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime),
+    Column("last_error", String(200)),
+    UniqueConstraint("branch", "webhook", "event_key", name="uq_webhook_event"),
+    Index("ix_webhook_due", "branch", "status", "next_attempt_at"),
+)
+
+# A phone number on file for a ticket (PUT /api/v1/tickets/{id}/contact): personal data, kept
+# apart from the event log, read only for webhook payloads, erased when its business day ends.
+ticket_contacts = Table(
+    "ticket_contacts",
+    metadata,
+    Column("ticket_id", String(40), primary_key=True),
+    Column("branch", String(32), nullable=False),
+    Column("business_day", Date, nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+    Column("set_by", String(80), nullable=False),
+    Index("ix_ticket_contacts_day", "branch", "business_day"),
+)

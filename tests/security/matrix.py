@@ -86,6 +86,11 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/opening-check": SUPERVISOR,
     "POST /api/v1/counters/{n}/second-service": SUPERVISOR,
     "DELETE /api/v1/counters/{n}/second-service": SUPERVISOR,
+    # Outbound webhooks (docs/web.md, "Webhooks"): dead letters, and a ticket's phone number.
+    "GET /api/v1/webhooks/dead-letters": SUPERVISOR,
+    "POST /api/v1/webhooks/deliveries/{delivery_id}/retry": SUPERVISOR,
+    "PUT /api/v1/tickets/{ticket_id}/contact": BOOKER,
+    "DELETE /api/v1/tickets/{ticket_id}/contact": BOOKER,
     # Calls for help: a kiosk sends them, the lobby manager answers (host/api/help.py).
     "POST /api/v1/help": KIOSK,
     "GET /api/v1/help": SUPERVISOR,

@@ -6,6 +6,14 @@
 // #state is a live region: it is re-rendered only when what it says changes, politely, except
 // for the customer's own call, which interrupts (assertive). The sound button stays where it
 // is and turns the chime on or off, so focus never drops to the page.
+//
+// 到号提醒 / Notify me: only after the customer taps it (never on load) the page asks for the
+// Notification permission; then, once when at most ``notify_ahead`` people ([nudge] ahead in
+// branch.toml) are ahead and once when called, it shows a notification, vibrates, rings and
+// puts a banner on the page. No push service: the page itself must stay open. Without the
+// permission (refused, an insecure http:// origin, a browser that notifies only through a
+// service worker) the banner, the vibration and the chime remain. What was already said is
+// kept per ticket in localStorage, so a reload does not say it twice (docs/web.md).
 import { $, api, bi, h, replace, waitText } from "./common.js";
 
 const SLOW_MS = 2500;
@@ -17,6 +25,23 @@ const ticketId = decodeURIComponent(location.pathname.split("/").pop());
 const status = { beeps: 0, state: null, recalls: 0, renders: 0, sound: true, shown: "" };
 window.branchqStatus = status; // for tests: how often the page alerted
 let audio = null;
+const NUDGE_KEY = `branchq-nudge-${ticketId}`;
+const nudge = { on: false, near: false, called: false, ...readNudge() };
+status.nudges = []; // for tests: the nudges given, in order
+
+function readNudge() {
+  try {
+    return JSON.parse(localStorage.getItem(NUDGE_KEY)) || {};
+  } catch (err) {
+    return {};
+  }
+}
+
+function saveNudge() {
+  try {
+    localStorage.setItem(NUDGE_KEY, JSON.stringify(nudge));
+  } catch (err) { /* private mode: the nudge lasts as long as the page */ }
+}
 
 /** A short two-tone chime with Web Audio (phones allow it after one tap on the page). */
 function chime() {
@@ -41,6 +66,79 @@ function chime() {
     osc.start(start + i * 0.25);
     osc.stop(start + i * 0.25 + 0.23);
   });
+}
+
+const permission = () => ("Notification" in window ? Notification.permission : "unsupported");
+
+/** A system notification, when the customer allowed them; false when it could not be shown. */
+function notify(title, body, tag) {
+  if (permission() !== "granted") return false;
+  try {
+    const shown = new Notification(title, { body, tag, lang: "zh-CN" });
+    shown.onclick = () => { window.focus(); shown.close(); };
+    return true;
+  } catch (err) { // e.g. Chrome on Android notifies only through a service worker
+    return false;
+  }
+}
+
+/** Give one nudge: notification, banner, and (near the turn) the chime; a call chimes anyway. */
+function giveNudge(kind, [zh, en], [bodyZh, bodyEn]) {
+  nudge[kind] = true;
+  saveNudge();
+  status.nudges.push(kind);
+  notify(`${zh} · ${en}`, `${bodyZh} · ${bodyEn}`, `branchq-${ticketId}-${kind}`);
+  replace($("nudge"), h("div", { class: kind === "called" ? "turn" : "final" },
+    bi(`${zh}：${bodyZh}`, `${en}: ${bodyEn}`, "div")));
+  if (kind === "near") chime();
+}
+
+/** The nudges a ticket's state calls for, each once per ticket. */
+function checkNudge(t) {
+  if (!nudge.on) return;
+  if (!nudge.near && t.status === "waiting" && t.wait.ahead <= t.notify_ahead) {
+    giveNudge("near", [`${t.number} 快到您了`, `${t.number}: almost your turn`],
+      [`前面还有 ${t.wait.ahead} 位`, `${t.wait.ahead} ahead of you`]);
+  }
+  if (!nudge.called && t.status === "called") {
+    giveNudge("called", [`${t.number} 请到 ${t.counter} 号窗口`, `${t.number}: your turn`],
+      [`轮到您了`, `please go to counter ${t.counter}`]);
+  }
+}
+
+function showNotify() {
+  const button = $("notify");
+  button.setAttribute("aria-pressed", String(nudge.on));
+  replace(button, nudge.on
+    ? [h("span", { lang: "zh" }, "关闭到号提醒"), " ", h("span", { class: "en", lang: "en" }, "Stop notifying me")]
+    : [h("span", { lang: "zh" }, "到号提醒"), " ", h("span", { class: "en", lang: "en" }, "Notify me")]);
+  let note = null;
+  if (nudge.on && permission() === "granted") {
+    note = bi("快到您和叫到您时，手机会通知您。请勿关闭本页。",
+      "Your phone will tell you when your turn is near and when you are called. Keep this page open.");
+  } else if (nudge.on) {
+    note = bi("此浏览器不显示通知：请留在本页，到时会响铃并显示提醒。",
+      "This browser shows no notifications: keep this page open; it will ring and show a banner.");
+  }
+  replace($("notify-note"), note);
+}
+
+async function toggleNudge() {
+  nudge.on = !nudge.on;
+  saveNudge();
+  showNotify();
+  if (!nudge.on) return;
+  status.sound = true;
+  showSound(true);
+  audio = audio || new AudioContext();
+  audio.resume().catch(() => {});
+  if (permission() === "default") { // asked on this tap only, never on load
+    try { // the answer may never come (a prompt left open): the banner and chime work meanwhile
+      await Notification.requestPermission();
+    } catch (err) { /* the browser refused to ask */ }
+    showNotify();
+  }
+  if (status.ticket) checkNudge(status.ticket);
 }
 
 /** Render #state only when its words change (each render is spoken by screen readers). */
@@ -85,6 +183,8 @@ function show(t) {
   render(JSON.stringify([t.status, called ? t.recalls : 0, view.map((n) => n && n.textContent)]),
     called ? "assertive" : "polite", view);
   if (called && (status.state !== "called" || t.recalls > status.recalls)) chime();
+  checkNudge(t);
+  status.ticket = t;
   status.state = t.status;
   status.recalls = t.recalls;
 }
@@ -134,4 +234,6 @@ $("sound").addEventListener("click", () => {
   }
   showSound(status.sound);
 });
+$("notify").addEventListener("click", toggleNudge);
+showNotify();
 poll();
