@@ -90,6 +90,12 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The branch a page is addressed to on a region host (``/b/{branch}/hall``, docs/deploy.md):
+ * its API calls and event stream go under the same prefix. "" on a branch's own host.
+ */
+export const apiBase = (location.pathname.match(/^\/b\/[a-z0-9][a-z0-9-]*(?=\/)/) || [""])[0];
+
 /** Server time minus local time (ms), from the Date header: the TV's clock may be wrong. */
 export let serverOffsetMs = 0;
 
@@ -100,7 +106,7 @@ export async function api(path, { token = "", method = "GET", body = undefined }
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
-    response = await fetch(path, {
+    response = await fetch(apiBase + path, {
       method, headers, cache: "no-store",
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -148,7 +154,7 @@ export class EventStream {
   connect() {
     if (this.stopped) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${location.host}/api/v1/events?after=${this.seq}`;
+    const url = `${scheme}://${location.host}${apiBase}/api/v1/events?after=${this.seq}`;
     const ws = new WebSocket(url, ["branchq", this.token]);
     this.ws = ws;
     ws.onopen = () => {

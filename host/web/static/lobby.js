@@ -2,13 +2,14 @@
 // the manager's actions: issue a ticket, reinstate a no-show, ATM in/out of service, notices,
 // an idle counter taking a second service for an hour when a queue grows (窗口调整).
 import {
-  $, api, bi, branchDay, branchTime, clock, debounce, EventStream, focusFirst, h, lastSeq,
+  $, api, apiBase, bi, branchDay, branchTime, clock, debounce, EventStream, focusFirst, h, lastSeq,
   loadBranch, replace, replaceIfChanged, secondsSince, showConnection, TokenStore, waitText,
 } from "./common.js";
 import { dayChart, openHours } from "./daychart.js";
 import { HelpAlerts } from "./help.js";
 
-const tokens = new TokenStore("manager");
+// Under /b/{branch}/ (a region host) the region view's credential (region.js), read-only there.
+const tokens = new TokenStore(apiBase ? "region" : "manager");
 const LONG_WAIT_S = 900;
 const state = { token: "", stream: null, open: null, advice: [], queues: [], counters: [], opening: null };
 // Events after which a morning check on screen is run again (a fault fixed turns its item green).
@@ -400,6 +401,9 @@ async function start() {
   $("signout").hidden = false;
   try {
     state.open = openHours((await loadBranch(state.token)).hours);
+    // A region manager looks on: every control hidden (the host refuses their writes anyway).
+    state.readOnly = (await api("/api/v1/me", { token: state.token })).role === "region-manager";
+    document.body.classList.toggle("read-only", state.readOnly);
     await Promise.all([refresh(), loadToday()]);
   } catch (err) {
     sayError(err);
@@ -410,7 +414,7 @@ async function start() {
     list: $("help-list"), announce: $("help-announce"), token: state.token, onError: sayError,
     onChange: (open) => $("help-panel").classList.toggle("alerting", open > 0),
   });
-  await state.help.load().catch(sayError);
+  if (!state.readOnly) await state.help.load().catch(sayError);
   const after = await lastSeq().catch(() => 0);
   const onEvent = (event) => {
     if (state.help.onEvent(event)) return;
@@ -420,7 +424,7 @@ async function start() {
   };
   state.stream = new EventStream({
     token: state.token, after, onEvent,
-    onOpen: () => { onEvent(); state.help.load().catch(sayError); },
+    onOpen: () => { onEvent(); if (!state.readOnly) state.help.load().catch(sayError); },
     onState: (s) => showConnection($("conn"), s),
   });
 }
