@@ -17,11 +17,14 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from branchq.drivers.platform.cli import BRANCHQ_COMMAND
+from branchq.host.app import create_region_app
 from branchq.host.auth import REGION_WIDE, Role, create_token
-from branchq.host.config import example_config_text
+from branchq.host.config import example_config_text, load_branch_dir
 from branchq.host.storage import Store
 from tests.host.hostproc import HostProcess
 from tests.pg import PgServer
+from tests.security.matrix import MATRIX, PUBLIC, REGION_MANAGER_READS, REGION_MATRIX
+from tests.security.test_role_matrix import QUERIES, _bodies, _fixtures, endpoints_of
 
 BRANCHES = ("demo", "north")
 
@@ -193,3 +196,34 @@ def test_a_region_needs_postgresql_and_valid_branch_files(tmp_path: Path) -> Non
     broken = subprocess.run(cmd + ["--db", "postgresql://127.0.0.1:1/none"], capture_output=True,
                             text=True, timeout=60)
     assert broken.returncode == 1 and "broken.toml" in broken.stderr, broken.stderr
+
+
+def test_every_endpoint_of_the_region_has_a_row_and_the_region_manager_only_reads(
+        region: Region, tmp_path: Path) -> None:
+    app = create_region_app(load_branch_dir(write_branches(tmp_path / "branches")), region.url)
+    found = endpoints_of(app)
+    assert found == MATRIX.keys() | REGION_MATRIX.keys(), "endpoints without a row, or rows left"
+    store = Store(region.url, REGION_WIDE)
+    try:
+        manager = create_token(store, Role.REGION_MANAGER, "region manager", None)
+    finally:
+        store.close()
+    ids = _fixtures(region.a, region.a.token(Role.MANAGER))
+    bodies = _bodies(ids["{ticket_id}"])
+    wrong = []
+    with region.a.client(manager) as rm:
+        for endpoint in sorted(MATRIX.keys() - {"WS /api/v1/events"}):
+            method, template = endpoint.split(" ")
+            path = template
+            for placeholder, value in ids.items():
+                path = path.replace(placeholder, value)
+            status = rm.request(method, "/b/demo" + path + QUERIES.get(template, ""),
+                                json=bodies.get(endpoint)).status_code
+            admitted = status not in (401, 403)
+            may = endpoint in REGION_MANAGER_READS or MATRIX[endpoint] is PUBLIC
+            if status >= 500 or admitted != may:
+                wrong.append(f"{endpoint}: {status}, {'allowed' if may else 403} expected")
+        assert rm.get("/region").status_code == 200
+    assert not wrong, "\n".join(wrong)
+    ws_url = region.a.base.replace("http", "ws") + "/b/demo/api/v1/events"
+    assert _all_events(ws_url, manager), "the region manager follows a branch's events"

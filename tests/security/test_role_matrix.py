@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 from websockets.exceptions import ConnectionClosed
@@ -56,7 +57,11 @@ def _bodies(ticket_id: str) -> dict[str, object]:
 
 def discovered_endpoints(db_path: Path) -> set[str]:
     """``METHOD /path`` of every route the host serves (``WS`` for WebSockets)."""
-    app = create_app(load_config(None), f"sqlite:///{db_path}")
+    return endpoints_of(create_app(load_config(None), f"sqlite:///{db_path}"))
+
+
+def endpoints_of(app: FastAPI) -> set[str]:
+    """``METHOD /path`` of every route of ``app`` (a branch host's, or a region host's)."""
     found = set()
     for context in iter_route_contexts(app.routes):
         route = context.original_route
