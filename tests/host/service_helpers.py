@@ -63,6 +63,9 @@ def engine_state(engine: QueueEngine) -> dict[str, Any]:
         "devices": engine.devices,
         "help": engine.help,
         "help_refs": engine.help_refs,
+        "appointments": {k: getattr(engine.appointments, k)
+                         for k in ("by_id", "refs", "codes", "taken", "salts")},
+        "remote": (sorted(engine.remote_pending), engine.remote_codes),
         "tally": {f.name: getattr(engine.tally, f.name) for f in fields(engine.tally)
                   if f.name != "greens"} | {"greens": [t.id for t in engine.tally.greens]},
     }

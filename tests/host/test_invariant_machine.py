@@ -75,6 +75,11 @@ def _ticket(m: Machine, i: int) -> str:
     return m.acked[i % len(m.acked)] if m.acked else "no-such-ticket-0"
 
 
+def _appointment(e: QueueEngine, i: int) -> str:
+    known = sorted(e.appointments.by_id)
+    return known[i % len(known)] if known else "no-such-appointment"
+
+
 def _valid_steps() -> st.SearchStrategy[Step]:
     def issue(service: str, priority: Priority, await_print: bool) -> Step:
         def make(m: Machine) -> Command:
@@ -107,7 +112,42 @@ def _valid_steps() -> st.SearchStrategy[Step]:
                 client_ref=f"e-{service}-{number}", at=now, actor="k")
         return Step("offline", "ok", make)
 
+    def book(service: str, quarters: int, code: int) -> Step:
+        """A booking ``quarters`` slots from now's quarter hour (past, today or later)."""
+        def make(m: Machine) -> Command:
+            aid = m.new_id()
+            slot = m.now.replace(minute=m.now.minute // 15 * 15, second=0, microsecond=0)
+            return lambda e, now: e.book_appointment(
+                appointment_id=aid, service=service, slot_start=slot + timedelta(minutes=15 * quarters),
+                code=f"{code:06d}", salt="0" * 32, client_ref=None, at=now, actor="b")
+        return Step("book", "ok", make)
+
+    def check_in(code: int, await_print: bool) -> Step:
+        def make(m: Machine) -> Command:
+            tid = m.new_id()
+            return lambda e, now: e.check_in(code=f"{code:06d}", ticket_id=tid, at=now, actor="k",
+                                             client_ref=None, await_print=await_print,
+                                             at_kiosk=True)
+        return Step("check_in", "ok", make)
+
+    def remote(service: str, code: int) -> Step:
+        def make(m: Machine) -> Command:
+            tid = m.new_id()
+            return lambda e, now: e.issue_remote(ticket_id=tid, service=service, code=f"{code:06d}",
+                                                 client_ref=None, at=now, actor="b")
+        return Step("remote", "ok", make)
+
+    codes = st.integers(0, 5)  # few codes: check-ins and confirmations find bookings
     return st.one_of(
+        st.builds(book, st.sampled_from(["wealth", "noncash"]), st.integers(-2, 8), codes),
+        st.builds(check_in, codes, st.booleans()),
+        st.builds(remote, st.sampled_from(SERVICES[:4]), codes),
+        st.builds(lambda c: Step("confirm_arrival", "ok", lambda m: lambda e, now: e.confirm_arrival(
+            f"{c:06d}", now, "k")), codes),
+        st.builds(lambda i: Step("cancel", "ok", lambda m: lambda e, now: e.cancel_appointment(
+            _appointment(e, i), now, "b")), st.integers(0, 20)),
+        st.just(Step("expire_unconfirmed", "ok",
+                     lambda m: lambda e, now: e.expire_unconfirmed(now, "host:timer"))),
         st.builds(issue, st.sampled_from(SERVICES), st.sampled_from(list(Priority)), st.booleans()),
         st.builds(counter_op, st.sampled_from(["call_next", "recall", "no_show", "done",
                                                "pause", "resume"]), st.sampled_from(COUNTERS)),
@@ -169,6 +209,17 @@ POISON_KINDS: list[Step] = [
     Step("event about a ticket that does not exist", "bug", lambda m: lambda e, now: e._emit(
         Event("ticket_called", now, "t", "no-such-ticket-3", 1, {}))),
     Step("crash after issuing in memory", "bug", _issue_then_crash),
+    Step("book a naive slot time", "rule", lambda m: lambda e, now: e.book_appointment(
+        appointment_id=m.new_id(), service="wealth", slot_start=now.replace(tzinfo=None),
+        code="123456", salt="0" * 32, client_ref=None, at=now, actor="b")),
+    Step("book a service without appointments", "rule", lambda m: lambda e, now: e.book_appointment(
+        appointment_id=m.new_id(), service="cash", slot_start=now, code="123456", salt="0" * 32,
+        client_ref=None, at=now, actor="b")),
+    Step("check in an unknown code", "rule", lambda m: lambda e, now: e.check_in(
+        code="999999", ticket_id=m.new_id(), at=now, actor="k", client_ref=None,
+        await_print=False, at_kiosk=True)),
+    Step("confirm an unknown remote code", "rule",
+         lambda m: lambda e, now: e.confirm_arrival("999998", now, "k")),
     Step("data the database cannot store", "refused", lambda m: lambda e, now: e._emit(
         Event("notice_posted", now, "m", data={"id": "n", "text_zh": "x", "text_en": {1}}))),
     Step("event with a counter beyond BIGINT", "refused", lambda m: lambda e, now: e._emit(
