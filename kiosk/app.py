@@ -332,11 +332,14 @@ class Kiosk:
             log.error("call for help dropped: %s", err)  # it will never be taken (too old)
             self.journal.set_help(None)
             return
+        if self.journal.data.help is not pending:
+            return  # closed meanwhile: its event came on the stream before this answer
         if answer.state == "closed":
             self.journal.set_help(None)
             return
         pending.alert_id = answer.id
-        pending.state = "acknowledged" if answer.state == "acknowledged" else "told"
+        if pending.state == "queued":  # an acknowledgement may have come first, too
+            pending.state = "acknowledged" if answer.state == "acknowledged" else "told"
         self.journal.set_help(pending)
 
     def _on_host_event(self, event: dict[str, Any]) -> None:

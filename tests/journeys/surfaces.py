@@ -446,7 +446,8 @@ class Journey:
 
 def reset_branch(branch: Branch, screens: Screens) -> None:
     """The branch as the lobby manager opens it: paper loaded and torn off, the kiosk at home,
-    every counter open and idle, nobody waiting, the ATMs in service, no notice."""
+    every counter open and idle, nobody waiting, the ATMs in service, no notice, no call for
+    help open."""
     kiosk = branch.kiosk
     kiosk.sim("printer", {})
     kiosk.sim("paper/tear")
@@ -466,6 +467,8 @@ def reset_branch(branch: Branch, screens: Screens) -> None:
             manager.put(f"/api/v1/equipment/{atm}", json={"status": "in_service", "note": ""})
         for notice in manager.get("/api/v1/notices").json():
             manager.delete(f"/api/v1/notices/{notice['id']}")
+        for call in manager.get("/api/v1/help").json():  # no call for help open
+            post(f"/api/v1/help/{call['id']}/close")
     kiosk.wait_for(lambda s: s["screen"] in ("home", "ticket", "guidance", "message"), 30,
                    "kiosk not back in service")
     screens.assert_no_console_errors()

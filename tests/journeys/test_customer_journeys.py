@@ -32,8 +32,9 @@ def test_a_customer_takes_a_ticket_at_every_button_in_chinese_and_english(journe
     for lang in ("zh", "en"):
         home = journey.kiosk_home(lang)
         keys = {b["key"] for b in home["buttons"]}
-        # Voice and large text: the journey of a customer who reads poorly, below.
-        taken_here = {"lang", "green", "service:atm_small", "voice", "large",
+        # Voice and large text: the journey of a customer who reads poorly, below; the call for
+        # help: tests/journeys/test_help_journeys.py.
+        taken_here = {"lang", "green", "service:atm_small", "voice", "large", "help",
                       *(f"service:{s}" for s in COUNTER_SERVICES)}
         assert keys == taken_here, f"home buttons no step of this journey takes: {keys - taken_here}"
         journey.snap_kiosk(f"home-{lang}")
@@ -46,7 +47,8 @@ def test_a_customer_takes_a_ticket_at_every_button_in_chinese_and_english(journe
             journey.expect_called(taken.ticket, FIRST_COUNTER[service])
         kiosk.tap_button("green")
         green = kiosk.wait_for(lambda s: s["screen"] == "green_confirm")
-        assert {f"green:{s}" for s in COUNTER_SERVICES} | {"cancel", "lang", "voice", "large"} == \
+        assert {f"green:{s}" for s in COUNTER_SERVICES} | {"cancel", "lang", "voice", "large",
+                                                         "help"} == \
             {b["key"] for b in green["buttons"]}
         kiosk.tap_button("cancel")
         journey.take_slip(lang)
