@@ -96,7 +96,8 @@ def test_a_help_press_reaches_the_lobby_page_within_1_s_p99_over_50_presses(
                                timeout=UI_TIMEOUT_MS)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     p50, p99 = statistics.median(latencies), cuts[98]
-    print(f"help press -> lobby page over {PRESSES} presses: p50 {p50 * 1000:.0f} ms, "
+    # The acceptance figure, printed as the issue asks (shown with pytest -s) and recorded.
+    print(f"help press -> lobby page over {PRESSES} presses: p50 {p50 * 1000:.0f} ms, "  # noqa: T201
           f"p99 {p99 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms")
     record_property("help_latency_ms", {"p50": round(p50 * 1000), "p99": round(p99 * 1000)})
     assert p99 < 1.0, sorted(latencies)
