@@ -36,7 +36,7 @@ from branchq.host.api import (
 from branchq.host.api import region as region_api
 from branchq.host.auth import TokenVerifier
 from branchq.host.config import BranchConfig
-from branchq.host.region import DEFAULT_IDLE_S, Region, RegionRouting
+from branchq.host.region import DEFAULT_IDLE_S, Region, RegionRouting, branch_timers
 from branchq.host.service import BranchService
 from branchq.host.storage import Store
 from branchq.host.web import pages
@@ -70,16 +70,15 @@ def create_app(config: BranchConfig, db_url: str) -> FastAPI:
         gc.collect()
         gc.freeze()
         watchdog = asyncio.create_task(_watchdog(service.writer_alive))
-        expiry = asyncio.create_task(service.end_second_services_when_due())
-        unconfirmed = asyncio.create_task(appointments.expire_unconfirmed_when_due(service))
+        timers = [asyncio.create_task(timer) for timer in branch_timers(service)]
         sdnotify.notify("READY=1\nSTATUS=serving")
         try:
             yield
         finally:
             sdnotify.notify("STOPPING=1")
             watchdog.cancel()
-            expiry.cancel()
-            unconfirmed.cancel()
+            for timer in timers:
+                timer.cancel()
             service.stop()
             store.close()
 

@@ -29,7 +29,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,12 +37,13 @@ from functools import partial
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import insert, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from branchq.host.api import views
+from branchq.host.api import appointments, views
 from branchq.host.api.deps import REGION_SERVICE
 from branchq.host.api.events import presented_token
 from branchq.host.auth import REGION_WIDE, Principal, RegionVerifier
@@ -64,10 +65,17 @@ class RegionError(Exception):
     """The region cannot start: the message says why and what to do."""
 
 
+def branch_timers(service: BranchService) -> list[Coroutine[Any, Any, None]]:
+    """The background work of a running branch service: for the process's life at a branch
+    host, while the branch is resident at a region host."""
+    return [service.end_second_services_when_due(),
+            appointments.expire_unconfirmed_when_due(service)]
+
+
 @dataclass
 class _Resident:
     service: BranchService
-    timer: asyncio.Task[None]
+    timers: list[asyncio.Task[None]]
     last_used: float = field(default_factory=time.monotonic)
     in_flight: int = 0
 
@@ -145,8 +153,8 @@ class Region:
             with self.engine.begin() as conn:
                 known = set(conn.execute(select(branch_state.c.branch)).scalars())
                 missing = [b for b in branches if b not in known]
-                if missing:
-                    conn.execute(insert(branch_state),
+                if missing:  # another region process may be starting too: a row once
+                    conn.execute(insert(branch_state).on_conflict_do_nothing(),
                                  [{"branch": b, "last_seq": 0} for b in missing])
         except SQLAlchemyError as err:
             raise StorageError(f"cannot prepare the region's branches: {err}") from err
@@ -190,7 +198,7 @@ class Region:
             service = BranchService(config, Store(self.url, branch, self.engine), listen=False)
             await run_in_threadpool(service.load, False)
             service.start()
-            resident = _Resident(service, asyncio.create_task(service.end_second_services_when_due()))
+            resident = _Resident(service, [asyncio.create_task(t) for t in branch_timers(service)])
             self._resident[branch] = resident
             log.info("branch %s loaded (seq %d); %d resident", branch, service.engine.seq,
                      len(self._resident))
@@ -203,7 +211,8 @@ class Region:
         resident = self._resident.pop(branch, None)
         if resident is None:
             return
-        resident.timer.cancel()
+        for timer in resident.timers:
+            timer.cancel()
         await run_in_threadpool(resident.service.stop)
         log.info("branch %s evicted; %d resident", branch, len(self._resident))
 
