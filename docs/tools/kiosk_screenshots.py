@@ -32,6 +32,7 @@ from branchq.kiosk.views import (  # noqa: E402
     View,
     closed_view,
     guidance_view,
+    help_view,
     out_of_service_view,
     printing_view,
 )
@@ -69,6 +70,7 @@ def kiosk_views(lang: str) -> list[View]:
                       "you."),
         out_of_service_view(message("P01")),
         closed_view("09:00-17:00"),
+        help_view("acknowledged", False),
     ]
 
 
