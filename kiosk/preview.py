@@ -98,7 +98,9 @@ class Preview:
         layout = kiosk.frame.layout if kiosk.frame else None
         return {
             "screen": kiosk.screen_name,
-            "buttons": [{"key": t.key, "box": t.box} for t in (layout.targets if layout else ())],
+            # Each button's smallest text, in px: large text doubles it (controls keep theirs).
+            "buttons": [{"key": t.key, "box": t.box, "text_px": min(lb.size for lb in t.labels)}
+                        for t in (layout.targets if layout else ())],
             "texts": layout.texts() if layout else [],
             "page": [layout.page + 1, layout.pages] if layout else [1, 1],
             "paper": virtual["printer"].text_lines,

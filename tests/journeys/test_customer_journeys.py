@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from branchq.drivers.audio.speech import spoken_number
+from branchq.kiosk.layout import MIN_TEXT_MM, SUPPORTED_PANELS
 from tests.drivers.audio_helpers import assert_audible
 from tests.journeys.surfaces import CONFIG, FIRST_COUNTER, UI_TIMEOUT_MS, VIP_CARD, Journey
 
@@ -63,9 +64,14 @@ def test_a_customer_who_reads_poorly_hears_the_screen_in_large_text_and_is_calle
     for words in ("现金业务", "非现金业务", "绿色通道"):
         assert words in spoken["voice"]["said"][-1]
     assert_audible(Path(spoken["voice"]["played"][-1]["path"]), min_seconds=5.0)
-    journey.tap(spoken, "large")
-    large = kiosk.wait_for(lambda s: s["large_text"], 10, "large text not shown")
-    assert "service:cash" in {b["key"] for b in large["buttons"]}
+    # The next frame holds half the choices, its smallest words at least twice the kiosk's
+    # smallest text (the layout's rule: doubled, then fitted to the button) and larger than before.
+    normal_choices, large_choices = (
+        [b for b in state["buttons"] if b["key"].startswith("service:")] for state in (spoken, large))
+    assert len(large_choices) <= max(1, len(normal_choices) // 2), (normal_choices, large_choices)
+    smallest = max(12, round(MIN_TEXT_MM * SUPPORTED_PANELS["800x480"].px_per_mm))
+    large_px = min(b["text_px"] for b in large_choices)
+    assert large_px >= 2 * smallest and large_px > min(b["text_px"] for b in normal_choices)
     journey.snap_kiosk("home-large-zh")
 
     taken = journey.tap_for_ticket(["service:cash"], "zh")
