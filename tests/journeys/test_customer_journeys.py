@@ -64,6 +64,9 @@ def test_a_customer_who_reads_poorly_hears_the_screen_in_large_text_and_is_calle
     for words in ("现金业务", "非现金业务", "绿色通道"):
         assert words in spoken["voice"]["said"][-1]
     assert_audible(Path(spoken["voice"]["played"][-1]["path"]), min_seconds=5.0)
+    journey.tap(spoken, "large")
+    large = kiosk.wait_for(lambda s: s["large_text"], 10, "large text not shown")
+    assert "service:cash" in {b["key"] for b in large["buttons"]}
     # The next frame holds half the choices, its smallest words at least twice the kiosk's
     # smallest text (the layout's rule: doubled, then fitted to the button) and larger than before.
     normal_choices, large_choices = (
