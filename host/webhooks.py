@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from itertools import chain
 
 import httpx
 from sqlalchemy import Connection
@@ -95,14 +96,16 @@ class Webhooks:
         if self._near_hooks:
             cause = events[-1]
             limit = self.config.nudge.ahead
-            for queue in engine.queues.values():
-                for ticket in queue:
-                    if ticket.id in self._nudged or ticket.status is not TicketStatus.WAITING:
-                        continue
-                    ahead = engine.people_ahead(ticket, now)
-                    if ahead <= limit:
-                        planned += self._deliveries(engine, NEAR_TURN, f"near_turn:{ticket.id}",
-                                                    cause, ticket.id, None, ahead)
+            # Remote tickets not yet confirmed wait outside the queues, keeping their place:
+            # the nudge that tells their customer to come in matters most of all.
+            waiting = chain(*engine.queues.values(), engine.remote_pending.values())
+            for ticket in waiting:
+                if ticket.id in self._nudged or ticket.status is not TicketStatus.WAITING:
+                    continue
+                ahead = engine.people_ahead(ticket, now)
+                if ahead <= limit:
+                    planned += self._deliveries(engine, NEAR_TURN, f"near_turn:{ticket.id}",
+                                                cause, ticket.id, None, ahead)
         return planned
 
     def _deliveries(self, engine: QueueEngine, kind: str, key: str, cause: Event,

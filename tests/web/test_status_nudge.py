@@ -1,8 +1,10 @@
-"""The status page's nudge near the turn (到号提醒 / Notify me), in headless Chromium.
+"""The status page's nudge near the turn (到号提醒 / Notify me) and the lobby dashboard's
+undelivered webhooks, in headless Chromium.
 
 The browser's own Notification and navigator.vibrate are wrapped by an init script that records
 each call; the queue is driven through the real host API until the customer has three people
-ahead (the demo branch's ``[nudge] ahead``) and then is called.
+ahead (``[nudge] ahead = 3`` here) and then is called. The host of this module sends webhooks to
+a receiver on 127.0.0.1 whose "wechat" end refuses every call (400): dead letters at once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.host.hostproc import HostProcess
+from branchq.host.auth import Role
+from branchq.host.config import example_config_text
+from branchq.host.storage import Store
+from tests.host.hostproc import DEMO_BRANCH, HostProcess
+from tests.host.webhook_receiver import (
+    SMS_SECRET,
+    SMS_SECRET_ENV,
+    Receiver,
+    new_receiver,
+    webhooks_toml,
+)
 from tests.web.axe import audit, blocking, language_of_parts
 from tests.web.screens import Screen, call_next, issue
 
@@ -33,6 +45,29 @@ HOOKS = """(() => {
   navigator.vibrate = () => { seen.vibrations += 1; return true; };
 })();"""
 SERVICE, COUNTER = "wealth", 6  # the demo branch's one wealth counter: nothing else calls there
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    found, server = new_receiver()
+    found.sms_failures, found.wechat_status = 0, 400
+    yield found
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[HostProcess]:
+    """The demo branch with webhooks (this module's own host, not the conftest's)."""
+    tmp = tmp_path_factory.mktemp("nudge")
+    config = tmp / "branch.toml"
+    config.write_text(example_config_text()
+                      + webhooks_toml(receiver.port, tmp / "wechat.secret").replace("ahead = 2", "ahead = 3"))
+    url = f"sqlite:///{tmp / 'branchq.db'}"
+    Store(url, DEMO_BRANCH).migrate()
+    process = HostProcess(url, tmp / "host.log", config_path=str(config),
+                          env={SMS_SECRET_ENV: SMS_SECRET, "BRANCHQ_VAR_DIR": str(tmp / "var")})
+    yield process.start()
+    process.kill()
 
 
 @pytest.fixture
@@ -144,3 +179,30 @@ def test_without_the_permission_the_page_rings_and_shows_a_banner(
     assert calls["vibrations"] == 2
     assert call_next(host, COUNTER).status_code in (200, 204)
     assert status.real_errors() == []
+
+
+def test_the_lobby_lists_undelivered_messages_and_sends_one_again(
+        host: HostProcess, receiver: Receiver, phone_page: Callable[[bool], Page]) -> None:
+    ticket = issue(host, SERVICE)
+    while call_next(host, COUNTER).json()["ticket"]["number"] != ticket["number"]:
+        pass
+    page = phone_page(False)
+    lobby = Screen(page, host.base)
+    page.goto(f"{host.base}/lobby#token={host.token(Role.MANAGER)}")
+    row = f"#deadletters tr[data-delivery] >> text={ticket['number']}"
+    page.wait_for_selector(row, timeout=20_000)  # refreshed every 15 s, or at an event
+    text = page.inner_text("#deadletters")
+    assert "叫号通知" in text and "call message" in text and "wechat" in text
+    assert "HTTP 400 (not retried)" in text
+    _assert_accessible(page)
+    receiver.wechat_status = 200
+    button = page.locator("#deadletters tr", has_text=str(ticket["number"])).locator("button")
+    assert "Retry" in button.inner_text()
+    button.click()
+    page.wait_for_selector("#message.info", timeout=5000)
+    assert "sent again" in page.inner_text("#message")
+    page.wait_for_function("(n) => !document.querySelector('#deadletters').textContent.includes(n)",
+                           arg=ticket["number"], timeout=20_000)
+    delivered = [a for a in receiver.of("/wechat") if a.body["ticket"]["number"] == ticket["number"]]
+    assert [a.answered for a in delivered] == [400, 200]
+    assert lobby.real_errors() == []
