@@ -134,12 +134,14 @@ def _code_in_use(engine: QueueEngine, day: date, code: str) -> bool:
         engine.day == day and code in engine.remote_codes)
 
 
-def _public(found: Appointment, with_code: bool) -> AppointmentPublic:
+def _public(found: Appointment, with_code: bool, service: BranchService) -> AppointmentPublic:
+    grace = timedelta(seconds=service.config.appointments.grace_late_s)
     return AppointmentPublic(
         id=found.id, code=found.code if with_code else None,
         qr=f"BQA:{found.code}" if with_code else None, service=found.service,
         slot_start=found.slot_start, slot_end=found.slot_end, status=found.status,
-        arrival=found.arrival, checked_in_at=found.checked_in_at)
+        arrival=found.arrival, checked_in_at=found.checked_in_at,
+        missed=found.status == "booked" and service.clock() > found.slot_start + grace)
 
 
 def _own(principal: Principal, found: Appointment) -> bool:
@@ -195,7 +197,7 @@ async def book_appointment(body: AppointmentCreate, service: ServiceDep, princip
         response.status_code = 200
         appointment_id = await service.read_async(lambda e: e.appointments.refs[ref])
     found = await service.read_async(lambda e: e.appointment(appointment_id))
-    return _public(found, with_code=True)
+    return _public(found, True, service)
 
 
 @router.get("/appointments")
@@ -205,8 +207,8 @@ async def list_appointments(service: ServiceDep, principal: Booker,
     bookings (with their codes). Days before today are in the reports."""
     found = await service.read_async(lambda e: e.appointments.on_day(day))
     if principal.role is Role.BOOKING:
-        return [_public(a, with_code=True) for a in found if _own(principal, a)]
-    return [_public(a, with_code=False) for a in found]
+        return [_public(a, True, service) for a in found if _own(principal, a)]
+    return [_public(a, False, service) for a in found]
 
 
 @router.get("/appointments/kiosk-cache")
@@ -271,7 +273,7 @@ async def get_appointment(appointment_id: AppointmentId, service: ServiceDep,
                           principal: Booker) -> AppointmentPublic:
     """One appointment, today or later (a booking client: its own, with the code)."""
     found = _visible(principal, await service.read_async(lambda e: e.appointment(appointment_id)))
-    return _public(found, with_code=principal.role is Role.BOOKING)
+    return _public(found, principal.role is Role.BOOKING, service)
 
 
 @router.delete("/appointments/{appointment_id}", responses={
@@ -286,7 +288,7 @@ async def cancel_appointment(appointment_id: AppointmentId, service: ServiceDep,
 
     await service.execute(cancel)
     found = await service.read_async(lambda e: e.appointment(appointment_id))
-    return _public(found, with_code=principal.role is Role.BOOKING)
+    return _public(found, principal.role is Role.BOOKING, service)
 
 
 # ---------------------------------------------------------------- remote tickets
@@ -367,3 +369,4 @@ async def expire_unconfirmed_when_due(service: BranchService) -> None:
         except (EngineError, StorageError, CommandFailed) as err:
             log.warning("unconfirmed remote tickets not expired yet (%s); trying again in %.0f s",
                         err, EXPIRY_CHECK_S)
+

@@ -306,6 +306,8 @@ class AppointmentPublic(BaseModel):
     status: Literal["booked", "cancelled", "checked_in"]
     arrival: Literal["early", "on_time", "late_walk_in"] | None = None
     checked_in_at: datetime | None = None
+    # Booked, and its check-in grace ([appointments] grace_late_s after the slot began) is over.
+    missed: bool = False
 
 
 class SlotPublic(BaseModel):

@@ -144,6 +144,30 @@ function deviceRows(devices, equipment) {
   return rows;
 }
 
+// A day's appointments (docs/web.md, "Appointments and remote tickets"): slot, service, status;
+// nothing about the customer. A booking not checked in once its check-in grace is over: missed.
+const APPOINTMENT_STATES = {
+  booked: ["已预约", "booked", ""], cancelled: ["已取消", "cancelled", ""],
+  early: ["已签到（提前）", "checked in (early)", "state-ok"],
+  on_time: ["已签到", "checked in", "state-ok"],
+  late_walk_in: ["迟到，已改为普通排队", "late: walk-in ticket", "state-warn"],
+  missed: ["未到", "did not come", "state-warn"],
+};
+
+function appointmentRows(appointments, queues) {
+  if (!appointments.length) return [h("tr", {}, h("td", {}, bi("今日暂无预约", "no appointments today")))];
+  const names = Object.fromEntries(queues.map((q) => [q.service, [q.name_zh, q.name_en]]));
+  return appointments.map((a) => {
+    const key = a.status === "checked_in" ? a.arrival : a.missed ? "missed" : a.status;
+    const [zh, en, cls] = APPOINTMENT_STATES[key] || [key, key, ""];
+    const [nameZh, nameEn] = names[a.service] || [a.service, a.service];
+    return h("tr", { "data-appointment": a.id, "data-state": key },
+      h("td", { class: "num" }, `${branchTime(a.slot_start)}–${branchTime(a.slot_end)}`),
+      h("td", {}, bi(nameZh, nameEn)),
+      h("td", {}, h("span", { class: cls }, bi(zh, en))));
+  });
+}
+
 function noShowRows(tickets) {
   if (!tickets.length) return [h("tr", {}, h("td", {}, bi("暂无", "none")))];
   return tickets.map((t) => h("tr", { "data-ticket": t.number },
@@ -250,6 +274,8 @@ async function storageRows() {
 
 async function refresh() {
   const get = (path) => api(path, { token: state.token });
+  // The day's appointments: the lobby manager's; a region manager's read-only view has none.
+  const appointments = state.readOnly ? null : get(`/api/v1/appointments?day=${branchDay()}`);
   const [noShows, queues, counters, devices, equipment, notices] = await Promise.all([
     get("/api/v1/tickets?status=no_show"), get("/api/v1/queues"), get("/api/v1/counters"),
     get("/api/v1/devices"), get("/api/v1/equipment"), get("/api/v1/notices")]);
@@ -259,6 +285,8 @@ async function refresh() {
   replaceIfChanged($("counters"), counterRows(counters));
   replaceIfChanged($("devices"), [...storage, ...deviceRows(devices, equipment)]);
   replaceIfChanged($("noshows"), noShowRows(noShows));
+  $("appointments-panel").hidden = appointments === null;
+  if (appointments !== null) replaceIfChanged($("appointments"), appointmentRows(await appointments, queues));
   replaceIfChanged($("notices"), noticeRows(notices));
   [state.queues, state.counters] = [queues, counters];
   showMoves();
