@@ -47,7 +47,9 @@ function rowButton(attrs, [zh, en], [whatZh, whatEn], focusKey) {
 }
 
 // Where focus goes when the row of the focused button is gone after a refresh.
-const FOCUS_HOMES = { equipment: "devices-h", noshow: "noshows-h", notice: "notices-h", move: "moves-h" };
+const FOCUS_HOMES = {
+  equipment: "devices-h", noshow: "noshows-h", notice: "notices-h", move: "moves-h", deadletter: "deadletters-h",
+};
 
 function say(kind, zh, en) {
   const box = $("message");
@@ -142,6 +144,24 @@ function deviceRows(devices, equipment) {
       [e.name_zh || e.id, e.name_en || e.id], `equipment:${e.id}`))));
   }
   return rows;
+}
+
+// Outbound webhooks (an SMS or WeChat gateway) given up on: docs/web.md, "Webhooks".
+const WEBHOOK_EVENTS = { "ticket.near_turn": ["快到号提醒", "near-turn message"], "ticket.called": ["叫号通知", "call message"] };
+
+function deadLetterRows(letters) {
+  if (!letters.length) return [h("tr", {}, h("td", {}, bi("暂无", "none")))];
+  return letters.map((d) => {
+    const [zh, en] = WEBHOOK_EVENTS[d.type] || [d.type, d.type];
+    return h("tr", { class: "bad", "data-delivery": d.id },
+      h("td", { class: "num" }, d.number),
+      h("td", {}, bi(zh, en, "div"),
+        h("div", { class: "detail" }, h("span", { lang: "" }, d.webhook), " · ",
+          bi(`尝试 ${d.attempts} 次`, `${d.attempts} attempts`), " · ",
+          h("span", { lang: "en" }, d.last_error || ""))),
+      h("td", {}, rowButton({ onclick: () => retryDelivery(d, zh, en) }, ["重发", "Retry"],
+        [`${d.number} ${zh}`, `${en} for ${d.number}`], `deadletter:${d.id}`)));
+  });
 }
 
 // A day's appointments (docs/web.md, "Appointments and remote tickets"): slot, service, status;
@@ -276,9 +296,10 @@ async function refresh() {
   const get = (path) => api(path, { token: state.token });
   // The day's appointments: the lobby manager's; a region manager's read-only view has none.
   const appointments = state.readOnly ? null : get(`/api/v1/appointments?day=${branchDay()}`);
-  const [noShows, queues, counters, devices, equipment, notices] = await Promise.all([
+  const [noShows, queues, counters, devices, equipment, notices, deadLetters] = await Promise.all([
     get("/api/v1/tickets?status=no_show"), get("/api/v1/queues"), get("/api/v1/counters"),
-    get("/api/v1/devices"), get("/api/v1/equipment"), get("/api/v1/notices")]);
+    get("/api/v1/devices"), get("/api/v1/equipment"), get("/api/v1/notices"),
+    state.readOnly ? [] : get("/api/v1/webhooks/dead-letters")]);
   const storage = await storageRows();
   const focusKey = document.activeElement && document.activeElement.dataset.focusKey;
   replaceIfChanged($("queues"), queueRows(queues));
@@ -287,6 +308,7 @@ async function refresh() {
   replaceIfChanged($("noshows"), noShowRows(noShows));
   $("appointments-panel").hidden = appointments === null;
   if (appointments !== null) replaceIfChanged($("appointments"), appointmentRows(await appointments, queues));
+  replaceIfChanged($("deadletters"), deadLetterRows(deadLetters));
   replaceIfChanged($("notices"), noticeRows(notices));
   [state.queues, state.counters] = [queues, counters];
   showMoves();
@@ -296,7 +318,7 @@ async function refresh() {
     const again = [...document.querySelectorAll("[data-focus-key]")].find((b) => b.dataset.focusKey === focusKey);
     focusFirst(again, $(FOCUS_HOMES[focusKey.split(":")[0]]));
   }
-  const alerts = document.querySelectorAll("#devices tr.bad, #queues tr.bad").length;
+  const alerts = document.querySelectorAll("#devices tr.bad, #queues tr.bad, #deadletters tr.bad").length;
   const badge = $("alerts");
   badge.className = alerts ? "state-bad" : "state-ok";
   replace(badge, alerts ? bi(`${alerts} 项异常`, alerts === 1 ? "1 alert" : `${alerts} alerts`)
@@ -370,6 +392,11 @@ function reinstate(t) {
   return perform(() => api(`/api/v1/tickets/${encodeURIComponent(t.id)}/reinstate`,
     { token: state.token, method: "POST" }),
   `${t.number} 已恢复，将优先办理`, `${t.number} reinstated, served next`);
+}
+
+function retryDelivery(d, zh, en) {
+  return perform(() => api(`/api/v1/webhooks/deliveries/${encodeURIComponent(d.id)}/retry`,
+    { token: state.token, method: "POST" }), `${d.number} ${zh}将重发`, `${en} for ${d.number} sent again`);
 }
 
 function takeSecond(n, a) {
