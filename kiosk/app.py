@@ -23,6 +23,7 @@ from branchq.drivers.platform.files import atomic_write
 from branchq.drivers.printer.status import PrinterStatus
 from branchq.drivers.touch.gestures import Gesture, LongPress
 from branchq.kiosk import messages
+from branchq.kiosk.appointments import CODE_LENGTH, scanned_code
 from branchq.kiosk.config import KioskConfig
 from branchq.kiosk.devices import KioskDevices
 from branchq.kiosk.flow import (
@@ -32,6 +33,7 @@ from branchq.kiosk.flow import (
     IssuedTicket,
     KioskUnavailable,
     TicketFlow,
+    WrongCode,
     printer_fault,
     wait_words,
 )
@@ -43,6 +45,7 @@ from branchq.kiosk.messages import CustomerMessage
 from branchq.kiosk.screens import Frame, ScreenRenderer
 from branchq.kiosk.views import (
     Assist,
+    CodeView,
     GreenView,
     HomeView,
     ServiceTile,
@@ -106,6 +109,8 @@ class Kiosk:
         self._taps: asyncio.Queue[Gesture] = asyncio.Queue()
         self.vip_card: str | None = None  # digest of a recognised VIP card, for the next ticket
         self.vip_until = 0.0
+        self.code = ""  # the digits typed on the code screen ("I have an appointment")
+        self.code_note: tuple[str, str] = ("", "")  # why the last code was not taken
         self._stop = asyncio.Event()
         self.frames_rendered = 0
         # The call for help (kept in the journal): pressed again while open (no second alert).
@@ -192,6 +197,8 @@ class Kiosk:
             for read in reads:
                 if read.kind == "card" and read.digest:
                     asyncio.run_coroutine_threadsafe(self.on_card(read.digest), loop)
+                elif read.kind == "text" and (code := scanned_code(read.text or "")):
+                    asyncio.run_coroutine_threadsafe(self.on_scanned_code(code), loop)
 
     async def on_card(self, digest: str) -> None:
         """A swipe anywhere: if the host knows the card as VIP, the next ticket is VIP."""
@@ -204,6 +211,13 @@ class Kiosk:
             self.vip_card, self.vip_until = digest, time.monotonic() + VIP_WINDOW_S
             if self.screen_name == "home" and not self.busy:
                 await self.show("home")
+
+    async def on_scanned_code(self, code: str) -> None:
+        """An appointment's QR code (``BQA:<code>``) scanned on any screen: check it in."""
+        if self.busy:
+            return  # a ticket is coming out: the customer scans again after it
+        self.last_touch = time.monotonic()
+        await self.check_in(code)
 
     async def _tap_loop(self) -> None:
         while True:
@@ -255,6 +269,20 @@ class Kiosk:
             await self.show(self.screen_name, keep_page=True, speak=True)
         elif key == "green":
             await self.show("green_confirm")
+        elif key == "appointment":
+            self.code, self.code_note = "", ("", "")
+            await self.show("code")
+        elif key.startswith("digit:") or key == "delete":
+            self.code = self.code[:-1] if key == "delete" else \
+                (self.code + key.split(":", 1)[1])[:CODE_LENGTH]
+            await self.show("code")
+        elif key == "confirm":
+            if len(self.code) < CODE_LENGTH:
+                short = messages.message("A07")
+                self.code_note = (short.title_zh, short.title_en)
+                await self.show("code")
+            else:
+                await self.check_in(self.code)
         elif key.startswith("service:"):
             await self.take_ticket(key.split(":", 1)[1], "normal")
         elif key.startswith("green:"):
@@ -292,6 +320,35 @@ class Kiosk:
             # Only a status read after this fault may bring the home screen back: the last
             # periodic one can predate it and would say "ready" at once.
             self.printer_status = None
+            await self.show("out_of_service")
+        except HostDeclined as err:
+            self.message = err.message
+            await self.show("message")
+        finally:
+            self.busy = False
+
+    async def check_in(self, code: str) -> None:
+        """An appointment's or a remote ticket's code, typed or scanned: its ticket, or back to
+        the keypad with a kind word for a wrong code, or a message (too many tries, checked in
+        already)."""
+        if self._rate_limited():
+            self.message = messages.message("K01")
+            await self.show("message")
+            return
+        self.code, self.code_note = "", ("", "")
+        self.busy = True
+        try:
+            await self.show("printing")
+            issued = await self.flow.check_in(code)
+            self.issued_times.append(time.monotonic())
+            self.last_ticket = _ticket_view(issued)
+            await self.show("ticket")
+        except WrongCode as err:
+            self.code_note = (err.message.text_zh, err.message.text_en)
+            await self.show("code")
+        except KioskUnavailable as fault:
+            self.fault = fault
+            self.printer_status = None  # as for a ticket: only a fresh status brings home back
             await self.show("out_of_service")
         except HostDeclined as err:
             self.message = err.message
@@ -416,6 +473,7 @@ class Kiosk:
         """Back home for the next customer: the first page, normal text, no voice."""
         # What is being said goes on: the ticket read out lasts longer than the ticket screen.
         self.page, self.large, self.voice_on = 0, False, False
+        self.code, self.code_note = "", ("", "")
         await self.show("home", keep_page=True)
 
     def _view(self, name: str) -> View:
@@ -424,6 +482,8 @@ class Kiosk:
             name = "closed"
         if name == "green_confirm":
             return GreenView(self.tiles)
+        if name == "code":
+            return CodeView(self.code, CODE_LENGTH, self.code_note)
         if name == "printing":
             return printing_view()
         if name == "ticket" and self.last_ticket is not None:
@@ -452,7 +512,7 @@ class Kiosk:
                 continue
             if self.screen_name in ("ticket", "guidance") and idle > TICKET_SCREEN_S:
                 await self._next_customer()
-            elif self.screen_name in ("green_confirm", "message") and \
+            elif self.screen_name in ("green_confirm", "code", "message") and \
                     idle > self.config.kiosk.idle_timeout_s:
                 await self._next_customer()
             elif self.screen_name == "help" and idle > self.config.kiosk.idle_timeout_s:
@@ -470,6 +530,7 @@ class Kiosk:
         facts: BranchFacts | None
         try:
             facts = await self.flow.refresh_facts()
+            await self.flow.refresh_appointments()
             queues = {q.service: q for q in await self.host.queues()}
             self.notices = tuple(n.text_zh if self.lang == "zh" else n.text_en
                                  for n in await self.host.notices())
@@ -568,7 +629,7 @@ class Kiosk:
 
 def _ticket_view(t: IssuedTicket) -> TicketView:
     return TicketView(t.number, t.service_zh, t.service_en, t.wait_zh, t.wait_en, t.priority,
-                      t.offline)
+                      t.offline, t.note_zh, t.note_en)
 
 
 def _write_json(path: Path, data: object) -> None:

@@ -13,6 +13,7 @@ a customer's tap.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -37,12 +38,14 @@ class HostUnreachable(HostError):
 
 
 class HostRefused(HostError):
-    """The host answered with a 4xx; ``status`` and ``detail`` say why."""
+    """The host answered with a 4xx; ``status`` and ``detail`` say why, ``retry_after`` (seconds,
+    from a 429's Retry-After) when to ask again."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, retry_after: float | None = None) -> None:
         super().__init__(f"host refused ({status}): {detail}")
         self.status = status
         self.detail = detail
+        self.retry_after = retry_after
 
 
 class HostAnswer(BaseModel):
@@ -125,6 +128,45 @@ class Counter(HostAnswer):
     paused: bool
 
 
+class Arrival(HostAnswer):
+    """The appointment a check-in was for, and how its customer arrived."""
+
+    id: str
+    slot_start: datetime
+    arrival: Literal["early", "on_time", "late_walk_in"]
+
+
+class CheckedIn(Ticket):
+    """``POST /api/v1/appointments/check-in``: the appointment's ticket, and for a late arrival
+    the host's words of what became of it."""
+
+    appointment: Arrival
+    message_zh: str | None = None
+    message_en: str | None = None
+
+
+class CachedAppointmentAnswer(HostAnswer):
+    id: str
+    service: str
+    slot_start: datetime
+    slot_end: datetime
+    code_digest: str
+
+
+class KioskCache(HostAnswer):
+    """``GET /api/v1/appointments/kiosk-cache``: today's appointments still to check in, for an
+    offline check-in; ``code_digest = HMAC-SHA256(key=salt, message=code)``. How early check-in
+    opens and how late is on time are the host's defaults ([appointments] in host/config.py)
+    when the host does not send its own."""
+
+    key_id: str
+    salt: str
+    day: str
+    appointments: list[CachedAppointmentAnswer]
+    early_window_s: float = 3600
+    grace_late_s: float = 600
+
+
 class _VipCheck(HostAnswer):
     vip: bool
 
@@ -147,6 +189,17 @@ _LEASE = TypeAdapter(Lease)
 _VIP_CHECK = TypeAdapter(_VipCheck)
 _COUNTERS = TypeAdapter(list[Counter])
 _HELP = TypeAdapter(HelpAnswer)
+_CHECKED_IN = TypeAdapter(CheckedIn)
+_KIOSK_CACHE = TypeAdapter(KioskCache)
+_TICKET = TypeAdapter(Ticket)
+
+
+def _seconds(header: str | None) -> float | None:
+    """A Retry-After of seconds (the host sends no HTTP dates)."""
+    try:
+        return float(header) if header is not None else None
+    except ValueError:
+        return None
 
 
 class HostLink:
@@ -188,7 +241,8 @@ class HostLink:
                 detail = str(response.json().get("detail", response.text))
             except ValueError:
                 detail = response.text
-            raise HostRefused(response.status_code, detail)
+            raise HostRefused(response.status_code, detail,
+                              _seconds(response.headers.get("Retry-After")))
         if response.status_code == 204 or not response.content:
             return None
         try:
@@ -235,12 +289,26 @@ class HostLink:
                                {"kiosk": kiosk, "service": service, "count": count})
 
     async def offline_ticket(self, kiosk: str, service: str, number: int, priority: str,
-                             issued_at: str, client_ref: str) -> None:
-        """Report a ticket issued from a lease (the host answers with the ticket; the kiosk
-        only needs to know it was taken)."""
-        await self._call("POST", "/api/v1/tickets/offline", {
-            "kiosk": kiosk, "service": service, "number": number, "priority": priority,
-            "issued_at": issued_at, "client_ref": client_ref})
+                             issued_at: str, client_ref: str,
+                             appointment_id: str | None = None) -> None:
+        """Report a ticket issued from a lease, perhaps to a cached appointment (the host answers
+        with the ticket; the kiosk only needs to know it was taken)."""
+        body: dict[str, Any] = {"kiosk": kiosk, "service": service, "number": number,
+                                "priority": priority, "issued_at": issued_at,
+                                "client_ref": client_ref}
+        if appointment_id is not None:
+            body["appointment_id"] = appointment_id
+        await self._call("POST", "/api/v1/tickets/offline", body)
+
+    async def check_in(self, code: str, client_ref: str) -> CheckedIn:
+        return await self._ask(_CHECKED_IN, "POST", "/api/v1/appointments/check-in",
+                               {"code": code, "client_ref": client_ref, "await_print": True})
+
+    async def confirm_arrival(self, code: str) -> Ticket:
+        return await self._ask(_TICKET, "POST", "/api/v1/tickets/confirm-arrival", {"code": code})
+
+    async def kiosk_cache(self) -> KioskCache:
+        return await self._ask(_KIOSK_CACHE, "GET", "/api/v1/appointments/kiosk-cache")
 
     async def heartbeat(self, kiosk: str, devices: list[dict[str, str]],
                         numbers_left: dict[str, int]) -> None:

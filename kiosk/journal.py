@@ -52,6 +52,12 @@ class PendingTicket:
     label: str | None = None
     # Online: the host was told "printed" but has not answered yet (retry on restart).
     confirm_pending: bool = False
+    # A check-in: the code while the host's answer is awaited (a retry must bring the same
+    # code), the appointment it was for, and the slot the ticket says ("10:15"; "" for a late
+    # walk-in).
+    code: str | None = None
+    appointment_id: str | None = None
+    slot: str = ""
 
     @property
     def settled(self) -> bool:
@@ -80,6 +86,8 @@ class JournalData:
     leases: dict[str, LeaseBlock] = field(default_factory=dict)
     pending: list[PendingTicket] = field(default_factory=list)
     branch: dict[str, Any] = field(default_factory=dict)  # branch facts for an offline start
+    # Today's appointments for an offline check-in (kiosk/appointments.py), kept with the facts.
+    appointments: dict[str, Any] = field(default_factory=dict)
     last_event_seq: int = 0  # the host event stream resumes after this
     help: PendingHelp | None = None  # the open call for help (one at a time: no spam)
 
@@ -101,6 +109,7 @@ class Journal:
             leases={k: LeaseBlock(**v) for k, v in raw.get("leases", {}).items()},
             pending=[PendingTicket(**p) for p in raw.get("pending", [])],
             branch=raw.get("branch", {}),
+            appointments=raw.get("appointments", {}),
             last_event_seq=int(raw.get("last_event_seq", 0)),
             help=PendingHelp(**raw["help"]) if raw.get("help") else None,
         )

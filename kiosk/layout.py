@@ -28,6 +28,7 @@ from branchq.drivers.printer.textwrap_cjk import wrap
 from branchq.kiosk import messages
 from branchq.kiosk.views import (
     Assist,
+    CodeView,
     GreenView,
     HomeView,
     MessageView,
@@ -563,6 +564,8 @@ def layout_screen(view: View, lang: str, panel: Panel, ts: Typesetter, page: int
         return _green(b, view, lang, page)
     if isinstance(view, TicketView):
         return _ticket(b, view, lang)
+    if isinstance(view, CodeView):
+        return _code(b, view, lang)
     return _message(b, view, lang)
 
 
@@ -581,20 +584,40 @@ def _home(b: _Builder, view: HomeView, lang: str, page: int) -> Layout:
         b.bands.append(((0, top, p.width, top + band), GOLD))
         b.text([(text, 20, BLACK)], (gap, top, p.width - gap, top + band), max_lines=lines)
         top += band + gap
-    green_lines = [(_t(lang, ("绿色通道 · 老年人及需要帮助的客户",
-                              "Green channel · seniors and customers needing help")), 28.0)]
+    green_words = _t(lang, ("绿色通道 · 老年人及需要帮助的客户",
+                            "Green channel · seniors and customers needing help"))
+    green_lines = [(green_words, 28.0)]
+    booked_lines = [(_t(lang, messages.APPOINTMENT_KEY), 28.0),
+                    (_t(lang, ("输入号码或扫码", "Type or scan your code")), 16.0)]
     hint = _t(lang, ("已识别贵宾卡：请选择业务", "VIP card recognised: choose a service")
               if view.vip_armed else ("贵宾客户请刷卡", "VIP customers: please swipe your card"))
-    hint_h, hint_lines, green_h = b.px(34), 1, max(p.min_target, b.px(80))
+    # The green channel and "I have an appointment" side by side; a portrait panel stacks them
+    # in normal text and, in large text, keeps them side by side with the green channel's name
+    # alone on it (its voice still says whom it is for): the services' own space is what the
+    # screen is for.
+    stacked = p.portrait and b.scale == 1
+    full = p.width - 2 * gap
+    green_w = full if stacked else (full - gap) * (1 if p.portrait else 3) // (2 if p.portrait else 5)
+    booked_w = full if stacked else full - gap - green_w
+    hint_h, hint_lines = b.px(34), 1
+    green_h = booked_h = max(p.min_target, b.px(80))
     if b.scale > 1:
-        # Large text keeps the green channel and the hint to the height their doubled words
-        # need: the services' own space is what the screen is for.
+        # Large text keeps the buttons and the hint to the height their doubled words need.
+        del booked_lines[1:]  # the how-to is on the next screen
+        if p.portrait:
+            green_lines = [(_t(lang, ("绿色通道", "Green channel")), 28.0)]
         hint_lines = 2
         hint_h = b.ts.needed_height([(hint, b.px(18 * b.scale), GOLD)], p.width - b.px(12),
                                     b.min_text, hint_lines) + b.px(6)
-        green_h = b.button_height(green_lines, p.width - 2 * gap)
-    green_box = (gap, p.height - hint_h - green_h, p.width - gap, p.height - hint_h)
-    b.target("green", green_box, GREEN, green_lines)
+        green_h = booked_h = max(b.button_height(green_lines, green_w),
+                                 b.button_height(booked_lines, booked_w))
+    green_box = (gap, p.height - hint_h - green_h, gap + green_w, p.height - hint_h)
+    if stacked:
+        booked_box = (gap, green_box[1] - gap - booked_h, p.width - gap, green_box[1] - gap)
+    else:
+        booked_box = (green_box[2] + gap, green_box[1], p.width - gap, green_box[3])
+    b.target("green", green_box, GREEN, green_lines, say=green_words)
+    b.target("appointment", booked_box, PURPLE, booked_lines)
     b.text([(hint, 18, GOLD)], (0, p.height - hint_h, p.width, p.height), max_lines=hint_lines)
 
     def tile(service: ServiceTile) -> Tile:
@@ -606,7 +629,7 @@ def _home(b: _Builder, view: HomeView, lang: str, page: int) -> Layout:
         name = _t(lang, (service.name_zh, service.name_en))
         return f"service:{service.key}", color, [(name, 30), (detail, 18)]
 
-    region = (gap, top, p.width - gap, green_box[1] - gap)
+    region = (gap, top, p.width - gap, min(green_box[1], booked_box[1]) - gap)
     shown, pages = b.grid(region, [tile(s) for s in view.tiles], page, 1 if p.portrait else 2,
                           lang, b.px(150 * b.scale))
     return b.build("home", NAVY, shown, pages)
@@ -640,19 +663,79 @@ def _ticket(b: _Builder, view: TicketView, lang: str) -> Layout:
     number_color = GOLD if view.priority == "vip" else WHITE
     service = _t(lang, (view.service_zh, view.service_en))
     wait = _t(lang, (view.wait_zh, view.wait_en))
+    note = _t(lang, (view.note_zh, view.note_en))
     number = spoken_number(view.number, "zh" if lang == "zh" else "en")
     b.text([
         (_t(lang, ("请取票", "Please take your ticket")), 30, WHITE),
         (view.number, 150, number_color),
         (service, 30, WHITE),
+        (note, 24, GOLD),
         (wait, 26, WHITE),
     ], (b.gap, b.gap, p.width - b.gap, bottom), say=[
         _t(lang, ("请取票", "Please take your ticket")),
         _t(lang, messages.YOUR_NUMBER).format(number=number),
         _t(lang, (f"办理{service}", service)),
+        note,
         wait,
     ])
     return b.build("ticket", GREEN if view.priority == "green" else NAVY)
+
+
+#: The keypad of the code screen, row by row: the digits as on a phone, then Delete, 0, Confirm.
+KEYPAD_ROWS = ("123", "456", "789", "d0c")
+
+
+def _code(b: _Builder, view: CodeView, lang: str) -> Layout:
+    """The code screen: what to type and what was typed on one side, the keypad on the other
+    (portrait: the words above the keypad), Back under the words."""
+    p, gap = b.panel, b.gap
+    # The title may go in large text on a portrait panel: the prompt under it says the same.
+    top = b.header(_t(lang, messages.APPOINTMENT_KEY), title_optional=True) + gap
+    back_lines = [(_t(lang, ("返回首页", "Back")), 26)]
+    if p.portrait:
+        words_w = pad_w = p.width - 2 * gap
+    else:  # large text: half the width for the keypad, whose words are doubled too
+        pad_w = (p.width - 3 * gap) * (1 if b.scale > 1 else 4) // (2 if b.scale > 1 else 10)
+        words_w = p.width - 3 * gap - pad_w
+    back_w = max(p.min_target, min(words_w, p.width // 3))
+    back_h = max(b.button_height(back_lines, back_w, max_lines=1), p.min_target)
+    back_box = (gap + (words_w - back_w) // 2, p.height - gap - back_h,
+                gap + (words_w + back_w) // 2, p.height - gap)
+    b.target("cancel", back_box, GREY, back_lines)
+
+    def key(char: str) -> Tile:
+        if char == "d":
+            return "delete", GREY, [(_t(lang, ("删除", "Delete")), 24)]
+        if char == "c":
+            return "confirm", GREEN, [(_t(lang, ("确认", "OK")), 24)]
+        return f"digit:{char}", BLUE, [(char, 36)]
+
+    keys = [key(char) for row in KEYPAD_ROWS for char in row]
+    cell_w = (pad_w - 2 * gap) // 3
+    row_h = max(b.button_height(lines, cell_w) for _, _, lines in keys)
+    if p.portrait:
+        pad_y1 = back_box[1] - gap
+        pad_y0 = pad_y1 - 4 * row_h - 3 * gap
+        pad_x0, words_box = gap, (gap, top, p.width - gap, pad_y0 - gap)
+    else:
+        pad_y0, pad_y1 = top, p.height - gap
+        row_h = max(row_h, (pad_y1 - pad_y0 - 3 * gap) // 4)
+        pad_x0, words_box = p.width - gap - pad_w, (gap, top, gap + words_w, back_box[1] - gap)
+    for i, (k, color, lines) in enumerate(keys):
+        r, c = divmod(i, 3)
+        x0, y0 = pad_x0 + c * (cell_w + gap), pad_y0 + r * (row_h + gap)
+        b.target(k, (x0, y0, x0 + cell_w, y0 + row_h), color, lines, say=lines[0][0])
+
+    typed = " ".join(view.digits.ljust(view.length, "_"))
+    prompt = _t(lang, ("请输入 6 位预约号码", "Type your 6-digit code"))
+    note = _t(lang, view.note)
+    scan = _t(lang, ("或在读卡口扫描二维码", "Or scan its QR code at the reader"))
+    # Why the last code was not taken, in place of the hint to scan: what matters now.
+    last: Row = (note, 22, GOLD) if note else (scan, 18, WHITE)
+    b.text([(prompt, 22, WHITE), (typed, 44, WHITE), last], words_box,
+           say=[prompt, _t(lang, (f"已输入 {len(view.digits)} 位",
+                                  f"{len(view.digits)} of {view.length} digits typed")), last[0]])
+    return b.build("code", NAVY)
 
 
 _TONES = {"normal": (NAVY, WHITE), "fault": (RED, WHITE), "night": (BLACK, DIM)}

@@ -50,6 +50,38 @@ CATALOGUE: dict[str, CustomerMessage] = {m.code: m for m in (
        ask_staff=False),
     _m("T01", ("离线出票", "Issued offline"),
        ("请留意叫号", "Please watch the display"), ask_staff=False),
+    # Appointments and remote tickets (docs/kiosk-messages.md): ``{time}`` is the slot's start,
+    # ``{minutes}`` the wait before the next try, filled in by :func:`formatted`.
+    _m("A01", ("签到成功", "You are checked in"),
+       ("您预约的时间是 {time}，到时为您叫号", "Your appointment is at {time}: you will be called "
+        "at your time"), ask_staff=False),
+    _m("A02", ("您来早了", "You are early"),
+       ("请稍候，{time} 为您叫号", "Please wait: you will be called at {time}"), ask_staff=False),
+    _m("A03", ("已过预约时间", "Your appointment time has passed"),
+       ("已为您按现场取号排队，请留意叫号", "You have a walk-in ticket instead: please watch "
+        "the display"), ask_staff=False),
+    _m("A04", ("没有找到这个号码", "We could not find this code"),
+       ("没有找到这个号码，请核对 6 位数字再试", "Code not found: please check the 6 digits and "
+        "try again"), ask_staff=False),
+    _m("A05", ("请稍后再试", "Please try again later"),
+       ("输错次数较多，请 {minutes} 分钟后再试，或联系大堂经理", "Too many tries: please try again "
+        "in {minutes} min, or ask the lobby manager"), ask_staff=False),
+    _m("A06", ("您已经签到过了", "You are already checked in"),
+       ("这个预约已经签到或已取消，不能再取号", "This appointment was already checked in or "
+        "cancelled: no second ticket")),
+    _m("A07", ("请输入 6 位数字", "Please enter all 6 digits"),
+       ("号码是 6 位数字", "The code has 6 digits"), ask_staff=False),
+    _m("A08", ("到店确认成功", "Your arrival is confirmed"),
+       ("您的号码已在排队中，请留意叫号", "Your number is in the queue: please watch the display"),
+       ask_staff=False),
+    _m("A09", ("还没到签到时间", "Check-in has not opened yet"),
+       ("{time} 的预约从 {opens} 起可以签到", "Check-in for your {time} appointment opens at "
+        "{opens}"), ask_staff=False),
+    _m("A10", ("暂时无法签到", "Check-in is not available just now"),
+       ("网络中断，请取普通号或联系大堂经理", "The network is down: please take an ordinary "
+        "ticket or ask the lobby manager"), ask_staff=False),
+    _m("A11", ("请联系大堂经理", "Please see the lobby manager"),
+       ("这个号码已经过号或已办理完毕", "This number has missed its turn or has been served")),
 )}
 
 PRINTER_FAULTS: dict[Fault, str] = {
@@ -66,6 +98,8 @@ LARGE_TEXT_KEY = ("大字", "Large text")
 NORMAL_TEXT_KEY = ("标准字", "Normal text")
 #: The language key says what it offers, in that language: on the Chinese screen, in English.
 LANGUAGE_SAYS = ("Press for English", "按这里看中文")
+#: The home screen's button for customers who booked (an appointment, a remote ticket).
+APPOINTMENT_KEY = ("我有预约", "I have an appointment")
 #: The ticket read aloud: the number as :func:`branchq.drivers.audio.speech.spoken_number` reads it.
 YOUR_NUMBER = ("您的号码是 {number} 号", "Your number is {number}")
 #: The call for help (docs/kiosk-messages.md, "Call for help"): its key, what the voice says for
@@ -97,6 +131,13 @@ def for_host_refusal(status: int) -> CustomerMessage:
     if status == 403:
         return CATALOGUE["H02"]
     return CATALOGUE["H01"]
+
+
+def formatted(code: str, **values: object) -> CustomerMessage:
+    """A catalogue message with its blanks filled in (``time``, ``minutes``)."""
+    m = CATALOGUE[code]
+    return CustomerMessage(m.code, m.title_zh.format(**values), m.title_en.format(**values),
+                           m.text_zh.format(**values), m.text_en.format(**values), m.ask_staff)
 
 
 def staff_line(msg: CustomerMessage) -> tuple[str, str]:

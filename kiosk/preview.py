@@ -43,6 +43,12 @@ class CardSwipe(BaseModel):
     pan: Annotated[str, Field(pattern=r"^[0-9]{12,19}$")]
 
 
+class Scan(BaseModel):
+    """What a QR code or barcode holds, typed by the virtual scanner as US keystrokes."""
+
+    text: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[ -~]+$")]
+
+
 class KeypadPress(BaseModel):
     unit: Annotated[int, Field(ge=1, le=247)]
     key: Literal["call_next", "recall", "no_show", "transfer", "done", "pause_resume",
@@ -84,6 +90,7 @@ class Preview:
             ("POST", "/sim/printer"): self.printer_faults,
             ("POST", "/sim/paper/tear"): self.tear,
             ("POST", "/sim/card"): self.swipe,
+            ("POST", "/sim/scan"): self.scan,
             ("POST", "/sim/keypad"): self.press,
         }
 
@@ -145,6 +152,10 @@ class Preview:
 
     def swipe(self, body: bytes) -> Answer:
         self.virtual["cardreader"].swipe(CardSwipe.model_validate_json(body).pan)
+        return NO_CONTENT
+
+    def scan(self, body: bytes) -> Answer:
+        self.virtual["cardreader"].type_text(Scan.model_validate_json(body).text)
         return NO_CONTENT
 
     def press(self, body: bytes) -> Answer:

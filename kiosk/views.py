@@ -65,6 +65,19 @@ class TicketView:
     wait_en: str
     priority: str
     offline: bool
+    # An appointment's or a remote ticket's words under the number ("您来早了，请稍候…").
+    note_zh: str = ""
+    note_en: str = ""
+
+
+@dataclass(frozen=True)
+class CodeView:
+    """The keypad screen of "我有预约 / I have an appointment": the customer types the 6-digit
+    code of an appointment or of a remote ticket (docs/kiosk-messages.md, A01-A08)."""
+
+    digits: str  # typed so far
+    length: int = 6
+    note: Text = ("", "")  # why the last code was not taken (wrong code, too short)
 
 
 @dataclass(frozen=True)
@@ -118,7 +131,7 @@ def help_view(state: str, again: bool) -> MessageView:
     return MessageView("help", title, tuple(lines), home_button=True)
 
 
-View = HomeView | GreenView | TicketView | MessageView
+View = HomeView | GreenView | TicketView | CodeView | MessageView
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from branchq.kiosk.layout import SUPPORTED_PANELS  # noqa: E402
 from branchq.kiosk.messages import message  # noqa: E402
 from branchq.kiosk.screens import ScreenRenderer  # noqa: E402
 from branchq.kiosk.views import (  # noqa: E402
+    CodeView,
     GreenView,
     HomeView,
     ServiceTile,
@@ -65,6 +66,11 @@ def kiosk_views(lang: str) -> list[View]:
         printing_view(),
         TicketView("A023", "现金业务", "Cash deposit / withdrawal", wait.text_zh, wait.text_en,
                    "normal", False),
+        CodeView("3182"),
+        # An appointment checked in early, in the host's words (host/api/appointments.py).
+        TicketView("C007", "理财业务", "Wealth management", wait.text_zh, wait.text_en, "normal",
+                   False, "您来早了，预约时间 10:15 到时将优先叫号",
+                   "You are early: you will be called at 10:15, ahead of walk-in customers"),
         guidance_view("请到自助服务区使用自动柜员机，大堂经理可协助您。",
                       "Please use the ATMs in the self-service area; the lobby manager can help "
                       "you."),
@@ -81,7 +87,9 @@ def kiosk_screens() -> None:
         for lang in ("zh", "en"):
             for view in kiosk_views(lang):
                 frame = renderer.frame(view, lang)
-                out = DOCS / "screenshots" / f"kiosk-{frame.name}-{lang}-{size}.png"
+                name = "ticket-appointment" if isinstance(view, TicketView) and view.note_en \
+                    else frame.name
+                out = DOCS / "screenshots" / f"kiosk-{name}-{lang}-{size}.png"
                 frame.image.save(out, optimize=True)
                 sys.stdout.write(f"{out.relative_to(ROOT)}\n")
 

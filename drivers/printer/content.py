@@ -21,7 +21,8 @@ class TicketContent:
 
     ``wait_zh``/``wait_en`` are printed as given: the caller's wording of the wait (the kiosk
     passes the host's, so paper and screens agree), or what to do instead when the wait cannot
-    be known (a ticket issued offline); empty: no wait lines.
+    be known (a ticket issued offline); empty: no wait lines. ``appointment``: the slot time
+    ("10:15") of the appointment this ticket was checked in for; empty: none.
     """
 
     branch_name: str
@@ -34,6 +35,7 @@ class TicketContent:
     wait_zh: str = ""
     wait_en: str = ""
     footer: str = ""
+    appointment: str = ""
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,15 @@ def _wait_lines(ticket: TicketContent) -> list[Line]:
     return [Line(text) for text in (ticket.wait_zh, ticket.wait_en) if text]
 
 
+def _appointment_lines(ticket: TicketContent) -> list[Line]:
+    if not ticket.appointment:
+        return []
+    return [Line(f"预约 {ticket.appointment}", 2, True), Line(f"Appointment {ticket.appointment}")]
+
+
 def ticket_layout(ticket: TicketContent, width_dots: int) -> list[Element]:
-    """A counter ticket: branch, service, big number, priority, queue, time, QR, footer."""
+    """A counter ticket: branch, service, big number, priority, appointment, queue, time, QR,
+    footer."""
     elements: list[Element] = [
         Line(ticket.branch_name, bold=True),
         Rule(),
@@ -74,6 +81,7 @@ def ticket_layout(ticket: TicketContent, width_dots: int) -> list[Element]:
         Line(ticket.service_name_en),
         Line(ticket.number, number_scale(ticket.number, width_dots), True, display=True),
         *_PRIORITY_LINES.get(ticket.priority, ()),
+        *_appointment_lines(ticket),
         *_wait_lines(ticket),
         _time_line(ticket.issued_at),
     ]

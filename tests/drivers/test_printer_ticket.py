@@ -168,3 +168,14 @@ def test_virtual_printer_text_has_no_gaps_inside_words() -> None:
     gaps = sorted(int(g) for g in blanks if g > 0)
     assert gaps[-1] >= 10  # the space between the two words
     assert gaps[-2] <= 5, gaps  # inside a word: never a gap like a space
+
+
+@pytest.mark.parametrize("mode", ["text", "raster"])
+def test_an_appointment_ticket_says_its_slot_in_both_languages(mode: str) -> None:
+    with serial_printer(chinese_mode=mode) as (printer, port):
+        printer.print_ticket(replace(TICKET, appointment="10:15"))
+        printer.print_ticket(TICKET)
+    lines = port.printer.text_lines
+    assert lines.count("Appointment 10:15") == 1  # the walk-in's ticket has no such line
+    if mode == "text":
+        assert lines.count("预约 10:15") == 1

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser
 from branchq.host.auth import Role
 from branchq.host.config import load_config
 from branchq.kiosk.config import example_kiosk_config_text
-from tests.host.hostproc import HostProcess
+from tests.host.hostproc import HostAccess, HostProcess
 from tests.journeys.surfaces import CARD_KEY, Auditor, Journey, Screens, reset_branch
 from tests.kiosk.conftest import Branch
 from tests.kiosk.kioskproc import KioskProcess
@@ -47,6 +47,14 @@ def branch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Branch]:
     tmp = tmp_path_factory.mktemp("branch")
     host = HostProcess(f"sqlite:///{tmp / 'branchq.db'}", tmp / "host.log",
                        env={"BRANCHQ_VAR_DIR": str(tmp / "var")}).start()
+    b = start_kiosk(host, tmp)
+    yield b
+    b.kiosk.kill()
+    b.host.kill()
+
+
+def start_kiosk(host: HostAccess, tmp: Path) -> Branch:
+    """The journeys' kiosk (keypads, card key, a journey's pace) started against ``host``."""
     token_file, keypad_file, card_key = tmp / "kiosk.token", tmp / "keypad.token", tmp / "card.key"
     token_file.write_text(host.token(Role.KIOSK, name="entrance kiosk"))
     keypad_file.write_text(host.token(Role.KEYPAD_GATEWAY, name="entrance keypads",
@@ -55,10 +63,7 @@ def branch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Branch]:
     kiosk = KioskProcess(host.base, token_file, tmp / "state", tmp / "kiosk.log", keypad_file,
                          card_key_file=card_key,
                          env={"BRANCHQ_KIOSK_CONFIG": str(_kiosk_config(tmp))}).start()
-    b = Branch(host, kiosk, tmp)
-    yield b
-    b.kiosk.kill()
-    b.host.kill()
+    return Branch(host, kiosk, tmp)  # type: ignore[arg-type]  # an in-process host too
 
 
 @pytest.fixture(scope="module")

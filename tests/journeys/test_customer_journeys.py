@@ -34,9 +34,10 @@ def test_a_customer_takes_a_ticket_at_every_button_in_chinese_and_english(journe
         home = journey.kiosk_home(lang)
         keys = {b["key"] for b in home["buttons"]}
         # Voice and large text: the journey of a customer who reads poorly, below; the call for
-        # help: tests/journeys/test_help_journeys.py.
+        # help: tests/journeys/test_help_journeys.py; "I have an appointment":
+        # tests/journeys/test_appointment_journeys.py.
         taken_here = {"lang", "green", "service:atm_small", "voice", "large", "help",
-                      *(f"service:{s}" for s in COUNTER_SERVICES)}
+                      "appointment", *(f"service:{s}" for s in COUNTER_SERVICES)}
         assert keys == taken_here, f"home buttons no step of this journey takes: {keys - taken_here}"
         journey.snap_kiosk(f"home-{lang}")
         for service in COUNTER_SERVICES:

@@ -22,10 +22,11 @@ from PIL import Image, ImageDraw
 
 from branchq.kiosk.config import load_kiosk_config
 from branchq.kiosk.layout import CONTROLS, MIN_TEXT_MM, SUPPORTED_PANELS, Box, Label, Layout, Panel
-from branchq.kiosk.messages import CATALOGUE
+from branchq.kiosk.messages import CATALOGUE, formatted
 from branchq.kiosk.screens import ScreenRenderer
 from branchq.kiosk.views import (
     Assist,
+    CodeView,
     GreenView,
     HomeView,
     ServiceTile,
@@ -106,13 +107,25 @@ def other_views() -> list[View]:
         views.append(TicketView("A512" if offline else "A023", "外汇及跨境汇款",
                                 "Foreign exchange and cross-border remittance", *wait, priority,
                                 offline))
-    for message in CATALOGUE.values():
+    for code in CATALOGUE:
+        message = formatted(code, time="10:15", minutes=15, opens="09:15")
         views += [out_of_service_view(message), notice_view(message)]
-    views += [help_view(state, again) for state in ("queued", "told", "acknowledged")
-              for again in (False, True)]
+    for code in ("A01", "A02", "A03", "A08"):  # an appointment's or a remote ticket's words
+        note = formatted(code, time="10:15")
+        views.append(TicketView("A023", "外汇及跨境汇款", "Foreign exchange and cross-border "
+                                "remittance", "前面 12 人，约 15 分钟",
+                                "12 people ahead, about 15 min", "normal", False,
+                                note.text_zh, note.text_en))
+    wrong = CATALOGUE["A04"]
+    views += [CodeView(""), CodeView("12345"), CodeView("123456"),
+              CodeView("", note=(wrong.title_zh, wrong.title_en)),
+              CodeView("1", note=(wrong.text_zh, wrong.text_en))]
     views += [help_view(state, again) for state in ("queued", "told", "acknowledged")
               for again in (False, True)]
     return views
+
+
+KEYPAD = {*(f"digit:{d}" for d in "0123456789"), "delete", "confirm", "cancel"}
 
 
 def every_page(renderer: ScreenRenderer, view: View, lang: str, assist: Assist | None = None
@@ -216,7 +229,9 @@ def test_no_screen_overlaps_clips_or_hides_a_service(resolution: str, lang: str,
                 check(lay, panel, renderer)
             if large:
                 check_halved(renderer, view, lang, pages)
-            # Every service but VIP has a button, exactly once over all pages.
+            # "I have an appointment" on every page; every service but VIP has a button,
+            # exactly once over all pages.
+            assert all(any(t.key == "appointment" for t in lay.targets) for lay in pages)
             assert sorted(service_keys(pages, "service:")) == sorted(t.key for t in view.tiles)
             assert (len(pages) > 1) == any(t.key == "page:next" for t in pages[0].targets)
             checked += len(pages)
@@ -235,6 +250,8 @@ def test_no_screen_overlaps_clips_or_hides_a_service(resolution: str, lang: str,
         check(lay, panel, renderer)
         # The aids and the call for help on every screen.
         assert {"voice", "large", "help"} <= {t.key for t in lay.targets}
+        if isinstance(view, CodeView):  # the whole keypad, and Back
+            assert KEYPAD <= {t.key for t in lay.targets}
         checked += 1
     assert checked >= 23 * 3 + len(other_views())  # 23 service mixes x (2 home + 1 green)
 
