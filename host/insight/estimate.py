@@ -40,7 +40,7 @@ import heapq
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from itertools import accumulate
 from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 # Before any no-show has been timed today: the recall and the no-show mark take about this long.
 DEFAULT_NO_SHOW_COST_S = 45.0
 GREEN_WINDOW = timedelta(minutes=30)
+ARRIVAL_WINDOW = timedelta(minutes=30)
 # The 80% range: a lognormal's 10th and 90th percentiles lie this many sigmas from its log-median.
 Z80 = 1.2815515655446004
 # The model's 80% range is too sure of itself: it does not see the uncertainty of its mean
@@ -121,6 +122,9 @@ class TodayRates:
     no_show_share: Mapping[str, float]
     no_show_cost_s: float
     green_per_s: Mapping[str, float]
+    # Tickets of each service issued per second lately, whatever their priority: at a counter
+    # shared with the target's service, those of the services it prefers are called first.
+    arrival_per_s: Mapping[str, float] = field(default_factory=dict)
 
 
 def today_rates(tickets: Iterable[Ticket], now: datetime | None) -> TodayRates:
@@ -383,6 +387,8 @@ class ProjectedWait:
         my_aging = limit if since is None or now is None else limit - (now - since).total_seconds()
         rates = tally_rates(engine.tally, now, self.history.no_show)
         learned = self._learned(engine, now)
+        if now is not None:
+            rates = replace(rates, arrival_per_s=self._arrivals(engine, now))
         pace = self._fresh_pace(engine, service, ahead, now)
         if pace is not None:
             return wait_range(*pace.wait(ahead, rates.green_per_s.get(service, 0.0), my_aging))
@@ -457,6 +463,28 @@ class ProjectedWait:
         learned = _Learned(mean, durations, factor)
         self._learnt = (key, learned)
         return learned
+
+    def _arrivals(self, engine: QueueEngine, now: datetime) -> dict[str, float]:
+        """Tickets per second of each service: today's of the last ARRIVAL_WINDOW, with the
+        past days' rate for this hour counting as as long again (a pension day's rush shows
+        in today's, a quiet half hour does not empty the hall of VIPs to come)."""
+        since = now - ARRIVAL_WINDOW
+        counts: dict[str, int] = {}
+        for t in reversed(engine.tickets.values()):  # in issue order, the newest last
+            if t.issued_at < since:
+                break
+            counts[t.service] = counts.get(t.service, 0) + 1
+        window = ARRIVAL_WINDOW.total_seconds()
+        hour = now.astimezone(engine.tz).hour
+        past = self.history.arrivals_per_h
+        out = {}
+        for s in engine.stats:
+            before = past.get((s, hour))
+            if before is None:
+                out[s] = counts.get(s, 0) / window
+            else:
+                out[s] = (counts.get(s, 0) + before / 3600 * window) / (2 * window)
+        return out
 
     def _fresh_pace(self, engine: QueueEngine, service: str, ahead: int,
                     now: datetime | None) -> Pace | None:
@@ -602,6 +630,15 @@ def _project(target: str, ahead: int, branch: _Branch) -> _Call:
         return sum(var[j] for j in sharing) / len(sharing) ** 2
 
     away = [c.away for c in counters]
+    # Later tickets of the other services, one every 1/rate seconds: a shared counter calls
+    # those it prefers before the target's; a counter with nothing to do waits for the next.
+    arrivals = {s: r for s, r in rates.arrival_per_s.items() if s != target and r > 0
+                and s in remaining}
+    arrived = dict.fromkeys(arrivals, 0)
+    size = dict(remaining)  # the queues now: a service's later tickets are taken after them
+    for s in arrivals:
+        if not size[s]:
+            head[s] = _later_aging(0, arrivals[s], limit)
     free = [(at, i) for i, (at, _) in enumerate(starts)]
     heapq.heapify(free)
     steps = 0
@@ -618,6 +655,11 @@ def _project(target: str, ahead: int, branch: _Branch) -> _Call:
                 paths[i][-1] = (back, var[i])  # that free time was not one for a customer
             heapq.heappush(free, (back, i))
             continue
+        for s, rate in arrivals.items():
+            due = int(rate * at + 1e-9)  # one due at ``at`` exactly has come
+            if due > arrived[s]:
+                remaining[s] += due - arrived[s]
+                arrived[s] = due
         choice = _pick(counters[i].services, remaining, head, at, target, my_aging)
         if choice == "":
             before = sum(1 for j in sharing for m, _ in paths[j] if (m, j) < (at, i))
@@ -627,11 +669,15 @@ def _project(target: str, ahead: int, branch: _Branch) -> _Call:
                                      [(costs[j][0][target], costs[j][1][target])
                                       for j in sharing])
             return _Call(at, call_variance(), None, shape)
-        if choice is None:
-            continue  # nothing left that this counter takes, and it does not serve the target
+        if choice is None:  # nothing this counter takes now, and it does not serve the target
+            later = [(arrived[s] + 1) / arrivals[s] for s in counters[i].services if s in arrivals]
+            if later:
+                heapq.heappush(free, (max(min(later), at), i))
+            continue
         remaining[choice] -= 1
         n = taken[choice] = taken[choice] + 1
-        head[choice] = ages[choice][n] if n < known.get(choice, 0) else limit
+        head[choice] = (ages[choice][n] if n < known.get(choice, 0)
+                        else _later_aging(n - size[choice], arrivals.get(choice), limit))
         if choice == target:
             target_calls += 1
         steps += 1
@@ -650,6 +696,14 @@ def _project(target: str, ahead: int, branch: _Branch) -> _Call:
             return _Call(wait, per_s * wait, pace)
         heapq.heappush(free, (at + cost[choice], i))
     raise AssertionError("a counter serving the target always reaches it")
+
+
+def _later_aging(later: int, rate: float | None, limit: float) -> float:
+    """When the ``later``-th ticket issued from now on (0: the first; below 0: one waiting
+    now whose age was not read) reaches the aging limit, at one every 1/``rate`` seconds."""
+    if later < 0 or not rate:
+        return limit
+    return limit + (later + 1) / rate
 
 
 def _lognormal_cdf(mean: float, variance: float) -> Callable[[float], float]:

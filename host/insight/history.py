@@ -4,11 +4,12 @@ branch").
 Per service, how long a service takes at an average counter, in each hour of the day; per
 counter, how much slower or faster than that its tellers work (a factor, pooled over the
 services it gives, so that a counter that serves a service rarely is still known); per
-service, the share of called customers who were gone. All of it comes from the stored tickets
-of the last HISTORY_DAYS business days before today (``tickets``: service, counter, when called,
-when finished, how it ended), read when the host starts and again when a new business day
-begins. Nothing else is stored: the ticket rows are the record, so a restart learns exactly
-what it knew, and a repaired log (``branchq maint db repair``) is learned as it now stands.
+service, the share of called customers who were gone, and how many tickets an hour brings.
+All of it comes from the stored tickets of the last HISTORY_DAYS business days before today
+(``tickets``: service, counter, when issued, called and finished, how it ended), read when the
+host starts and again when a new business day begins. Nothing else is stored: the ticket rows
+are the record, so a restart learns exactly what it knew, and a repaired log (``branchq maint
+db repair``) is learned as it now stands.
 
 :func:`learn` is pure (the tests feed it plain rows); :func:`load_history` is the one query.
 """
@@ -47,13 +48,15 @@ class BranchHistory:
     """What the past days say. ``durations``: per service, every duration of those days at an
     average counter (each divided by its counter's factor); ``hour_mean``: per (service, hour)
     that mean, shrunk towards the service's; ``counter_factor``: per counter, its durations
-    over the branch's for the same services; ``no_show``: per service, (gone, called)."""
+    over the branch's for the same services; ``no_show``: per service, (gone, called);
+    ``arrivals_per_h``: per (service, hour), the tickets issued in that hour on an average day."""
 
     days: tuple[date, ...] = ()
     durations: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     hour_mean: Mapping[tuple[str, int], float] = field(default_factory=dict)
     counter_factor: Mapping[int, float] = field(default_factory=dict)
     no_show: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    arrivals_per_h: Mapping[tuple[str, int], float] = field(default_factory=dict)
 
     def mean_s(self, service: str, hour: int | None) -> float | None:
         """The mean duration of ``service`` at an average counter in ``hour`` (None: unknown)."""
@@ -70,7 +73,8 @@ NO_HISTORY = BranchHistory()
 
 
 def learn(served: Iterable[Served], no_show: Mapping[str, tuple[int, int]] | None = None,
-          days: tuple[date, ...] = ()) -> BranchHistory:
+          days: tuple[date, ...] = (),
+          arrivals_per_h: Mapping[tuple[str, int], float] | None = None) -> BranchHistory:
     """The history of these services: the counters' factors first (each duration over its
     service's mean), then the durations at an average counter and the hours' means."""
     rows = [s for s in served if s.duration_s > 0]
@@ -93,7 +97,7 @@ def learn(served: Iterable[Served], no_show: Mapping[str, tuple[int, int]] | Non
     hour_mean = {(k, h): (sum(v) + HOUR_PRIOR * mean[k]) / (len(v) + HOUR_PRIOR)
                  for (k, h), v in hours.items()}
     return BranchHistory(days, {k: tuple(v) for k, v in normal.items()}, hour_mean, factor,
-                         dict(no_show or {}))
+                         dict(no_show or {}), dict(arrivals_per_h or {}))
 
 
 def load_history(store: Store, tz: tzinfo, today: date, days: int = HISTORY_DAYS) -> BranchHistory:
@@ -107,13 +111,17 @@ def load_history(store: Store, tz: tzinfo, today: date, days: int = HISTORY_DAYS
         if not past:
             return NO_HISTORY
         found = conn.execute(
-            select(tickets.c.service, tickets.c.counter, tickets.c.status, tickets.c.called_at,
-                   tickets.c.finished_at)
+            select(tickets.c.service, tickets.c.counter, tickets.c.status, tickets.c.issued_at,
+                   tickets.c.called_at, tickets.c.finished_at)
             .where(tickets.c.branch == store.branch, tickets.c.business_day >= min(past),
                    tickets.c.business_day < today)).all()
     served: list[Served] = []
     called: dict[str, list[int]] = {}
-    for service, counter, status, called_at, finished_at in found:
+    issued: dict[tuple[str, int], int] = {}
+    for service, counter, status, issued_at, called_at, finished_at in found:
+        if status != "voided":
+            hour = (service, _hour(issued_at, tz))
+            issued[hour] = issued.get(hour, 0) + 1
         if called_at is None:
             continue
         tally = called.setdefault(service, [0, 0])
@@ -124,7 +132,7 @@ def load_history(store: Store, tz: tzinfo, today: date, days: int = HISTORY_DAYS
             served.append(Served(service, counter, _hour(called_at, tz),
                                  (finished_at - called_at).total_seconds()))
     return learn(served, {k: (gone, n) for k, (gone, n) in called.items()},
-                 tuple(sorted(past)))
+                 tuple(sorted(past)), {k: n / len(past) for k, n in issued.items()})
 
 
 def _hour(at: datetime, tz: tzinfo) -> int:

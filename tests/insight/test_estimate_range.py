@@ -6,7 +6,17 @@ import math
 
 import pytest
 
-from branchq.host.insight.estimate import WIDEN, WaitRange, estimate_range, wait_range
+from branchq.host.insight.estimate import (
+    WIDEN,
+    CounterView,
+    Durations,
+    QueueView,
+    TodayRates,
+    WaitRange,
+    estimate_range,
+    projected_wait,
+    wait_range,
+)
 from tests.host.engine_helpers import Branch
 
 
@@ -103,3 +113,20 @@ def test_a_day_of_services_counts_not_just_the_last_twenty_and_a_restart_learns_
     restarted = Branch()
     restarted.engine.replay(b.log)
     assert estimate_range(restarted.engine, "cash", 30) == told
+
+
+def test_a_shared_counter_gives_its_preferred_services_later_tickets_first() -> None:
+    """A VIP counter that also serves non-cash: VIP customers who arrive while a non-cash
+    ticket waits are called before it, so the non-cash wait grows with the VIP arrival rate;
+    a counter of its own service only does not care."""
+    def wait(vip_per_h: float, services: tuple[str, ...]) -> int:
+        rates = TodayRates({}, 45.0, {}, {"vip": vip_per_h / 3600, "noncash": 0.0})
+        found = projected_wait("noncash", 3, {"noncash": QueueView([900.0] * 4), "vip": QueueView([])},
+                               [CounterView(services)], {"noncash": 300.0, "vip": 400.0},
+                               {"noncash": Durations([300.0] * 30), "vip": Durations([400.0] * 30)},
+                               rates, 1200.0)
+        assert found is not None
+        return found[0].estimate_s
+
+    assert wait(0, ("vip", "noncash")) < wait(6, ("vip", "noncash")) < wait(12, ("vip", "noncash"))
+    assert wait(12, ("noncash",)) == wait(0, ("noncash",))
