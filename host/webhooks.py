@@ -48,6 +48,7 @@ POLL_S = 1.0  # how long a sender sleeps at most between looks at the outbox
 CLAIM_MARGIN_S = 5.0  # a claimed delivery is held this much past its send's timeout
 RETRIED_STATUSES = frozenset({408, 429})
 USER_AGENT = "branchq-webhooks/1"
+KEEP_DELIVERED = timedelta(days=7)  # done deliveries are kept this long (for support)
 
 
 def sign(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -153,19 +154,21 @@ class Webhooks:
                 sender.wake.set()
 
     def housekeeping(self, now: datetime) -> None:
-        """Erase the phone numbers of business days that have ended (once a day, and at
-        start for the days the host was down)."""
+        """Erase the phone numbers of business days that have ended, and forget deliveries
+        done a week ago (once a day, and at start for the days the host was down)."""
         today = now.astimezone(self.config.branch.tz).date()
         if self._contacts_day == today:
             return
         try:
             erased = self.contacts.erase_before(today)
+            purged = self.outbox.purge_delivered(now - KEEP_DELIVERED)
         except StorageError as err:
             log.warning("phone numbers of earlier days not erased yet (%s); trying again", err)
             return
         self._contacts_day = today
-        if erased:
-            log.info("erased %d phone number(s) of business days before %s", erased, today)
+        if erased or purged:
+            log.info("erased %d phone number(s) of business days before %s; forgot %d "
+                     "delivered webhook(s)", erased, today, purged)
 
     # ------------------------------------------------------------------ sending
     def body(self, delivery: Delivery) -> bytes:

@@ -136,6 +136,14 @@ class Outbox:
         ).values(status=PENDING, attempts=0, next_attempt_at=at)
         return self._write(lambda conn: int(conn.execute(statement).rowcount)) == 1
 
+    def purge_delivered(self, before: datetime) -> int:
+        """Forget deliveries done before ``before`` (the table would grow without end); how
+        many. Dead letters stay until the manager retries them."""
+        statement = delete(webhook_outbox).where(
+            webhook_outbox.c.branch == self.store.branch, webhook_outbox.c.status == DONE,
+            webhook_outbox.c.done_at < before)
+        return self._write(lambda conn: int(conn.execute(statement).rowcount))
+
     def _set(self, delivery_id: str, **values: Any) -> None:
         statement = update(webhook_outbox).where(webhook_outbox.c.id == delivery_id).values(
             **values)

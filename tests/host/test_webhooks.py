@@ -23,6 +23,7 @@ from branchq.host.auth import Role
 from branchq.host.config import ConfigError, example_config_text, parse_config
 from branchq.host.service import BranchService
 from branchq.host.storage import Store
+from branchq.host.storage.outbox import Planned
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 from tests.host.webhook_receiver import (
     SMS_SECRET,
@@ -242,7 +243,7 @@ def test_webhooks_are_validated_at_start(tmp_path: Path, monkeypatch: pytest.Mon
     assert SMS_SECRET not in repr(config) and SMS_SECRET not in str(config.model_dump())
 
 
-def test_phone_numbers_are_erased_when_their_business_day_ends(tmp_path: Path) -> None:
+def test_phone_numbers_are_erased_when_their_business_day_ends_and_old_deliveries_go(tmp_path: Path) -> None:
     """The real service's housekeeping thread, with a clock the test moves past midnight."""
     config = parse_config(example_config_text())
     url = f"sqlite:///{tmp_path / 'branchq.db'}"
@@ -253,10 +254,21 @@ def test_phone_numbers_are_erased_when_their_business_day_ends(tmp_path: Path) -
     today = now[0].astimezone(config.branch.tz).date()
     contacts.put("yesterday-ticket-0001", today - timedelta(days=1), PHONE, now[0], "test")
     contacts.put("today-ticket-000001", today, PHONE, now[0], "test")
+    outbox = service.webhooks.outbox
+    with service.store.engine.begin() as conn:
+        outbox.enqueue(conn, [Planned("sms", f"called:{i}", "ticket.called", None, {})
+                              for i in (1, 2, 3)], now[0])
+    sent = {d.event_key: d.id for d in outbox.due("sms", now[0])}
+    outbox.delivered(sent["called:1"], now[0] - timedelta(days=8))  # forgotten
+    outbox.delivered(sent["called:2"], now[0] - timedelta(days=6))  # kept a week
+    outbox.failed(sent["called:3"], "HTTP 400", None)  # a dead letter stays
     service.start()
     try:
-        _wait(lambda: contacts.phone("yesterday-ticket-0001") is None, what="yesterday erased")
+        _wait(lambda: contacts.phone("yesterday-ticket-0001") is None
+              and outbox.get(sent["called:1"]) is None, what="yesterday erased")
         assert contacts.phone("today-ticket-000001") == PHONE
+        assert outbox.get(sent["called:2"]) is not None
+        assert outbox.get(sent["called:3"]) is not None
         now[0] = datetime(2026, 3, 2, 16, 0, 5, tzinfo=UTC)  # 00:00:05 the next day, branch time
         _wait(lambda: contacts.phone("today-ticket-000001") is None, what="erased at day end")
     finally:
