@@ -437,15 +437,17 @@ class ProjectedWait:
         key = (id(engine.tickets), engine.shape, hour)
         if self._learnt is not None and self._learnt[0] == key:
             return self._learnt[1]
-        served = [Served(t.service, t.counter, 0, (t.finished_at - t.called_at).total_seconds())
-                  for t in engine.tickets.values()
-                  if t.status is TicketStatus.DONE and t.called_at is not None
-                  and t.finished_at is not None and t.service in engine.stats]
+        done = [(t.service, t.counter, (t.finished_at - t.called_at).total_seconds())
+                for t in engine.tickets.values()
+                if t.status is TicketStatus.DONE and t.called_at is not None
+                and t.finished_at is not None and t.service in engine.stats]
         history = self.history
-        factor = dict(history.counter_factor) or dict(learn(served).counter_factor)
+        factor = dict(history.counter_factor)
+        if not factor and done:  # no past days yet: today's own counters' pace
+            factor = dict(learn(Served(s, c, 0, d) for s, c, d in done).counter_factor)
         today: dict[str, list[float]] = {s: [] for s in engine.stats}
-        for d in served:
-            today[d.service].append(d.duration_s / factor.get(d.counter or 0, 1.0))
+        for service, counter, duration in done:
+            today[service].append(duration / factor.get(counter or 0, 1.0))
         mean: dict[str, float] = {}
         durations: dict[str, Durations] = {}
         for s, mine in today.items():
