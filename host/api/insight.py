@@ -37,14 +37,15 @@ async def staffing_advice(
 
 async def _day_report(service: ServiceDep, day: str) -> dict[str, Any]:
     return await run_in_threadpool(reports.day_report, service.store, service.config,
-                                  parse_day(day))
+                                  parse_day(day), service.clock())
 
 
 @router.get("/reports/day")
 async def day_report(service: ServiceDep, _: SupervisorReader, day: Annotated[DayQuery, Query(alias="date")]
                      ) -> dict[str, Any]:
     """Tickets by service and hour, waits (p50/p90, share over 3 min), service time per counter
-    and teller, no-shows, green channel, VIP, transfers, satisfaction."""
+    and teller, no-shows, green channel, VIP, transfers, satisfaction; appointments (show rate,
+    punctuality, their waits against walk-ins')."""
     return await _day_report(service, day)
 
 
@@ -69,4 +70,4 @@ async def day_report_chart(service: ServiceDep, _: Supervisor,
 async def month_report(service: ServiceDep, _: Supervisor, month: MonthQuery) -> dict[str, Any]:
     """The month's totals (as in the day report) and one summary row per day."""
     return await run_in_threadpool(reports.month_report, service.store, service.config,
-                                   parse_month(month))
+                                   parse_month(month), service.clock())

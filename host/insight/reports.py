@@ -4,6 +4,11 @@ The events of a period are read with SQLAlchemy Core and folded in one pass: a t
 from its issue to its first call (a customer called back after a no-show waited once), a service
 time from a call to the ``done`` or transfer that ends it, credited to the counter and to the
 teller who made the call. Percentiles are nearest-rank, so every figure is a wait that happened.
+
+Appointments (:func:`appointment_summary`) are counted by their slot's day, from bookings made up
+to the booking horizon before it: show rate, punctuality, and the waits of appointments (from the
+later of check-in and slot start: an early customer waits for their slot by choice) against
+walk-ins'.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sqlalchemy import select
 from branchq.host.config import BranchConfig
 from branchq.host.engine import Event
 from branchq.host.engine import events as ev
+from branchq.host.engine.appointments import BOOKING_HORIZON
 from branchq.host.storage import Store
 from branchq.host.storage.tables import events as events_table
 
@@ -47,6 +53,96 @@ def load_events(store: Store, start: datetime, end: datetime) -> list[Event]:
     with store.engine.connect() as conn:
         return [Event(r.kind, r.at, r.actor, r.ticket_id, r.counter, dict(r.data), int(r.seq))
                 for r in conn.execute(query)]
+
+
+def load_bookings(store: Store, start: datetime, end: datetime) -> list[Event]:
+    """Bookings and cancellations that may concern slots in ``start..end``: made before ``end``,
+    at most the booking horizon before ``start``."""
+    kinds = (ev.APPOINTMENT_BOOKED, ev.APPOINTMENT_CANCELLED)
+    query = (
+        select(events_table)
+        .where(events_table.c.branch == store.branch, events_table.c.kind.in_(kinds),
+               events_table.c.at >= start - BOOKING_HORIZON, events_table.c.at < end)
+        .order_by(events_table.c.seq)
+    )
+    with store.engine.connect() as conn:
+        return [Event(r.kind, r.at, r.actor, r.ticket_id, r.counter, dict(r.data), int(r.seq))
+                for r in conn.execute(query)]
+
+
+# Punctuality bins: minutes from the slot's start to check-in (negative: early), upper bound.
+PUNCTUALITY_BINS: list[tuple[str, float]] = [
+    ("early_30_plus", -30), ("early_15_30", -15), ("early_5_15", -5), ("early_0_5", 0),
+    ("late_0_5", 5), ("late_5_10", 10), ("late_10_plus", math.inf),
+]
+
+
+def appointment_summary(bookings: list[Event], events: list[Event], start: datetime,
+                        end: datetime, grace_s: int, now: datetime) -> dict[str, Any]:
+    """The appointments whose slot starts in ``start..end``: how many came (show rate: of
+    those whose check-in closed by ``now``), how punctual they were, and how long appointments
+    and walk-ins waited for their call in the period."""
+    slots: dict[str, datetime] = {}
+    for e in bookings:
+        if e.kind == ev.APPOINTMENT_BOOKED:
+            slot = datetime.fromisoformat(e.data["slot_start"])
+            if start <= slot < end:
+                slots[e.data["id"]] = slot
+        elif e.kind == ev.APPOINTMENT_CANCELLED:
+            slots.pop(e.data["id"], None)
+    cancelled = sum(1 for e in bookings if e.kind == ev.APPOINTMENT_CANCELLED
+                    and start <= datetime.fromisoformat(e.data["slot_start"]) < end)
+    issued: dict[str, tuple[datetime, dict[str, Any]]] = {}
+    arrivals: Counter[str] = Counter()
+    minutes: list[float] = []
+    waits: dict[str, list[float]] = {"appointments": [], "walk_ins": []}
+    called: set[str] = set()
+    checked_in: set[str] = set()
+    for e in events:
+        tid = e.ticket_id or ""
+        if e.kind == ev.TICKET_ISSUED:
+            at = datetime.fromisoformat(e.data["issued_at"]) if "issued_at" in e.data else e.at
+            issued[tid] = (at, e.data)
+        elif e.kind == ev.APPOINTMENT_CHECKED_IN and e.data["id"] in slots:
+            checked_in.add(e.data["id"])
+            arrivals[e.data["arrival"]] += 1
+            at = issued[tid][0] if tid in issued else e.at
+            minutes.append((at - slots[e.data["id"]]).total_seconds() / 60)
+        elif e.kind == ev.TICKET_CALLED and tid in issued and tid not in called:
+            called.add(tid)
+            at, data = issued[tid]
+            if "slot_start" in data:
+                since = max(at, datetime.fromisoformat(data["slot_start"]))
+                waits["appointments"].append((e.at - since).total_seconds())
+            elif data.get("channel") != "remote":
+                waits["walk_ins"].append((e.at - at).total_seconds())
+    closed = [a for a, slot in slots.items() if slot + timedelta(seconds=grace_s) <= now]
+    missed = sum(1 for a in closed if a not in checked_in)
+    came = sum(1 for a in closed if a in checked_in)
+    bins = {name: 0 for name, _ in PUNCTUALITY_BINS}
+    for m in minutes:
+        bins[next(name for name, upper in PUNCTUALITY_BINS if m <= upper)] += 1
+    return {
+        "booked": len(slots),
+        "cancelled": cancelled,
+        "checked_in": len(checked_in),
+        "early": arrivals["early"], "on_time": arrivals["on_time"],
+        "late_walk_in": arrivals["late_walk_in"],
+        "missed": missed,
+        "to_come": len(slots) - len(checked_in) - missed,
+        "show_rate": came / (came + missed) if came + missed else None,
+        "punctuality": {
+            "minutes_p10": _round(percentile(minutes, 10)),
+            "minutes_p50": _round(percentile(minutes, 50)),
+            "minutes_p90": _round(percentile(minutes, 90)),
+            "bins": bins,
+        },
+        "waits": {group: _waits(values) for group, values in waits.items()},
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -196,13 +292,22 @@ def summarize(tally: _Tally, config: BranchConfig) -> dict[str, Any]:
     }
 
 
-def day_report(store: Store, config: BranchConfig, day: date) -> dict[str, Any]:
+def day_report(store: Store, config: BranchConfig, day: date,
+               now: datetime | None = None) -> dict[str, Any]:
+    """``now``: when the report is made (default: the wall clock), for the appointments whose
+    check-in has closed."""
     tz = config.branch.tz
-    tally = fold(load_events(store, *day_bounds(day, tz)), tz)
-    return {"branch": store.branch, "day": day.isoformat(), **summarize(tally, config)}
+    start, end = day_bounds(day, tz)
+    events = load_events(store, start, end)
+    tally = fold(events, tz)
+    appointments = appointment_summary(load_bookings(store, start, end), events, start, end,
+                                       config.appointments.grace_late_s, now or datetime.now(tz))
+    return {"branch": store.branch, "day": day.isoformat(), **summarize(tally, config),
+            "appointments": appointments}
 
 
-def month_report(store: Store, config: BranchConfig, month: date) -> dict[str, Any]:
+def month_report(store: Store, config: BranchConfig, month: date,
+                 now: datetime | None = None) -> dict[str, Any]:
     """``month`` is any date in the month. Totals for the month and one summary row per day."""
     tz = config.branch.tz
     first = month.replace(day=1)
@@ -222,6 +327,9 @@ def month_report(store: Store, config: BranchConfig, month: date) -> dict[str, A
             "no_shows": s["no_shows"], "satisfied_share": s["satisfaction"]["satisfied_share"],
         })
     body = summarize(fold(events, tz), config)
+    body["appointments"] = appointment_summary(load_bookings(store, start, end), events, start, end,
+                                               config.appointments.grace_late_s,
+                                               now or datetime.now(tz))
     return {"branch": store.branch, "month": first.strftime("%Y-%m"), **body, "days": days}
 
 
@@ -248,6 +356,16 @@ def day_csv(report: dict[str, Any]) -> str:
     for group in ("counters", "tellers"):
         for name, row in report[group].items():
             writer.writerow([report["day"], name, row["served"], _num(row["mean_service_s"])])
+    a = report["appointments"]
+    writer.writerow([])
+    writer.writerow(["day", "appointments_booked", "cancelled", "checked_in", "early", "on_time",
+                     "late_walk_in", "missed", "show_rate", "punctuality_p50_min",
+                     "appointment_wait_p50_s", "walk_in_wait_p50_s"])
+    writer.writerow([report["day"], a["booked"], a["cancelled"], a["checked_in"], a["early"],
+                     a["on_time"], a["late_walk_in"], a["missed"], _num(a["show_rate"]),
+                     _num(a["punctuality"]["minutes_p50"]),
+                     _num(a["waits"]["appointments"]["wait_p50_s"]),
+                     _num(a["waits"]["walk_ins"]["wait_p50_s"])])
     return out.getvalue()
 
 

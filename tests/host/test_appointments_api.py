@@ -341,3 +341,41 @@ def test_an_offline_check_in_marks_the_appointment_once(branch: Branch, day: dat
     assert call_next(b) == first.json()["number"]  # the appointment's, at its slot
     assert call_next(b) == second.json()["number"]  # an ordinary ticket, issued before the walk-in
     assert call_next(b) == walker
+
+
+def test_the_day_report_has_show_rate_punctuality_and_waits_against_walk_ins(
+        branch: Branch, day: date) -> None:
+    b = branch
+    early, late, _missed = (book(b, day, hhmm, f"report-{day}-{i}").json()
+                            for i, hhmm in enumerate(["10:00", "10:00", "10:30"]))
+    cancelled = book(b, day, "11:00", f"report-{day}-3").json()
+    book(b, day, "11:30", f"report-{day}-4")  # still to come when the report is read
+    b.booking.delete(f"/api/v1/appointments/{cancelled['id']}")
+    b.clock.set_local(day, "09:50")
+    check_in(b, early["code"])  # 10 minutes early
+    b.clock.set_local(day, "09:55")
+    walker = walk_in(b)
+    b.clock.set_local(day, "10:05")
+    call_next(b)  # the early one, waiting from its slot: 5 minutes
+    b.clock.set_local(day, "10:06")
+    assert call_next(b) == walker  # 11 minutes
+    b.clock.set_local(day, "10:12")
+    check_in(b, late["code"])  # 12 minutes late: a walk-in
+    b.clock.set_local(day, "10:20")
+    call_next(b)  # 8 minutes
+    b.clock.set_local(day, "11:00")
+    report = b.manager.get("/api/v1/reports/day", params={"date": str(day)})
+    assert report.status_code == 200
+    a = report.json()["appointments"]
+    assert {k: a[k] for k in ("booked", "cancelled", "checked_in", "early", "on_time",
+                              "late_walk_in", "missed", "to_come")} == {
+        "booked": 4, "cancelled": 1, "checked_in": 2, "early": 1, "on_time": 0,
+        "late_walk_in": 1, "missed": 1, "to_come": 1}
+    assert a["show_rate"] == pytest.approx(2 / 3)
+    assert (a["punctuality"]["minutes_p10"], a["punctuality"]["minutes_p90"]) == (-10.0, 12.0)
+    assert {k: v for k, v in a["punctuality"]["bins"].items() if v} == {
+        "early_5_15": 1, "late_10_plus": 1}
+    assert (a["waits"]["appointments"]["waited"], a["waits"]["appointments"]["wait_mean_s"]) == (1, 300)
+    assert (a["waits"]["walk_ins"]["waited"], a["waits"]["walk_ins"]["wait_max_s"]) == (2, 660)
+    csv = b.manager.get("/api/v1/reports/day.csv", params={"date": str(day)}).text
+    assert f"{day},4,1,2,1,0,1,1,0.667,-10,300,480" in csv

@@ -25,7 +25,7 @@ def _next_slot() -> datetime:
     return slot
 
 
-def test_the_lobby_lists_todays_appointments_without_customer_data(
+def test_the_lobby_shows_todays_appointments_without_customer_data(
         host: HostProcess, open_screen: Callable[..., Screen]) -> None:
     slot = _next_slot()
     with host.client(host.token(Role.BOOKING)) as app:
@@ -59,8 +59,14 @@ def test_the_lobby_lists_todays_appointments_without_customer_data(
         text = row.inner_text()
         assert span in text and all(w in text for w in words), text
         assert arrived["code"] not in text and booked["code"] not in text  # no codes shown
+    # Today's figures: appointments kept, of those whose check-in closed (none yet: no rate).
+    page.wait_for_selector("[data-figure='appointments']", timeout=5000)
+    kept = lobby.text("[data-figure='appointments']")
+    assert "预约到场" in kept and "appointments kept" in kept and kept.split()[0] == "—"
+    assert "1/2 已签到" in kept and "1 of 2 checked in" in kept
     assert lobby.no_horizontal_overflow()
     violations = blocking(audit(page), customer_facing=False)
     assert violations == [], violations
     assert language_of_parts(page) == []
     assert lobby.real_errors() == []
+

@@ -332,6 +332,13 @@ function figure(id, zh, en, value, note = null) {
 
 const duration = (s) => (s === null || s === undefined ? "—" : clock(s));
 
+/** Appointments kept: of those whose check-in has closed, the share that came (and how many). */
+function appointmentsFigure(a) {
+  const rate = a.show_rate === null ? "—" : `${Math.round(a.show_rate * 100)}%`;
+  return figure("appointments", "预约到场", "appointments kept", rate,
+    bi(`${a.checked_in}/${a.booked} 已签到`, `${a.checked_in} of ${a.booked} checked in`, "div"));
+}
+
 /** Today's figures and the hourly chart, from the day report (host/insight/reports.py). */
 async function loadToday() {
   const [report, advice] = await Promise.all([
@@ -345,6 +352,7 @@ async function loadToday() {
     figure("mean", "平均等候", "average wait", duration(report.wait_mean_s)),
     figure("longest", "最长等候", "longest wait", duration(report.wait_max_s)),
     figure("noshows", "过号", "no-shows", String(report.no_shows)),
+    appointmentsFigure(report.appointments),
     figure("satisfaction", "满意率", "satisfied",
       sat.rated ? `${Math.round(sat.satisfied_share * 100)}%` : "—",
       bi(`${sat.rated} 条评价`, sat.rated === 1 ? "1 rating" : `${sat.rated} ratings`, "div")));
