@@ -30,8 +30,8 @@ from tests.host.webhook_receiver import (
     SMS_SECRET_ENV,
     Attempt,
     Receiver,
+    branch_toml,
     new_receiver,
-    webhooks_toml,
 )
 
 PHONE = "138 0013 8000"
@@ -51,8 +51,7 @@ def s(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     tmp = tmp_path_factory.mktemp("webhooks")
     receiver, server = new_receiver()
     config = tmp / "branch.toml"
-    config.write_text(example_config_text()
-                      + webhooks_toml(server.server_address[1], tmp / "wechat.secret"))
+    config.write_text(branch_toml(server.server_address[1], tmp / "wechat.secret"))
     db = tmp / "branchq.db"
     url = f"sqlite:///{db}"
     Store(url, DEMO_BRANCH).migrate()
@@ -310,8 +309,7 @@ def test_two_host_processes_on_one_database_send_each_delivery_once(db_url: str,
     receiver.sms_failures = 1
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(SMS_SECRET_ENV, SMS_SECRET)
-        config = parse_config(example_config_text()
-                              + webhooks_toml(server.server_address[1], tmp_path / "w.secret"))
+        config = parse_config(branch_toml(server.server_address[1], tmp_path / "w.secret"))
     services = [BranchService(config, Store(db_url, DEMO_BRANCH)) for _ in range(2)]
 
     async def main() -> None:

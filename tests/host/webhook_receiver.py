@@ -2,7 +2,7 @@
 host sends (docs/web.md, "Webhooks"), answers as the test tells it and records each attempt.
 
 ``/sms`` answers each delivery 500 ``sms_failures`` times and then 200; ``/wechat`` answers
-``wechat_status``. :func:`webhooks_toml` configures the host's two webhooks to point at it.
+``wechat_status``. :func:`branch_toml` configures the host's two webhooks to point at it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from branchq.host.config import example_config_text
 
 SMS_SECRET = "sms-signing-secret-0123456789"
 WECHAT_SECRET = "wechat-signing-secret-abcdefgh"
@@ -87,15 +89,14 @@ def serve(receiver: Receiver) -> ThreadingHTTPServer:
     return server
 
 
-def webhooks_toml(port: int, wechat_secret: Path) -> str:
-    """``[nudge]`` and two ``[[webhooks]]`` for branch.toml: "sms" (near turn and called; its
-    secret in $BRANCHQ_TEST_SMS_SECRET) and "wechat" (called only; at most 3 attempts; its
-    secret in the file ``wechat_secret``, which this writes)."""
+def branch_toml(port: int, wechat_secret: Path, ahead: int = 2) -> str:
+    """The example branch with ``[nudge] ahead`` and two ``[[webhooks]]``: "sms" (near turn and
+    called; its secret in $BRANCHQ_TEST_SMS_SECRET) and "wechat" (called only; at most 3
+    attempts; its secret in the file ``wechat_secret``, which this writes)."""
     wechat_secret.write_text(WECHAT_SECRET + "\n")
-    return f"""
-[nudge]
-ahead = 2
-
+    text = example_config_text()
+    assert "\nahead = 3\n" in text
+    return text.replace("\nahead = 3\n", f"\nahead = {ahead}\n") + f"""
 [[webhooks]]
 name = "sms"
 url = "http://127.0.0.1:{port}/sms"
@@ -118,7 +119,7 @@ retry_max_s = 0.2
 
 
 def new_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
-    """A receiver with the secrets of :func:`webhooks_toml`, serving on a free port."""
+    """A receiver with the secrets of :func:`branch_toml`, serving on a free port."""
     receiver = Receiver({"/sms": SMS_SECRET.encode(), "/wechat": WECHAT_SECRET.encode()})
     server = serve(receiver)
     receiver.port = int(server.server_address[1])

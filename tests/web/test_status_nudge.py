@@ -16,15 +16,14 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from branchq.host.auth import Role
-from branchq.host.config import example_config_text
 from branchq.host.storage import Store
 from tests.host.hostproc import DEMO_BRANCH, HostProcess
 from tests.host.webhook_receiver import (
     SMS_SECRET,
     SMS_SECRET_ENV,
     Receiver,
+    branch_toml,
     new_receiver,
-    webhooks_toml,
 )
 from tests.web.axe import audit, blocking, language_of_parts
 from tests.web.screens import Screen, call_next, issue
@@ -60,8 +59,7 @@ def host(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterat
     """The demo branch with webhooks (this module's own host, not the conftest's)."""
     tmp = tmp_path_factory.mktemp("nudge")
     config = tmp / "branch.toml"
-    config.write_text(example_config_text()
-                      + webhooks_toml(receiver.port, tmp / "wechat.secret").replace("ahead = 2", "ahead = 3"))
+    config.write_text(branch_toml(receiver.port, tmp / "wechat.secret", ahead=3))
     url = f"sqlite:///{tmp / 'branchq.db'}"
     Store(url, DEMO_BRANCH).migrate()
     process = HostProcess(url, tmp / "host.log", config_path=str(config),
