@@ -46,11 +46,16 @@ class _Conn:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: dict[str, str] | None) -> int:
+        return (await self.exchange(path, body))[0]
+
+    async def exchange(self, path: str, body: dict[str, str] | None,
+                       token: str | None = None) -> tuple[int, bytes]:
+        """POST with this connection's token (or ``token``): the status and the body."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         payload = json.dumps(body).encode() if body is not None else b""
         self.writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.token}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token or self.token}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
             + payload
         )
@@ -61,8 +66,7 @@ class _Conn:
         for line in head.split(b"\r\n"):
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
-        await self.reader.readexactly(length)
-        return status
+        return status, await self.reader.readexactly(length)
 
     def close(self) -> None:
         if self.writer is not None:

@@ -57,6 +57,9 @@ from branchq.host.storage.tables import branch_state
 log = logging.getLogger("branchq.region")
 
 DEFAULT_IDLE_S = 600.0
+# Connections per region process (as many again at a peak): every resident branch's writer and
+# the reads share them; a few region processes stay well under PostgreSQL's max_connections.
+POOL_SIZE = 24
 _PREFIX = re.compile(r"^/b/([a-z0-9][a-z0-9-]{0,31})(/.*)?$")
 _FAULTY = frozenset({"fault", "offline"})
 
@@ -133,7 +136,7 @@ class Region:
                 "run --config branch.toml`")
         self.configs = configs
         self.idle_s = idle_s
-        self.engine = make_engine(db_url)
+        self.engine = make_engine(db_url, pool_size=POOL_SIZE)
         self.url = db_url
         self.tokens = Store(db_url, REGION_WIDE, self.engine)
         self.verifier = RegionVerifier(self.tokens)

@@ -83,16 +83,18 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database) if database and database != ":memory:" else None
 
 
-def make_engine(url: str, existing_file: bool = False) -> Engine:
+def make_engine(url: str, existing_file: bool = False, pool_size: int = 8) -> Engine:
     """Create the SQLAlchemy engine with the durability and locking settings described above.
 
     ``existing_file``: a SQLite connection never creates the file (a deleted database must
     not come back empty under its old name); :meth:`Store.migrate` creates it at first start.
+    ``pool_size``: PostgreSQL connections kept (as many again opened at a peak); a region host,
+    whose branches' writers share one pool, keeps more.
     """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     path = sqlite_file(url)
     if existing_file and path is not None:
         uri = f"file:{quote(str(path))}?mode=rw"

@@ -196,6 +196,10 @@ def test_a_region_needs_postgresql_and_valid_branch_files(tmp_path: Path) -> Non
     broken = subprocess.run(cmd + ["--db", "postgresql://127.0.0.1:1/none"], capture_output=True,
                             text=True, timeout=60)
     assert broken.returncode == 1 and "broken.toml" in broken.stderr, broken.stderr
+    (folder / "broken.toml").write_text(example_config_text(), encoding="utf-8")  # demo again
+    twice = subprocess.run(cmd + ["--db", "postgresql://127.0.0.1:1/none"], capture_output=True,
+                           text=True, timeout=60)
+    assert twice.returncode == 1 and "'demo' is also the id in" in twice.stderr, twice.stderr
 
 
 def test_every_endpoint_of_the_region_has_a_row_and_the_region_manager_only_reads(
