@@ -30,6 +30,8 @@ from branchq.host.engine import QueueEngine
 from branchq.host.engine.model import DeviceState
 from branchq.host.voice import Announcement, Lang, VoiceError, VoiceRenderer
 
+#: What a kiosk's touch report says until the screen is first touched (kiosk/app.py).
+UNTOUCHED = "not touched yet"
 #: A kiosk not heard from for this long is silent (as the lobby's device table says, host/api/devices.py).
 KIOSK_SILENT_AFTER = timedelta(seconds=90)
 #: Where ``branchq maint db backup --out /var/backups/branchq/`` puts the nightly backup
@@ -129,17 +131,42 @@ def _printer_item(kiosk: str, state: DeviceState | None, silent: bool) -> Item:
 
 
 def _touch_item(kiosk: str, state: DeviceState | None, silent: bool) -> Item:
-    """Green while the kiosk is alive and reports no touch fault: today's kiosks send no touch
-    report at all, so this is as much as the host can know (docs/web.md, "Morning check")."""
+    """Green once the kiosk has felt a touch since it started (red until then: the manager taps
+    its screen once), red on a fault of its touch reader; a kiosk that sends no touch report
+    (before issue 17) is green while alive (docs/web.md, "Morning check")."""
     name = _device_name(kiosk, "touch")
     if silent:
         return _unknown(f"touch:{kiosk}", name)
-    if state is None or state.status == "ok":
+    if state is None:  # a kiosk of before issue 17 sends no touch report
         return Item(f"touch:{kiosk}", True, *name, "未报告故障", "no fault reported")
+    if state.status == "ok" and state.detail == UNTOUCHED:  # alive, but nobody touched it yet
+        return Item(f"touch:{kiosk}", False, *name, "开机后还没有触摸过",
+                    "not touched since the kiosk started", "点一下取号机屏幕，看它是否有反应",
+                    "tap the kiosk screen once and see that it answers")
+    if state.status == "ok":
+        return Item(f"touch:{kiosk}", True, *name, "触摸有反应", "a touch was felt")
     return Item(f"touch:{kiosk}", False, *name, "故障", f"{state.status}: {state.detail}",
                 "点一下取号机屏幕；不灵请联系技术员（branchq maint touch monitor）",
                 "tap the kiosk screen; if it does not answer, call the technician "
                 "(branchq maint touch monitor)")
+
+
+def _test_slip_item(kiosk: str, slip: str, state: DeviceState | None, silent: bool) -> Item:
+    """The test slip the lobby asked for (``slip``, its id): printed, failed, or not yet."""
+    key, name = f"test_slip:{kiosk}", (f"测试单（{kiosk}）", f"Test slip ({kiosk})")
+    if silent:
+        return _unknown(key, name)
+    if state is None or not state.detail.startswith(f"{slip}:"):
+        return Item(key, False, *name, "已发给取号机，还没有打印", "sent to the kiosk, not printed yet",
+                    "稍等几秒；一直没有请查看取号机",
+                    "wait a few seconds; if nothing comes, look at the kiosk")
+    if state.status == "ok":
+        return Item(key, True, *name, "已打印，请看中文和二维码是否清楚",
+                    "printed: check its Chinese and its QR code are clear")
+    detail = state.detail.split(":", 1)[1].strip()
+    code = detail.split(":", 1)[0].strip()
+    zh, en, action_zh, action_en = _PRINTER.get(code, _PRINTER["P05"])
+    return Item(key, False, *name, f"没有打印：{zh}", f"not printed: {en}", action_zh, action_en)
 
 
 def _reported_item(kiosk: str, state: DeviceState, silent: bool) -> Item:
@@ -157,7 +184,7 @@ def _reported_item(kiosk: str, state: DeviceState, silent: bool) -> Item:
 
 
 def _kiosk_items(kiosk: str, devices: Mapping[str, DeviceState], last: datetime | None,
-                 now: datetime) -> list[Item]:
+                 now: datetime, slip: str | None = None) -> list[Item]:
     silent = last is None or now - last > KIOSK_SILENT_AFTER
     name = (f"取号机 {kiosk}", f"Kiosk {kiosk}")
     if silent:
@@ -170,8 +197,10 @@ def _kiosk_items(kiosk: str, devices: Mapping[str, DeviceState], last: datetime 
     else:
         items = [Item(f"kiosk:{kiosk}", True, *name, "在线", "online")]
     items.append(_printer_item(kiosk, devices.get("printer"), silent))
+    if slip is not None:
+        items.append(_test_slip_item(kiosk, slip, devices.get("test_slip"), silent))
     items.append(_touch_item(kiosk, devices.get("touch"), silent))
-    for device in sorted(d for d in devices if d not in ("printer", "touch")):
+    for device in sorted(d for d in devices if d not in ("printer", "touch", "test_slip")):
         items.append(_reported_item(kiosk, devices[device], silent))
     return items
 
@@ -186,7 +215,8 @@ def device_items(engine: QueueEngine, kiosks: Mapping[str, datetime], now: datet
                      "no kiosk has reported to the host", "打开取号机；技术员：branchq maint health",
                      "switch the kiosk on; technician: branchq maint health")]
     items = [i for kiosk in sorted(by_kiosk)
-             for i in _kiosk_items(kiosk, by_kiosk[kiosk], kiosks.get(kiosk), now)]
+             for i in _kiosk_items(kiosk, by_kiosk[kiosk], kiosks.get(kiosk), now,
+                                   engine.test_slips.get(kiosk))]
     for device, zh, en in (("ledsign", "LED 叫号屏", "LED signs"), ("keypad", "叫号器", "Caller keypads")):
         if not any(d == device or d.startswith(f"{device}-") for k in by_kiosk for d in by_kiosk[k]):
             items.append(Item(device, False, zh, en, "没有取号机报告", "no kiosk reports any",

@@ -6,20 +6,23 @@ state; blocking device I/O (and speech) runs in threads and hands results back t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
 import time
 from collections import deque
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from branchq.drivers.audio.errors import AudioError
 from branchq.drivers.audio.player import AlsaPlayer, Speaker
 from branchq.drivers.audio.virtual import VirtualSpeaker
 from branchq.drivers.platform import sdnotify
 from branchq.drivers.platform.files import atomic_write
+from branchq.drivers.printer.errors import PrinterError
 from branchq.drivers.printer.status import PrinterStatus
 from branchq.drivers.touch.gestures import Gesture, LongPress
 from branchq.kiosk import messages
@@ -63,6 +66,8 @@ from branchq.kiosk.voice import KioskVoice, screen_speech
 log = logging.getLogger("branchq.kiosk")
 
 TICKET_SCREEN_S = 8.0
+TEST_SLIP_FRESH = timedelta(minutes=2)  # a test slip asked longer ago is not printed any more
+UNTOUCHED = "not touched yet"  # the touch report's detail until a first touch (host/opening.py)
 VIP_WINDOW_S = 60.0  # a recognised VIP swipe applies to a ticket taken within this time
 SYNC_INTERVAL_S = 3.0
 
@@ -116,6 +121,12 @@ class Kiosk:
         # The call for help (kept in the journal): pressed again while open (no second alert).
         self.help_again = False
         self._help_tasks: set[asyncio.Task[None]] = set()
+        # For the morning check: the touch screen's state (a fault of its reader, whether any
+        # touch came since the start) and the last test slip's result, in the heartbeat.
+        self.touch_fault: str | None = None
+        self.touched = False
+        self.test_slip: dict[str, str] | None = None
+        self._beat_now = asyncio.Event()  # send the heartbeat now (a test slip's result)
         self.gateway.listeners.append(self._on_host_event)
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -179,8 +190,10 @@ class Kiosk:
                 gestures = self.devices.touch.poll(self.devices.touch_source, 0.1)
             except Exception as err:  # the device vanished: report, keep the kiosk up
                 log.error("touch screen: %s; retrying", err)
+                self.touch_fault = str(err)[:200] or type(err).__name__
                 time.sleep(1)
                 continue
+            self.touch_fault = None
             for gesture in gestures:  # a long press speaks; it never issues (a stuck finger)
                 loop.call_soon_threadsafe(self._taps.put_nowait, gesture)
 
@@ -223,6 +236,7 @@ class Kiosk:
         while True:
             gesture = await self._taps.get()
             self.last_touch = time.monotonic()
+            self.touched = True
             try:
                 if isinstance(gesture, LongPress):
                     self.on_long_press(gesture.x, gesture.y)
@@ -400,8 +414,16 @@ class Kiosk:
         self.journal.set_help(pending)
 
     def _on_host_event(self, event: dict[str, Any]) -> None:
-        """The lobby manager acknowledged or closed this kiosk's call for help."""
+        """The lobby manager acknowledged or closed this kiosk's call for help, or asked it for
+        a test slip."""
         pending, data = self.journal.data.help, event.get("data", {})
+        if event["kind"] == "test_slip_requested" and data.get("kiosk") == self.config.kiosk.id:
+            asked = datetime.fromisoformat(event["at"])
+            if datetime.now(UTC) - asked < TEST_SLIP_FRESH:  # not an old one caught up on
+                task = asyncio.create_task(self._print_test_slip(data["id"]))
+                self._help_tasks.add(task)
+                task.add_done_callback(self._help_tasks.discard)
+            return
         if event["kind"] not in ("help_acknowledged", "help_closed") or pending is None or \
                 data.get("kiosk") != self.config.kiosk.id or \
                 pending.alert_id not in (None, data.get("id")):
@@ -578,6 +600,32 @@ class Kiosk:
         _write_json(self.lease_file, data)
 
     # -- health -------------------------------------------------------------------------------
+    async def _print_test_slip(self, slip_id: str) -> None:
+        """The morning check's test slip (the technician's ``branchq maint printer test`` slip),
+        between customers; its result goes to the host in a heartbeat at once."""
+        from branchq.kiosk.maint.printer import test_ticket
+
+        while self.busy:  # a customer's ticket first
+            await asyncio.sleep(0.2)
+        self.busy = True
+        try:
+            status = await asyncio.to_thread(self.devices.printer.status)
+            fault = printer_fault(status)
+            if fault is None:
+                zone = ZoneInfo(self.flow.facts.timezone) if self.flow.facts else UTC
+                await asyncio.to_thread(self.devices.printer.print_ticket,
+                                        test_ticket(self.config.printer, zone))
+            result = ("fault", f"{fault.message.code}: {status.description}") if fault \
+                else ("ok", "printed")
+        except PrinterError as err:
+            result = ("fault", f"P05: {err}")
+        finally:
+            self.busy = False
+        log.info("test slip %s: %s", slip_id, result[1])
+        self.test_slip = {"device": "test_slip", "status": result[0],
+                          "detail": f"{slip_id}: {result[1]}"[:200]}
+        self._beat_now.set()
+
     def device_reports(self) -> list[dict[str, str]]:
         reports = []
         status = self.printer_status
@@ -590,6 +638,11 @@ class Kiosk:
         if self.voice.fault:
             reports.append({"device": "speaker", "status": "fault",
                             "detail": self.voice.fault[:200]})
+        # Untouched is no fault (nothing for the technician): the morning check asks for a tap.
+        reports.append({"device": "touch", "status": "fault" if self.touch_fault else "ok",
+                        "detail": self.touch_fault or ("" if self.touched else UNTOUCHED)})
+        if self.test_slip is not None:
+            reports.append(self.test_slip)
         reports.extend(self.gateway.device_reports())
         return reports
 
@@ -611,7 +664,9 @@ class Kiosk:
                 await self.host.heartbeat(self.config.kiosk.id, reports, left)
             except HostError as err:
                 log.debug("heartbeat not delivered: %s", err)
-            await asyncio.sleep(self.config.kiosk.heartbeat_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._beat_now.wait(), self.config.kiosk.heartbeat_s)
+            self._beat_now.clear()
 
     async def _watchdog_loop(self) -> None:
         """Ping systemd's watchdog only while the screen loop keeps ticking: a stalled kiosk

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
 
 from branchq.host import opening
 from branchq.host.api.deps import ServiceDep, Supervisor, require
+from branchq.host.api.schemas import _In
 from branchq.host.auth import Principal, Role
 from branchq.host.engine import QueueEngine
 from branchq.host.service import BranchService
@@ -40,6 +43,23 @@ async def run_check(service: BranchService) -> opening.OpeningCheck:
 async def check_now(service: ServiceDep, _: Checker) -> dict[str, Any]:
     """Run every item now: ``ok`` is true when all are green; each red item says what to do."""
     return (await run_check(service)).as_data()
+
+
+class TestSlipCreate(_In):
+    kiosk: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_.-]+$")]
+
+
+@router.post("/test-slip", status_code=202)
+async def print_test_slip(body: TestSlipCreate, service: ServiceDep, principal: Supervisor
+                          ) -> dict[str, str]:
+    """Ask a kiosk for a test slip on its printer; its result is the checklist's
+    ``test_slip:<kiosk>`` item (the kiosk reports it in its next heartbeat)."""
+    if body.kiosk not in service.kiosks.known():
+        raise HTTPException(404, f"no kiosk {body.kiosk!r} has sent a heartbeat to this host")
+    slip_id = secrets.token_hex(4)
+    await service.execute(lambda engine, now: engine.request_test_slip(
+        slip_id, body.kiosk, now, principal.actor))
+    return {"id": slip_id, "kiosk": body.kiosk}
 
 
 @router.post("")

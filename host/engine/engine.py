@@ -77,6 +77,7 @@ class QueueEngine(AppointmentRules):
         # Today's calls for help (open and closed) by id, and the kiosks' references for them.
         self.help: dict[str, HelpAlert] = {}
         self.help_refs: dict[str, str] = {}
+        self.test_slips: dict[str, str] = {}  # kiosk -> the id of the last test slip asked of it
         self.seq = 0  # seq of the last applied event that came from the log
         # Events applied so far, stored or not: the service compares it before and after a
         # command to know whether a command that failed left anything behind to roll back.
@@ -411,6 +412,11 @@ class QueueEngine(AppointmentRules):
             return []
         data = {"id": alert.id, "kiosk": alert.kiosk}
         return self._emit(Event(ev.HELP_CLOSED, at, actor, data=data))
+
+    def request_test_slip(self, slip_id: str, kiosk: str, at: datetime, actor: str) -> list[Event]:
+        """The morning check asks ``kiosk`` to print a test slip (host/opening.py)."""
+        data = {"id": slip_id, "kiosk": kiosk}
+        return self._emit(Event(ev.TEST_SLIP_REQUESTED, at, actor, data=data))
 
     def reinstate(self, ticket_id: str, at: datetime, actor: str) -> list[Event]:
         """Put a returned no-show back, to be served next at a counter of its service."""
@@ -782,6 +788,9 @@ class QueueEngine(AppointmentRules):
     def _on_help_closed(self, e: Event) -> None:
         self.help[e.data["id"]].closed_at = e.at
 
+    def _on_test_slip_requested(self, e: Event) -> None:
+        self.test_slips[e.data["kiosk"]] = e.data["id"]
+
 
 def _drop_second(state: CounterState) -> None:
     if state.second is not None:
@@ -816,5 +825,6 @@ _HANDLERS = {
     ev.HELP_REQUESTED: QueueEngine._on_help_requested,
     ev.HELP_ACKNOWLEDGED: QueueEngine._on_help_acknowledged,
     ev.HELP_CLOSED: QueueEngine._on_help_closed,
+    ev.TEST_SLIP_REQUESTED: QueueEngine._on_test_slip_requested,
 }
 

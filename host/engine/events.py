@@ -50,6 +50,9 @@ TICKET_SKIPPED = "ticket_skipped"
 HELP_REQUESTED = "help_requested"
 HELP_ACKNOWLEDGED = "help_acknowledged"
 HELP_CLOSED = "help_closed"
+# The morning check asks a kiosk for a test slip; the kiosk prints it and says how it went in
+# its heartbeat (device ``test_slip``, detail ``"<id>: printed"``).
+TEST_SLIP_REQUESTED = "test_slip_requested"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The lobby manager's morning and a queue that grows (issue 17, parts 4 and 5), in Chromium and
 through the simulated kiosk: the morning check turns red for each fault injected into the
-kiosk's virtual printer and green again when it clears; a counter takes a second service with one
-tap, and the hall, the counter console, the kiosk and the status page follow, then the undo."""
+kiosk's virtual printer and green again when it clears, the touch screen once touched, a test
+slip printed on request; a counter takes a second service with one tap, and the hall, the
+counter console, the kiosk and the status page follow, then the undo."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from tests.journeys.surfaces import UI_TIMEOUT_MS, Journey, poll, read
 pytestmark = pytest.mark.slow
 
 PRINTER = '#opening li[data-item="printer:entrance"]'
+TOUCH = '#opening li[data-item="touch:entrance"]'
+SLIP = '#opening li[data-item="test_slip:entrance"]'
 #: Each fault the virtual printer can be given (kiosk/preview.py), what the check says of it and
 #: the next action it gives (host/opening.py).
 PRINTER_FAULTS = [
@@ -43,6 +46,13 @@ def test_the_morning_check_turns_red_for_each_printer_fault_and_green_when_it_cl
     lobby = journey.screens.lobby.page
     lobby.click("#opening-btn")
     lobby.wait_for_selector("#opening-summary:has-text('kept in the work log')", timeout=UI_TIMEOUT_MS)
+    # The touch screen: red until someone touches it (a kiosk just started), green after one tap
+    # where there is no button (the branch's name in the title bar).
+    lobby.wait_for_selector(TOUCH, timeout=UI_TIMEOUT_MS)
+    if "bad" in (lobby.get_attribute(TOUCH, "class") or ""):  # nobody has touched it yet
+        wait_item(lobby, TOUCH, False, "not touched since the kiosk started", "Next: tap the kiosk")
+    journey.kiosk.tap(400, 44)
+    wait_item(lobby, TOUCH, True, "a touch was felt")
     for key in ("kiosk:entrance", "printer:entrance", "touch:entrance", "hall_display", "voice",
                 "equipment:atm-1", "equipment:atm-2", "notices"):
         wait_item(lobby, f'#opening li[data-item="{key}"]', True, "正常", "OK")
@@ -61,6 +71,22 @@ def test_the_morning_check_turns_red_for_each_printer_fault_and_green_when_it_cl
             journey.look(journey.screens.lobby, "lobby", "morning-check-red")
         journey.kiosk.sim("printer", {})
         wait_item(lobby, PRINTER, True, "paper loaded, cover closed")
+
+    # A test slip on request: none with the paper out, one on the virtual printer once loaded.
+    journey.kiosk.sim("printer", {"paper_out": True})
+    wait_item(lobby, PRINTER, False, "out of paper")
+    lobby.click(f'{PRINTER} button[data-action="test-slip"]')
+    wait_item(lobby, SLIP, False, "not printed: out of paper", "Next: load a new paper roll")
+    journey.kiosk.sim("printer", {})
+    journey.kiosk.sim("paper/tear")
+    wait_item(lobby, PRINTER, True, "paper loaded, cover closed")
+    lobby.click(f'{PRINTER} button[data-action="test-slip"]')
+    wait_item(lobby, SLIP, True, "printed: check its Chinese and its QR code are clear")
+    paper = journey.kiosk.wait_for(lambda s: "Test ticket - not valid for service" in s["paper"], 10,
+                                   "no test slip on the kiosk's paper")["paper"]
+    assert "T000" in paper, paper
+    journey.snap_kiosk("test-slip", paper=True)
+    journey.kiosk.sim("paper/tear")
 
     journey.set_atm("atm-2", "out_of_service")
     wait_item(lobby, '#opening li[data-item="equipment:atm-2"]', False, "out of service",

@@ -84,6 +84,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # recorded into the day's work log by the lobby only.
     "GET /api/v1/opening-check": MONITOR | {"kiosk"},
     "POST /api/v1/opening-check": SUPERVISOR,
+    "POST /api/v1/opening-check/test-slip": SUPERVISOR,
     "POST /api/v1/counters/{n}/second-service": SUPERVISOR,
     "DELETE /api/v1/counters/{n}/second-service": SUPERVISOR,
     # Outbound webhooks (docs/web.md, "Webhooks"): dead letters, and a ticket's phone number.

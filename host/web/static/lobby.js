@@ -13,7 +13,8 @@ const tokens = new TokenStore(apiBase ? "region" : "manager");
 const LONG_WAIT_S = 900;
 const state = { token: "", stream: null, open: null, advice: [], queues: [], counters: [], opening: null };
 // Events after which a morning check on screen is run again (a fault fixed turns its item green).
-const OPENING_EVENTS = new Set(["device_status", "equipment_changed", "notice_posted", "notice_cleared"]);
+const OPENING_EVENTS = new Set(["device_status", "equipment_changed", "notice_posted", "notice_cleared",
+  "test_slip_requested"]);
 const SECOND_SERVICE_MINUTES = 60;
 const FIGURES_EVERY_MS = 3000; // today's figures are read from the event log: at most this often
 const DEVICE_STATES = {
@@ -23,7 +24,7 @@ const DEVICE_STATES = {
 const DEVICE_NAMES = {
   printer: ["取号打印机", "Ticket printer"], touch: ["触摸屏", "Touch screen"],
   ledsign: ["LED 叫号屏", "LED signs"], cardreader: ["读卡器", "Card reader"],
-  framebuffer: ["取号机屏幕", "Kiosk screen"],
+  framebuffer: ["取号机屏幕", "Kiosk screen"], test_slip: ["测试单", "Test slip"],
 };
 const CJK = /[\u3400-\u9fff]/;
 // What kiosks report about their devices (kiosk/app.py, kiosk/flow.py, kiosk/gateway.py), in Chinese.
@@ -34,6 +35,7 @@ const KNOWN_DETAILS = {
   "the ticket printer cover is open": "打印机盖未关",
   "the ticket printer does not answer": "打印机无响应",
   "not answering": "无响应",
+  "not touched yet": "开机后还没有触摸过",
 };
 
 /**
@@ -243,7 +245,25 @@ function openingRows(result) {
     h("span", { class: i.ok ? "state-ok" : "state-bad" }, i.ok ? bi("正常", "OK") : bi("异常", "FAULT")), " ",
     h("strong", {}, bi(i.name_zh, i.name_en)),
     h("div", { class: "detail" }, bi(i.detail_zh, i.detail_en)),
-    i.ok ? null : h("div", { class: "next" }, bi(`下一步：${i.action_zh}`, `Next: ${i.action_en}`))));
+    i.ok ? null : h("div", { class: "next" }, bi(`下一步：${i.action_zh}`, `Next: ${i.action_en}`)),
+    testSlipButton(i.key)));
+}
+
+/** On a kiosk's printer item: a test slip on request (its result is the next item). */
+function testSlipButton(key) {
+  const printer = /^printer:(.+)$/.exec(key);
+  if (!printer) return null;
+  return h("div", {}, rowButton({ class: "secondary", "data-action": "test-slip", onclick: () => testSlip(printer[1]) },
+    ["打印测试单", "Print test slip"], ["（取号机打印机）", "on the kiosk's printer"], `slip:${printer[1]}`));
+}
+
+async function testSlip(kiosk) {
+  try {
+    await api("/api/v1/opening-check/test-slip", { token: state.token, method: "POST", body: { kiosk } });
+    say("info", "已请取号机打印测试单", "Test slip sent to the kiosk");
+  } catch (err) {
+    sayError(err);
+  }
 }
 
 function showOpening(result, recorded) {
@@ -255,7 +275,12 @@ function showOpening(result, recorded) {
   replace(summary, red ? bi(`${red} 项异常（${at} 检查）`, `${red} ${red === 1 ? "item" : "items"} red (checked ${at})`)
     : bi(`全部正常，共 ${result.items.length} 项（${at} 检查）`, `all ${result.items.length} items green (checked ${at})`),
   recorded ? bi("，已记入工作日志", ", kept in the work log") : null);
+  const focusKey = document.activeElement && document.activeElement.dataset.focusKey;
   replaceIfChanged($("opening"), openingRows(result));
+  if (focusKey && focusKey.startsWith("slip:") && !document.activeElement.dataset.focusKey) {
+    const again = [...$("opening").querySelectorAll("[data-focus-key]")].find((b) => b.dataset.focusKey === focusKey);
+    focusFirst(again, $("opening-h"));
+  }
 }
 
 async function runOpening() {
