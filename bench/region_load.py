@@ -108,18 +108,13 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _screen(base: str, branch: Branch, figures: Figures, ready: asyncio.Event,
-                  stop: asyncio.Event) -> None:
+async def _screen(base: str, branch: Branch, figures: Figures) -> None:
+    """A hall screen until cancelled: when each call reaches it."""
     url = base.replace("http", "ws") + "/api/v1/events"
     async with websockets.connect(url, subprotocols=["branchq", branch.display],  # type: ignore[list-item]
                                   open_timeout=60, max_queue=None) as ws:
         figures.screens[branch.id] += 1
-        ready.set()
-        while not stop.is_set():
-            try:
-                text = await asyncio.wait_for(ws.recv(), timeout=0.5)
-            except TimeoutError:
-                continue
+        async for text in ws:  # no timeout per message: a timer each costs the loop dearly
             if '"ticket_called"' in text:  # parse only what is measured
                 at = time.perf_counter()
                 event = json.loads(text)
@@ -230,13 +225,11 @@ async def _run(args: argparse.Namespace, hosts: list[HostProcess], branches: lis
             print(f"  process {name}: RSS {none:.0f} MB with no branch resident, {full:.0f} MB "
                   f"with {len(branches)}: {(full - none) * 1024 / len(branches):.0f} KB per idle "
                   "branch (goal <= 1024 KB)")
-        stop = asyncio.Event()
         screens = []
         t0 = time.perf_counter()
         for i in range(args.subscribers):
-            ready = asyncio.Event()
             screens.append(asyncio.create_task(_screen(
-                hosts[i % 2].base, branches[(i // 2) % len(branches)], figures, ready, stop)))
+                hosts[i % 2].base, branches[(i // 2) % len(branches)], figures)))
             if i % 100 == 99:
                 await asyncio.sleep(0)  # let the handshakes go on
         while sum(figures.screens.values()) < args.subscribers:
@@ -271,7 +264,8 @@ async def _run(args: argparse.Namespace, hosts: list[HostProcess], branches: lis
               f"{(time.process_time() - own_cpu) / args.seconds:.2f} cores; steal {steal:.0%}, "
               f"load average {load}")
         await asyncio.sleep(2.0)  # the last events on their way to the screens
-        stop.set()
+        for screen in screens:
+            screen.cancel()
         await asyncio.gather(*screens, return_exceptions=True)
         _report(args, hosts, figures, rss_all)
     finally:
