@@ -34,12 +34,13 @@ def default_url(var_dir: Path = VAR_DIR) -> str:
 
 def sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL; None for another database or an in-memory one."""
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    from branchq.host.storage.store import database_url
+
     try:
-        parsed = make_url(url)
-    except ArgumentError as err:
+        parsed = database_url(url)  # libpq's multi-host form too (a primary and its standby)
+    except (ArgumentError, ValueError) as err:
         raise ExplainedError(f"{url!r} is not a database URL", URL_HINT) from err
     if parsed.get_backend_name() == "sqlite":
         return Path(parsed.database) if parsed.database and parsed.database != ":memory:" else None

@@ -445,9 +445,18 @@ class BranchService:
             return query(self.engine)
 
     async def read_async(self, query: Callable[[QueueEngine], T]) -> T:
-        if self.store.shared:
-            return await run_in_threadpool(self.read, query)
-        return self.read(query)
+        """:meth:`read` for the event loop: on PostgreSQL the database is asked on the loop,
+        with one query for every read waiting (``host/storage/seqwatch.py``), and only events
+        to catch up with take a worker thread."""
+        committed = self.store.committed
+        if committed is not None:
+            try:
+                if await committed.last_seq(self.store.branch) > self.engine.seq:
+                    await run_in_threadpool(self._apply_foreign)
+            except (StorageError, SQLAlchemyError) as err:
+                # Serve what this process knows rather than fail a read; writes report the fault.
+                log.warning("catch-up read failed, serving local state: %s", err)
+        return self.read_local(query)
 
 
 class CommandFailed(Exception):

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+import time
+import weakref
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from alembic import command
 from alembic.config import Config
@@ -28,6 +30,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Engine,
+    RootTransaction,
     bindparam,
     create_engine,
     event,
@@ -36,8 +39,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 from branchq.host.engine.events import DAY_OPENED, TICKET_ISSUED, Event
 from branchq.host.engine.model import Ticket, TicketStatus
@@ -48,6 +51,7 @@ from branchq.host.storage.faults import (
     StorageRefused,
     storage_error,
 )
+from branchq.host.storage.seqwatch import CommittedSeqs
 from branchq.host.storage.tables import api_tokens, branch_state, events, tickets
 
 log = logging.getLogger("branchq.storage")
@@ -64,6 +68,10 @@ _LOCK_STATE = select(branch_state.c.last_seq).where(branch_state.c.branch == bin
 _LOCK_STATE_SHARED = _LOCK_STATE.with_for_update()  # PostgreSQL: other host processes wait
 _SET_LAST_SEQ = (update(branch_state).where(branch_state.c.branch == bindparam("b_branch"))
                  .values(last_seq=bindparam("b_last_seq")))
+_EVENTS_AFTER = (select(events)
+                 .where(events.c.branch == bindparam("b_branch"), events.c.seq > bindparam("b_after"))
+                 .order_by(events.c.seq))
+_NOTIFY = select(func.pg_notify(bindparam("b_channel"), bindparam("b_payload")))
 _INSERT_EVENTS = insert(events)
 _INSERT_TICKETS = insert(tickets)
 _UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("b_id")).values(
@@ -83,6 +91,55 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database) if database and database != ":memory:" else None
 
 
+def database_url(url: str) -> URL:
+    """The SQLAlchemy URL of a database URL as operators write it.
+
+    ``postgresql://`` means psycopg 3. libpq's multi-host form,
+    ``postgresql://USER@HOST1:PORT1,HOST2:PORT2/DB?target_session_attrs=read-write`` (a primary
+    and its standby: docs/deploy.md), is one SQLAlchemy's URL parser refuses; it becomes
+    SQLAlchemy's own spelling of it, ``?host=HOST1:PORT1&host=HOST2:PORT2``, which psycopg gets
+    back as libpq's host and port lists. Raises ``ValueError`` or SQLAlchemy's
+    ``ArgumentError`` for what is not a URL.
+    """
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    parts = urlsplit(url)
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    if not url.startswith("postgresql") or "," not in hosts:
+        return make_url(url)
+    user, _, password = userinfo.partition(":")
+    query: dict[str, str | tuple[str, ...]] = dict(parse_qsl(parts.query))
+    query["host"] = tuple(h for h in hosts.split(",") if h)
+    return URL.create(parts.scheme, username=unquote(user) or None,
+                      password=unquote(password) or None,
+                      database=unquote(parts.path.lstrip("/")) or None, query=query)
+
+
+IDLE_PING_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection before use when it sat idle for a second: the
+    server may have restarted or failed over meanwhile. One in steady use is not checked
+    (SQLAlchemy's ``pool_pre_ping`` cost every write batch and read a round trip); if it
+    breaks in use, SQLAlchemy or the writer's fault handling drops the pool (host/service.py)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < IDLE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as err:
+            # The pool then opens a fresh connection in its place (SQLAlchemy's own recipe).
+            raise DisconnectionError(f"a pooled connection was lost: {err}") from err
+
+
 def make_engine(url: str, existing_file: bool = False, pool_size: int = 8) -> Engine:
     """Create the SQLAlchemy engine with the durability and locking settings described above.
 
@@ -91,10 +148,10 @@ def make_engine(url: str, existing_file: bool = False, pool_size: int = 8) -> En
     ``pool_size``: PostgreSQL connections kept (as many again opened at a peak); a region host,
     whose branches' writers share one pool, keeps more.
     """
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        engine = create_engine(database_url(url), pool_size=pool_size, max_overflow=pool_size)
+        _ping_when_idle(engine)
+        return engine
     path = sqlite_file(url)
     if existing_file and path is not None:
         uri = f"file:{quote(str(path))}?mode=rw"
@@ -125,6 +182,24 @@ def make_engine(url: str, existing_file: bool = False, pool_size: int = 8) -> En
     return engine
 
 
+_COMMITTED: weakref.WeakKeyDictionary[Engine, CommittedSeqs] = weakref.WeakKeyDictionary()
+
+
+def committed_seqs(engine: Engine) -> CommittedSeqs:
+    """The one :class:`CommittedSeqs` of a connection pool (a region's branches share it)."""
+    found = _COMMITTED.get(engine)
+    if found is None:
+        found = _COMMITTED[engine] = CommittedSeqs(connect_args(engine))
+    return found
+
+
+def connect_args(engine: Engine) -> dict[str, Any]:
+    """psycopg's connection parameters for the engine's database (every host of a multi-host
+    URL, ``target_session_attrs`` and all), for the connections kept outside the pool."""
+    _args, kwargs = engine.dialect.create_connect_args(engine.url)
+    return {k: v for k, v in kwargs.items() if k != "context"}  # SQLAlchemy's type adapters
+
+
 @dataclass(frozen=True)
 class TokenRow:
     id: int
@@ -152,9 +227,15 @@ class Store:
         self.shared = self.dialect == "postgresql"
         path = sqlite_file(url)
         self.file = SqliteFile(path) if path is not None else None
+        self.committed = committed_seqs(self.engine) if self.shared else None
+        # The last seq this store committed: where the next write transaction's read of other
+        # processes' events starts (None: not known yet, read them when asked).
+        self._committed_seq: int | None = None
 
     def close(self) -> None:
         if self._own_engine:
+            if self.committed is not None:
+                self.committed.close()
             self.engine.dispose()
         if self.file is not None:
             self.file.close()
@@ -229,18 +310,65 @@ class Store:
 
     @contextmanager
     def write_transaction(self) -> Iterator[WriteTransaction]:
-        """Open a write transaction holding the branch lock; commit on clean exit."""
+        """Open a write transaction holding the branch lock; on clean exit write the rows
+        appended and commit.
+
+        PostgreSQL, two round trips (docs/performance.md): the lock goes with a read of the
+        events committed after the last seq this store committed (other processes' events,
+        usually none), and the rows go with the COMMIT. Each of the two statements of the first
+        sees what was committed before it ran, so the events read are those of every writer
+        that held the lock before us.
+        """
         self.check_file()
         try:
-            with self._write() as conn:
-                query = _LOCK_STATE_SHARED if self.shared else _LOCK_STATE
-                cursor = self.direct.execute(conn, query, {"b_branch": self.branch})
-                (last_seq,) = cursor.fetchone()
-                cursor.close()
-                yield WriteTransaction(self, conn, int(last_seq))
+            conn, transaction, tx = self._locked()
+            with conn, transaction:
+                yield tx
+                tx.flush(commit=self.shared)
                 self.check_file()  # never commit (and acknowledge) into a deleted file
+            self._committed_seq = tx.last_seq
         except SQLAlchemyError as err:
             raise storage_error(err) from err
+
+    def _locked(self) -> tuple[Connection, RootTransaction, WriteTransaction]:
+        """A connection in a write transaction that holds the branch lock.
+
+        A pooled PostgreSQL connection found dead at the first round trip (the server restarted,
+        failed over or ended the session since it was last used) is replaced once, with the
+        rest of the pool, as SQLAlchemy's pre-ping would have: nothing was done in it yet.
+        """
+        for last_try in (not self.shared, True):
+            conn = self.engine.connect().execution_options(branchq_write=True)
+            try:
+                transaction = conn.begin()
+                return conn, transaction, self._begin(conn)
+            except SQLAlchemyError:
+                raw = conn.connection.dbapi_connection if not conn.invalidated else None
+                lost = raw is None or bool(getattr(raw, "closed", False))
+                if lost:
+                    conn.invalidate()
+                conn.close()
+                if lost:
+                    self.engine.dispose()  # its pooled siblings are most likely dead too
+                if last_try or not lost:
+                    raise
+        raise AssertionError("unreachable")  # the last try returns or raises
+
+    def _begin(self, conn: Connection) -> WriteTransaction:
+        params = {"b_branch": self.branch}
+        after = self._committed_seq if self.shared else None
+        with self.direct.pipeline(conn):
+            lock = self.direct.execute(conn, _LOCK_STATE_SHARED if self.shared else _LOCK_STATE,
+                                       params)
+            newer = (None if after is None else
+                     self.direct.execute(conn, _EVENTS_AFTER, {**params, "b_after": after}))
+        (last_seq,) = lock.fetchone()
+        lock.close()
+        tx = WriteTransaction(self, conn, int(last_seq))
+        if after is not None and newer is not None:
+            rows = self.direct.get(_EVENTS_AFTER, ("b_branch", "b_after")).fetch_all(newer)
+            tx.read_ahead(after, [_event(r) for r in rows])
+        return tx
 
     def probe_write(self) -> None:
         """One small real write (this branch's row rewritten as it is); raises the kind of
@@ -254,9 +382,9 @@ class Store:
         PostgreSQL connection; returns when the connection breaks (the caller reconnects)."""
         import psycopg
 
-        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         try:
-            with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            with psycopg.connect(autocommit=True, connect_timeout=5,
+                                 **connect_args(self.engine)) as conn:
                 conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 yield "connected"
                 while True:
@@ -295,10 +423,7 @@ class Store:
         )
         if limit is not None:
             query = query.limit(limit)
-        return [
-            Event(r.kind, r.at, r.actor, r.ticket_id, r.counter, dict(r.data), int(r.seq))
-            for r in conn.execute(query)
-        ]
+        return [_event(r._mapping) for r in conn.execute(query)]
 
     def ticket_row(self, ticket_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -372,6 +497,11 @@ def inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
+def _event(row: Mapping[Any, Any]) -> Event:
+    return Event(row["kind"], row["at"], row["actor"], row["ticket_id"], row["counter"],
+                 dict(row["data"]), int(row["seq"]))
+
+
 def _token(row: Any) -> TokenRow:
     counters = tuple(int(c) for c in row.counters.split(",") if c)
     return TokenRow(row.id, row.name, row.role, row.counter, counters, row.created_at,
@@ -385,9 +515,20 @@ class WriteTransaction:
         self.store = store
         self.conn = conn
         self.last_seq = last_seq
+        self._read_after: int | None = None  # the events after this seq are in _read
+        self._read: list[Event] = []
+        self._pending: list[PreparedRows] = []
+
+    def read_ahead(self, after: int, newer: list[Event]) -> None:
+        """The events after ``after`` up to :attr:`last_seq`, read with the lock."""
+        self._read_after, self._read = after, newer
 
     def events_since(self, seq: int) -> list[Event]:
-        return self.store._events_after(self.conn, seq, None) if seq < self.last_seq else []
+        if seq >= self.last_seq:
+            return []
+        if self._read_after is not None and seq >= self._read_after:
+            return [e for e in self._read if e.seq > seq]
+        return self.store._events_after(self.conn, seq, None)
 
     def prepare(self, new_events: list[Event], live: dict[str, Ticket]) -> PreparedRows:
         """Number the events and snapshot the rows to write (called under the engine lock, so
@@ -406,17 +547,54 @@ class WriteTransaction:
         )
 
     def append(self, rows: PreparedRows) -> list[Event]:
-        """Store the prepared events and ticket rows; returns the events with their ``seq``."""
+        """Store the prepared events and ticket rows with the commit (when the transaction
+        ends); returns the events with their ``seq``."""
         if not rows.events:
             return []
+        self._pending.append(rows)
+        self.last_seq = rows.events[-1].seq
+        return rows.events
+
+    def flush(self, commit: bool) -> None:
+        """Write the rows appended (PostgreSQL: in one round trip, with the COMMIT when
+        ``commit``); the event log's seq and, on PostgreSQL, the notification go with them."""
+        if not self._pending:
+            return
+        store = self.store
         try:
-            return self._append(rows)
+            for rows in self._pending:
+                self._expire_past_days(rows)
+            with store.direct.pipeline(self.conn, commit=commit):
+                for rows in self._pending:
+                    self._write(rows)
+                store.direct.execute(self.conn, _SET_LAST_SEQ, {
+                    "b_branch": store.branch, "b_last_seq": self.last_seq}).close()
+                if store.shared:
+                    # Delivered to every listening host process when (and only if) this commits.
+                    store.direct.execute(self.conn, _NOTIFY, {
+                        "b_channel": NOTIFY_CHANNEL,
+                        "b_payload": f"{store.branch}:{self.last_seq}"}).close()
         except (TypeError, ValueError, OverflowError) as err:
             # A value the driver cannot convert (a date out of range, a wrong type): the data
             # is at fault, not the database.
             raise StorageRefused(f"{type(err).__name__}: {err}") from err
+        self._pending = []
 
-    def _append(self, rows: PreparedRows) -> list[Event]:
+    def _expire_past_days(self, rows: PreparedRows) -> None:
+        """A new business day ends the tickets left from earlier days (once a day: not worth
+        a direct statement)."""
+        for e in rows.events:
+            if e.kind == DAY_OPENED:
+                self.conn.execute(
+                    update(tickets)
+                    .where(tickets.c.branch == self.store.branch,
+                           tickets.c.business_day < date.fromisoformat(e.data["day"]),
+                           tickets.c.status.in_([TicketStatus.WAITING, TicketStatus.CALLED,
+                                                 TicketStatus.PRINTING]))
+                    .values(status=TicketStatus.EXPIRED.value)
+                )
+
+    def _write(self, rows: PreparedRows) -> None:
         branch = self.store.branch
         direct = self.store.direct
         direct.execute_many(
@@ -427,25 +605,8 @@ class WriteTransaction:
                 for e in rows.events
             ],
         )
-        for e in rows.events:
-            if e.kind == DAY_OPENED:
-                self.conn.execute(
-                    update(tickets)
-                    .where(tickets.c.branch == branch,
-                           tickets.c.business_day < date.fromisoformat(e.data["day"]),
-                           tickets.c.status.in_([TicketStatus.WAITING, TicketStatus.CALLED,
-                                                 TicketStatus.PRINTING]))
-                    .values(status=TicketStatus.EXPIRED.value)
-                )
         direct.execute_many(self.conn, _INSERT_TICKETS, rows.inserts)
         direct.execute_many(self.conn, _UPDATE_TICKET, [_keyed_by_id(v) for v in rows.updates])
-        self.last_seq = rows.events[-1].seq
-        direct.execute(self.conn, _SET_LAST_SEQ,
-                       {"b_branch": branch, "b_last_seq": self.last_seq}).close()
-        if self.store.shared:
-            # Delivered to every listening host process when (and only if) this commits.
-            self.conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, f"{branch}:{self.last_seq}")))
-        return rows.events
 
 
 @dataclass(frozen=True)
