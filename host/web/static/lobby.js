@@ -320,11 +320,13 @@ async function storageRows() {
 async function refresh() {
   const get = (path) => api(path, { token: state.token });
   // The day's appointments: the lobby manager's; a region manager's read-only view has none.
-  const appointments = state.readOnly ? null : get(`/api/v1/appointments?day=${branchDay()}`);
-  const [noShows, queues, counters, devices, equipment, notices, deadLetters] = await Promise.all([
-    get("/api/v1/tickets?status=no_show"), get("/api/v1/queues"), get("/api/v1/counters"),
-    get("/api/v1/devices"), get("/api/v1/equipment"), get("/api/v1/notices"),
-    state.readOnly ? [] : get("/api/v1/webhooks/dead-letters")]);
+  // In the one Promise.all: a request of its own would reject unhandled with the host down.
+  const [noShows, queues, counters, devices, equipment, notices, deadLetters, appointments] =
+    await Promise.all([
+      get("/api/v1/tickets?status=no_show"), get("/api/v1/queues"), get("/api/v1/counters"),
+      get("/api/v1/devices"), get("/api/v1/equipment"), get("/api/v1/notices"),
+      state.readOnly ? [] : get("/api/v1/webhooks/dead-letters"),
+      state.readOnly ? null : get(`/api/v1/appointments?day=${branchDay()}`)]);
   const storage = await storageRows();
   const focusKey = document.activeElement && document.activeElement.dataset.focusKey;
   replaceIfChanged($("queues"), queueRows(queues));
@@ -332,7 +334,7 @@ async function refresh() {
   replaceIfChanged($("devices"), [...storage, ...deviceRows(devices, equipment)]);
   replaceIfChanged($("noshows"), noShowRows(noShows));
   $("appointments-panel").hidden = appointments === null;
-  if (appointments !== null) replaceIfChanged($("appointments"), appointmentRows(await appointments, queues));
+  if (appointments !== null) replaceIfChanged($("appointments"), appointmentRows(appointments, queues));
   replaceIfChanged($("deadletters"), deadLetterRows(deadLetters));
   replaceIfChanged($("notices"), noticeRows(notices));
   [state.queues, state.counters] = [queues, counters];
