@@ -246,7 +246,10 @@ async def check_in(body: CheckInCreate, service: ServiceDep, principal: Issuer) 
     an ordinary walk-in ticket (``arrival``, and the message to show)."""
     code = body.code.removeprefix("BQA:")
     ticket_id = new_ticket_id()
-    ref = None if body.client_ref is None else owned_ref(principal, body.client_ref)
+    client_ref = body.client_ref
+    if client_ref is None and principal.role is Role.KIOSK:
+        client_ref = secrets.token_urlsafe(12)  # the kiosk confirms or voids its print after
+    ref = None if client_ref is None else owned_ref(principal, client_ref)
     await _guarded(service, principal, lambda engine, now: engine.check_in(
         code=code, ticket_id=ticket_id, at=now, actor=principal.actor, client_ref=ref,
         await_print=body.await_print, at_kiosk=principal.role is Role.KIOSK))

@@ -370,6 +370,14 @@ class AppointmentRules:
         if confirmed:
             ticket.confirmed = True
 
+    def _ticket_voided(self, ticket: Ticket) -> None:
+        """An appointment's ticket that never reached its customer (the print failed): the
+        appointment is booked again, so the customer can check in once more."""
+        found = self.appointments.by_id.get(ticket.appointment_id or "")
+        if found is not None and found.ticket_id == ticket.id:
+            found.status, found.arrival, found.checked_in_at, found.ticket_id = (
+                "booked", None, None, None)
+
     def _appointments_new_day(self, day: date) -> None:
         self.appointments.forget_before(day)
         self.remote_pending = {}

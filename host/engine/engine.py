@@ -729,6 +729,7 @@ class QueueEngine(AppointmentRules):
         if ticket.status is TicketStatus.WAITING:
             self.queues[ticket.service].remove(ticket)
         self._left_pending(ticket, confirmed=False)
+        self._ticket_voided(ticket)
         self._release(e, TicketStatus.VOIDED)
 
     def _on_paused(self, e: Event) -> None:

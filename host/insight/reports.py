@@ -93,21 +93,20 @@ def appointment_summary(bookings: list[Event], events: list[Event], start: datet
     cancelled = sum(1 for e in bookings if e.kind == ev.APPOINTMENT_CANCELLED
                     and start <= datetime.fromisoformat(e.data["slot_start"]) < end)
     issued: dict[str, tuple[datetime, dict[str, Any]]] = {}
-    arrivals: Counter[str] = Counter()
-    minutes: list[float] = []
     waits: dict[str, list[float]] = {"appointments": [], "walk_ins": []}
     called: set[str] = set()
-    checked_in: set[str] = set()
+    checked_in: dict[str, tuple[str, str, float]] = {}  # ticket -> (appointment, arrival, minutes)
     for e in events:
         tid = e.ticket_id or ""
         if e.kind == ev.TICKET_ISSUED:
             at = datetime.fromisoformat(e.data["issued_at"]) if "issued_at" in e.data else e.at
             issued[tid] = (at, e.data)
         elif e.kind == ev.APPOINTMENT_CHECKED_IN and e.data["id"] in slots:
-            checked_in.add(e.data["id"])
-            arrivals[e.data["arrival"]] += 1
             at = issued[tid][0] if tid in issued else e.at
-            minutes.append((at - slots[e.data["id"]]).total_seconds() / 60)
+            checked_in[tid] = (e.data["id"], e.data["arrival"],
+                               (at - slots[e.data["id"]]).total_seconds() / 60)
+        elif e.kind == ev.TICKET_VOIDED:
+            checked_in.pop(tid, None)  # its print failed: the appointment was booked again
         elif e.kind == ev.TICKET_CALLED and tid in issued and tid not in called:
             called.add(tid)
             at, data = issued[tid]
@@ -116,20 +115,23 @@ def appointment_summary(bookings: list[Event], events: list[Event], start: datet
                 waits["appointments"].append((e.at - since).total_seconds())
             elif data.get("channel") != "remote":
                 waits["walk_ins"].append((e.at - at).total_seconds())
+    came_in = {appointment for appointment, _, _ in checked_in.values()}
+    arrivals = Counter(arrival for _, arrival, _ in checked_in.values())
+    minutes = [m for _, _, m in checked_in.values()]
     closed = [a for a, slot in slots.items() if slot + timedelta(seconds=grace_s) <= now]
-    missed = sum(1 for a in closed if a not in checked_in)
-    came = sum(1 for a in closed if a in checked_in)
+    missed = sum(1 for a in closed if a not in came_in)
+    came = sum(1 for a in closed if a in came_in)
     bins = {name: 0 for name, _ in PUNCTUALITY_BINS}
     for m in minutes:
         bins[next(name for name, upper in PUNCTUALITY_BINS if m <= upper)] += 1
     return {
         "booked": len(slots),
         "cancelled": cancelled,
-        "checked_in": len(checked_in),
+        "checked_in": len(came_in),
         "early": arrivals["early"], "on_time": arrivals["on_time"],
         "late_walk_in": arrivals["late_walk_in"],
         "missed": missed,
-        "to_come": len(slots) - len(checked_in) - missed,
+        "to_come": len(slots) - len(came_in) - missed,
         "show_rate": came / (came + missed) if came + missed else None,
         "punctuality": {
             "minutes_p10": _round(percentile(minutes, 10)),

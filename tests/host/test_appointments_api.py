@@ -379,3 +379,29 @@ def test_the_day_report_has_show_rate_punctuality_and_waits_against_walk_ins(
     assert (a["waits"]["walk_ins"]["waited"], a["waits"]["walk_ins"]["wait_max_s"]) == (2, 660)
     csv = b.manager.get("/api/v1/reports/day.csv", params={"date": str(day)}).text
     assert f"{day},4,1,2,1,0,1,1,0.667,-10,300,480" in csv
+
+
+def test_a_failed_print_books_the_appointment_again(branch: Branch, day: date) -> None:
+    b = branch
+    booked = book(b, day, "10:00", f"print-{day}").json()
+    b.clock.set_local(day, "09:59")
+    first = b.kiosk.post("/api/v1/appointments/check-in",
+                         json={"code": booked["code"], "await_print": True})
+    assert first.status_code == 201 and first.json()["status"] == "printing"
+    void = b.kiosk.post(f"/api/v1/tickets/{first.json()['id']}/void", json={"reason": "paper out"})
+    assert void.status_code == 200 and void.json()["status"] == "voided"
+    assert b.manager.get(f"/api/v1/appointments/{booked['id']}").json()["status"] == "booked"
+    again = b.kiosk.post("/api/v1/appointments/check-in",
+                         json={"code": booked["code"], "await_print": True,
+                               "client_ref": f"print-again-{day}"})
+    assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
+    retried = b.kiosk.post("/api/v1/appointments/check-in",
+                           json={"code": booked["code"], "await_print": True,
+                                 "client_ref": f"print-again-{day}"})
+    assert (retried.status_code, retried.json()["id"]) == (201, again.json()["id"])  # a retry
+    printed = b.kiosk.post(f"/api/v1/tickets/{again.json()['id']}/printed")
+    assert printed.status_code == 200 and printed.json()["status"] == "waiting"
+    b.clock.set_local(day, "10:00")
+    assert call_next(b) == again.json()["number"]
+    report = b.manager.get("/api/v1/reports/day", params={"date": str(day)}).json()
+    assert report["appointments"]["checked_in"] == 1
