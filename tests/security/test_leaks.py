@@ -18,7 +18,8 @@ PAGES = ("/hall", "/counter", "/lobby", "/t/AAAAAAAAAAAAAAAAAAAAAA")
 STATIC = ("/static/hall.js", "/static/style.css", "/static/common.js")
 STATUS_FIELDS = {"id", "route", "number", "service", "service_name_zh", "service_name_en",
                  "priority", "status", "people_ahead", "estimated_wait_s", "wait", "issued_at",
-                 "called_at", "counter", "recalls", "rating", "status_url"}
+                 "called_at", "counter", "recalls", "rating", "status_url",
+                 "notify_ahead"}  # a branch setting ([nudge] ahead), for the page's nudge
 
 
 def _database_bytes(host: HostProcess) -> bytes:
