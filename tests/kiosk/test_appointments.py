@@ -1,13 +1,16 @@
-"""The kiosk's side of appointments without a host: what a scan is, the offline cache and its
-digests, the arrival rule, the local limit on wrong codes."""
+"""The kiosk's side of appointments: what a scan is, the offline cache and its digests, the
+arrival rule, the local limit on wrong codes, and a check-in settled after an outage."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from branchq.drivers.cardreader import CardRead, CardReader
 from branchq.drivers.cardreader.virtual import VirtualScanner
 from branchq.host.api.appointments import code_digest as host_digest
+from branchq.host.auth import Role
 from branchq.kiosk.appointments import (
     AppointmentCache,
     CachedAppointment,
@@ -15,6 +18,11 @@ from branchq.kiosk.appointments import (
     code_digest,
     scanned_code,
 )
+from branchq.kiosk.flow import TicketFlow
+from branchq.kiosk.hostlink import HostLink
+from branchq.kiosk.journal import Journal, PendingTicket
+from tests.drivers.printer_helpers import serial_printer
+from tests.host.inprocess import InProcessHost
 
 KEY = b"kiosk-test-branch-card-key-32byt"
 SLOT = datetime(2026, 12, 8, 10, 15, tzinfo=UTC)
@@ -85,3 +93,50 @@ def test_wrong_codes_offline_block_the_keypad_for_a_while() -> None:
     assert limit.blocked_for() == 120
     now[0] += 120
     assert limit.blocked_for() == 0
+
+
+def test_a_check_in_left_unanswered_is_settled_after_its_offline_ticket(tmp_path: Path) -> None:
+    """The kiosk asked the host to check a code in, lost the host before the answer and checked
+    the appointment in offline (kiosk/flow.py). Back online, the offline ticket is reported first
+    and becomes the appointment's; the unanswered request, retried, is then refused (checked in
+    already) and leaves nothing to void: the customer keeps the appointment's place."""
+    host = InProcessHost(f"sqlite:///{tmp_path / 'branchq.db'}").start()
+    journal = Journal(tmp_path / "journal.json")
+    try:
+        with host.client(host.token(Role.BOOKING, name="app")) as app:
+            now = datetime.now(UTC)
+            slot = now.replace(minute=now.minute // 15 * 15, second=0, microsecond=0)
+            booked = app.post("/api/v1/appointments", json={
+                "service": "wealth", "slot_start": slot.isoformat(), "idempotency_key": "unanswered-1"})
+            assert booked.status_code == 201, booked.text
+            code, appointment = booked.json()["code"], booked.json()["id"]
+
+        async def settle() -> tuple[int, str]:
+            link = HostLink(host.base, host.token(Role.KIOSK, name="entrance kiosk"), 10)
+            try:
+                with serial_printer() as (printer, _):
+                    flow = TicketFlow("entrance", printer, link, journal, 10)
+                    await flow.refresh_facts()
+                    await flow.top_up_leases()
+                    day = flow.facts.today(now) if flow.facts else ""
+                    number, prefix = journal.take_offline_number("wealth", day) or (0, "")
+                    label = f"{prefix}{number:03d}"
+                    journal.add(PendingTicket("entrance-unanswered", "online", "", "normal",
+                                              "requested", now.isoformat(), code=code))
+                    journal.add(PendingTicket("entrance-offline", "offline", "wealth", "normal",
+                                              "printed", now.isoformat(), number=number,
+                                              label=label,
+                                              appointment_id=appointment, slot="10:15"))
+                    return await flow.settle(), label
+            finally:
+                await link.close()
+
+        unsettled, label = asyncio.run(settle())
+        assert unsettled == 0
+        with host.client(host.token(Role.MANAGER)) as manager:
+            found = manager.get(f"/api/v1/appointments/{appointment}").json()
+            tickets = manager.get("/api/v1/tickets").json()
+        assert found["status"] == "checked_in"
+        assert [(t["number"], t["status"]) for t in tickets] == [(label, "waiting")]
+    finally:
+        host.stop()
