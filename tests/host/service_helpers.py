@@ -63,6 +63,7 @@ def engine_state(engine: QueueEngine) -> dict[str, Any]:
         "devices": engine.devices,
         "help": engine.help,
         "help_refs": engine.help_refs,
+        "test_slips": engine.test_slips,
         "appointments": {k: getattr(engine.appointments, k)
                          for k in ("by_id", "refs", "codes", "taken", "salts")},
         "remote": (sorted(engine.remote_pending), engine.remote_codes),
