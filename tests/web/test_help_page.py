@@ -95,3 +95,24 @@ def test_the_lobby_lists_calls_from_the_stream_and_an_answer_elsewhere_updates_i
     page.wait_for_selector(row, state="detached", timeout=TIMEOUT_MS)
     assert "alerting" not in (page.get_attribute("#help-panel", "class") or "")
     assert not lobby.real_errors()
+
+
+def test_the_phone_page_signs_in_only_a_manager_under_the_pages_headers(
+        open_screen: Callable[..., Screen], host: HostProcess) -> None:
+    with host.client() as client:
+        headers = client.get("/lobby/help").headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    signin: Screen = open_screen("/lobby/help", *PHONE)
+    signin.page.wait_for_selector("#signin", state="visible", timeout=TIMEOUT_MS)
+    assert_accessible(signin, "signed out")
+    wrong: Screen = open_screen(f"/lobby/help#token={host.token(Role.DISPLAY)}", *PHONE)
+    wrong.page.wait_for_selector("#signin-error:has-text('needs a manager token')",
+                                 timeout=TIMEOUT_MS)
+    assert wrong.page.is_hidden("#dashboard")
+    assert_accessible(wrong, "wrong token")
+    wrong.page.fill("#token-input", host.token(Role.MANAGER))  # signing in with the right one
+    wrong.page.keyboard.press("Enter")
+    wrong.wait_online()
+    wrong.page.wait_for_selector("#help-list .help-none", timeout=TIMEOUT_MS)
+    assert wrong.no_horizontal_overflow()

@@ -1,7 +1,7 @@
 // The lobby manager's phone page (/lobby/help): only the kiosks' calls for help, to answer them
 // from anywhere in the hall. A page of its own rather than the lobby dashboard on a phone: the
 // dashboard's tables and charts are for a tablet; a phone needs the call at once and one tap.
-import { $, bi, EventStream, lastSeq, loadBranch, replace, showConnection, TokenStore } from "./common.js";
+import { $, bi, EventStream, h, lastSeq, loadBranch, replace, showConnection, TokenStore } from "./common.js";
 import { HelpAlerts } from "./help.js";
 
 const tokens = new TokenStore("manager");
@@ -20,7 +20,7 @@ function deny(err) {
   $("signout").hidden = true;
   $("signin").hidden = false;
   replace($("signin-error"), bi("求助页需要大堂经理凭证。", "The help page needs a manager token.", "div"),
-    err.message);
+    h("div", { class: "en", lang: "en" }, err.message)); // the host's reason is English
 }
 
 function sayError(err) {
