@@ -85,6 +85,7 @@ def test_the_lobby_lists_calls_from_the_stream_and_an_answer_elsewhere_updates_i
     row = f'#help-list li[data-help="{alert["id"]}"]'
     page.wait_for_selector(row, timeout=TIMEOUT_MS)
     assert "alerting" in (page.get_attribute("#help-panel", "class") or "")
+    page.wait_for_selector("#alerts:has-text('1 alert')", timeout=TIMEOUT_MS)  # the header counts it
     assert "entrance · 取号机，首页 kiosk, home screen" in lobby.text(row)
     assert_accessible(lobby, "lobby with a call")
     # Answered on the phone (the API here): the lobby follows on the event stream.
@@ -94,6 +95,7 @@ def test_the_lobby_lists_calls_from_the_stream_and_an_answer_elsewhere_updates_i
     manager.post(f"/api/v1/help/{alert['id']}/close").raise_for_status()
     page.wait_for_selector(row, state="detached", timeout=TIMEOUT_MS)
     assert "alerting" not in (page.get_attribute("#help-panel", "class") or "")
+    page.wait_for_selector("#alerts:has-text('all OK')", timeout=TIMEOUT_MS)
     assert not lobby.real_errors()
 
 

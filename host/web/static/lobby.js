@@ -345,7 +345,8 @@ async function refresh() {
     const again = [...document.querySelectorAll("[data-focus-key]")].find((b) => b.dataset.focusKey === focusKey);
     focusFirst(again, $(FOCUS_HOMES[focusKey.split(":")[0]]));
   }
-  const alerts = document.querySelectorAll("#devices tr.bad, #queues tr.bad, #deadletters tr.bad").length;
+  // A call for help not yet answered counts too (the list is help.js's).
+  const alerts = document.querySelectorAll("#devices tr.bad, #queues tr.bad, #deadletters tr.bad, #help-list li.open").length;
   const badge = $("alerts");
   badge.className = alerts ? "state-bad" : "state-ok";
   replace(badge, alerts ? bi(`${alerts} 项异常`, alerts === 1 ? "1 alert" : `${alerts} alerts`)
@@ -502,7 +503,10 @@ async function start() {
   // Calls for help: shown as their event arrives, not after the dashboard's refresh.
   state.help = new HelpAlerts({
     list: $("help-list"), announce: $("help-announce"), token: state.token, onError: sayError,
-    onChange: (open) => $("help-panel").classList.toggle("alerting", open > 0),
+    onChange: (open) => {
+      $("help-panel").classList.toggle("alerting", open > 0);
+      scheduleRefresh(); // the header's count of alerts
+    },
   });
   if (!state.readOnly) await state.help.load().catch(sayError);
   const after = await lastSeq().catch(() => 0);
