@@ -222,7 +222,9 @@ async def kiosk_cache(service: ServiceDep, _: KioskDep) -> KioskCachePublic:
         today = now.astimezone(engine.tz).date()
         salt = engine.appointments.salts.get(today, "")
         live = [a for a in engine.appointments.on_day(today) if a.status == "booked"]
+        rules = engine.config.appointments
         return KioskCachePublic(key_id=today.isoformat(), salt=salt, day=today.isoformat(),
+                                early_window_s=rules.early_window_s, grace_late_s=rules.grace_late_s,
                                 appointments=[CachedAppointment(
                                     id=a.id, code_digest=code_digest(salt, a.code),
                                     service=a.service, slot_start=a.slot_start,

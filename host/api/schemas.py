@@ -363,6 +363,9 @@ class KioskCachePublic(BaseModel):
     salt: str
     day: str
     appointments: list[CachedAppointment]
+    # The branch's [appointments] rules, so an offline check-in judges arrival as the host would.
+    early_window_s: int
+    grace_late_s: int
 
 
 class RemoteTicketCreate(_In):

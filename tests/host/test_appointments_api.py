@@ -310,6 +310,7 @@ def test_the_kiosk_cache_holds_todays_codes_only_as_digests(branch: Branch, day:
     tomorrow = book(b, day + timedelta(days=1), "10:00", f"cache-{day}-3").json()
     cache = b.kiosk.get("/api/v1/appointments/kiosk-cache").json()
     assert cache["day"] == cache["key_id"] == str(day) and len(cache["salt"]) == 32
+    assert (cache["early_window_s"], cache["grace_late_s"]) == (3600, 600)
     assert [a["id"] for a in cache["appointments"]] == [today["id"]]
     entry = cache["appointments"][0]
     expected = hmac.new(cache["salt"].encode(), today["code"].encode(), hashlib.sha256).hexdigest()
