@@ -246,6 +246,7 @@ def token_create(config_path: str | None, db_url: str | None, role: str, counter
     Examples:
       branchq host token create --role teller --counter 3 --name "Counter 3"
       branchq host token create --role keypad-gateway --counters 1,2,3 --name "Entrance kiosk"
+      branchq host token create --role booking --name "Mobile banking app"
       branchq host token create --region --role region-manager --db postgresql://... --name Li
     """
     store = _store(config_path, db_url, region)
