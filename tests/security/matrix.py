@@ -123,19 +123,6 @@ REGION_MANAGER_READS = frozenset(
     | {"GET /api/v1/tickets", "GET /api/v1/staffing", "GET /api/v1/reports/day",
        "GET /api/v1/opening-check"})
 
-# A region host (host/region.py) serves every endpoint above for each of its branches, and these.
-REGION_MANAGER = "region-manager"
-REGION_MATRIX: dict[str, frozenset[str]] = {
-    "GET /region": PUBLIC,
-    "GET /api/v1/region/branches": frozenset({REGION_MANAGER}),
-}
-# What the region-wide credential may call on a branch it names (/b/{branch}/...): the reads of
-# the lobby dashboard it drills into, nothing that changes state and no customer's phone number.
-REGION_MANAGER_READS = frozenset(
-    {endpoint for endpoint, allowed in MATRIX.items() if allowed is ANY}
-    | {"GET /api/v1/tickets", "GET /api/v1/staffing", "GET /api/v1/reports/day",
-       "GET /api/v1/opening-check"})
-
 
 def credential_for(endpoint: str) -> str | None:
     """The credential a fuzzer calls ``endpoint`` with: the manager wherever a manager may go, else
