@@ -114,8 +114,8 @@ def test_primary_killed_under_load_standby_promoted_nothing_lost(
             return [a for k in kiosks for a in list(k.acked.values())]
 
         _wait(lambda: len(acked()) >= 60, 30, "tickets before the failover")
-        killed_at = time.monotonic()
         primary.stop("immediate")  # the primary dies: no checkpoint, no goodbye to clients
+        killed_at = time.monotonic()  # it is gone: nothing sent from now on can reach it
 
         def healthz() -> tuple[int, str]:
             r = httpx.get(f"{host.base}/healthz", timeout=5)
