@@ -12,6 +12,8 @@ that ASGI middleware cannot enforce because they act before a request reaches th
   :class:`AbortingWebSockets` resets (TCP RST, nothing flushed) a connection whose client did
   not answer a keepalive ping within :data:`WS_PING_S`, or that ends while its client takes
   nothing in (the event stream gives up on such a client, host/api/events.py).
+* **No compression.** The event stream's messages are a few hundred bytes; permessage-deflate
+  would compress each again for every screen (CPU and a zlib state per connection), so it is off.
 * **Logs.** uvicorn logs each WebSocket handshake with its URL; the query string is dropped
   from that line (a ``?token=`` must never reach a log).
 """
@@ -43,6 +45,9 @@ def uvicorn_options() -> dict[str, Any]:
         "ws_max_size": WS_MAX_BYTES,
         "ws_ping_interval": WS_PING_S,
         "ws_ping_timeout": WS_PING_S,
+        # Events are small JSON sent to every screen: compressing each one again for every
+        # connection cost 7% of a region host's CPU, and each connection's zlib state memory.
+        "ws_per_message_deflate": False,
         "log_config": None,  # the host's own logging setup (host/cli.py)
         "access_log": False,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
