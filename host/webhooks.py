@@ -29,8 +29,8 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from itertools import chain
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import Connection
 
 from branchq.host.api.views import status_url
@@ -39,6 +39,9 @@ from branchq.host.engine import Event, QueueEngine, TicketStatus
 from branchq.host.engine.events import DAY_OPENED, TICKET_CALLED
 from branchq.host.storage import StorageError, Store
 from branchq.host.storage.outbox import ContactBook, Delivery, Outbox, Planned
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("branchq.webhooks")
 
@@ -204,6 +207,8 @@ class _Sender:
             self._thread = None
 
     def _run(self) -> None:
+        import httpx  # a host without webhooks never needs an HTTP client
+
         with httpx.Client(timeout=self.hook.timeout_s, follow_redirects=False,
                           trust_env=False, headers={"User-Agent": USER_AGENT}) as client:
             while not self._stopping.is_set():
@@ -264,6 +269,8 @@ class _Sender:
             "X-Branchq-Timestamp": stamp,
             "X-Branchq-Signature": sign(self.hook.secret, stamp, body),
         }
+        import httpx
+
         try:
             answer = client.post(self.hook.url, content=body, headers=headers)
         except httpx.TimeoutException:

@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     Connection,
     CursorResult,
@@ -37,8 +35,10 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
@@ -51,6 +51,7 @@ from branchq.host.storage.faults import (
     StorageRefused,
     storage_error,
 )
+from branchq.host.storage.migrations import HEAD
 from branchq.host.storage.seqwatch import CommittedSeqs
 from branchq.host.storage.tables import api_tokens, branch_state, events, tickets
 
@@ -243,8 +244,6 @@ class Store:
     # ------------------------------------------------------------------ schema
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest revision; safe with concurrent starters."""
-        cfg = Config()
-        cfg.set_main_option("script_location", str(_MIGRATIONS))
         try:
             if self.file is not None and not self.file.path.exists():
                 sqlite3.connect(self.file.path).close()  # a new branch: an empty database
@@ -254,8 +253,7 @@ class Store:
             with self._write() as conn:
                 if self.dialect == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                _upgrade(conn)
                 exists = conn.execute(
                     select(branch_state.c.branch).where(branch_state.c.branch == self.branch)
                 ).first()
@@ -267,12 +265,10 @@ class Store:
 
     def _up_to_date(self) -> bool:
         """The schema is at the newest revision and this branch has its row (a read only)."""
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
-
-        head = ScriptDirectory(str(_MIGRATIONS)).get_current_head()
         with self.engine.connect() as conn:
-            if MigrationContext.configure(conn).get_current_revision() != head:
+            if not sa_inspect(conn).has_table("alembic_version"):
+                return False
+            if conn.execute(text("SELECT version_num FROM alembic_version")).all() != [(HEAD,)]:
                 return False
             query = select(branch_state.c.branch).where(branch_state.c.branch == self.branch)
             return conn.execute(query).first() is not None
@@ -487,6 +483,18 @@ class Store:
                 .values(revoked_at=at)
             )
             return result.rowcount == 1
+
+
+def _upgrade(conn: Connection) -> None:
+    """Alembic's upgrade to the newest revision on ``conn`` (imported here: a start on an
+    up-to-date database never needs Alembic)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

@@ -3,6 +3,8 @@ ticket with the same number on the same day, and says so distinctly from an outa
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,3 +31,27 @@ def test_the_database_refuses_a_duplicate_number_as_refused_not_unreachable(tmp_
                 tx.append(tx.prepare(events[-1:], engine.tickets))
     assert store.count_tickets(at.date()) == 1
     store.close()
+
+
+def test_the_schema_head_the_host_checks_at_start_is_alembics_newest_revision() -> None:
+    """A new migration must move ``migrations.HEAD`` too, or every host would start on a
+    database it believes needs an upgrade (and an upgraded one it believes is current)."""
+    from alembic.script import ScriptDirectory
+
+    from branchq.host.storage import migrations
+
+    folder = str(Path(migrations.__file__).parent)
+    assert ScriptDirectory(folder).get_current_head() == migrations.HEAD
+
+
+def test_a_start_on_an_up_to_date_database_does_not_import_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'branchq.db'}"
+    first = Store(url, "demo")
+    first.migrate()
+    first.close()
+    probe = ("import sys\nfrom branchq.host.storage import Store\n"
+             f"s = Store({url!r}, 'demo'); s.migrate(); s.close()\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert result.stdout.strip() == "[]"
