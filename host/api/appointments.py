@@ -20,6 +20,7 @@ from typing import Annotated
 from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
 
 from branchq.host.api import views
 from branchq.host.api.deps import Booker, Issuer, KioskDep, RemoteIssuer, ServiceDep
@@ -309,6 +310,11 @@ async def remote_ticket(body: RemoteTicketCreate, service: ServiceDep, principal
     becomes a no-show after ``[remote_tickets] confirm_grace_s``."""
     ticket_id = new_ticket_id()
     ref = owned_ref(principal, body.idempotency_key)
+    if body.phone is not None:  # a retry files it under an id never issued: erased at day end
+        filed_at = service.clock()
+        await run_in_threadpool(service.webhooks.contacts.put, ticket_id,
+                                filed_at.astimezone(service.config.branch.tz).date(),
+                                body.phone, filed_at, principal.actor)
 
     def issue(engine: QueueEngine, now: datetime) -> list[Event]:
         today = now.astimezone(engine.tz).date()

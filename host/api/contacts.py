@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 
 from branchq.host.api.deps import Booker, ServiceDep
-from branchq.host.api.opinions import Phone
+from branchq.host.api.schemas import Phone
 from branchq.host.api.tickets import TicketId, owned_ref
 from branchq.host.auth import Principal, Role
 from branchq.host.engine import InvalidState, NotFound, Ticket, TicketStatus

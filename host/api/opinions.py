@@ -15,12 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from branchq.host.api.dates import MONTH_PATTERN, parse_month
 from branchq.host.api.deps import ServiceDep, Supervisor
+from branchq.host.api.schemas import Phone
 from branchq.host.engine import NotFound
 from branchq.host.storage.opinions import Opinion, OpinionBook
 
 router = APIRouter(prefix="/api/v1/opinions", tags=["opinions"])
 
-Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{4,18}[0-9]$", examples=["138 0013 8000"])]
 # Stored in plain text columns: no control characters but line breaks and tabs (PostgreSQL
 # refuses NUL in text outright).
 Text = Annotated[str, Field(min_length=1, max_length=2000,

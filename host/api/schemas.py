@@ -368,9 +368,16 @@ class KioskCachePublic(BaseModel):
     grace_late_s: int
 
 
+# A phone number: personal data, manager-only, erased at day close (docs/security.md).
+Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{4,18}[0-9]$", examples=["138 0013 8000"])]
+
+
 class RemoteTicketCreate(_In):
     service: ServiceKey
     idempotency_key: IdempotencyKey
+    # Filed before the ticket is issued, so a near-turn message sent at once (few people
+    # ahead) already carries it; ``PUT /api/v1/tickets/{id}/contact`` files one later.
+    phone: Phone | None = None
 
 
 class RemoteTicketPublic(TicketPublic):

@@ -300,6 +300,28 @@ def test_the_bank_app_backend_files_numbers_only_for_its_own_remote_tickets(s: S
         assert c.delete(path).status_code == 204
 
 
+def test_a_remote_ticket_taken_with_a_phone_is_nudged_with_it_at_the_first_attempt(s: Setup) -> None:
+    """With nobody ahead the near-turn message goes out as the ticket is issued: the number
+    given with the request is on file before that, so the one delivery the gateway takes
+    (answered 200 at once) carries it."""
+    s.receiver.sms_failures = 0
+    app = s.host.token(Role.BOOKING, name="app with phone")
+    with s.host.client(app) as c:
+        remote = c.post("/api/v1/tickets/remote", json={
+            "service": "wealth", "idempotency_key": "phone-at-issue-01", "phone": PHONE})
+        assert remote.status_code == 201, remote.text
+        assert "phone" not in remote.json()  # nor echoed back
+        refused = c.post("/api/v1/tickets/remote", json={
+            "service": "wealth", "idempotency_key": "phone-at-issue-02", "phone": "call me"})
+        assert refused.status_code == 422 and "call me" not in refused.text
+    number = remote.json()["number"]
+    _wait(lambda: any(a.body["ticket"]["number"] == number
+                      for a in s.receiver.of("/sms", "ticket.near_turn")), what="the nudge")
+    [first] = [a.body for a in s.receiver.of("/sms", "ticket.near_turn")
+               if a.body["ticket"]["number"] == number]
+    assert first["phone"] == PHONE
+
+
 def test_two_host_processes_on_one_database_send_each_delivery_once(db_url: str,
                                                                    tmp_path: Path) -> None:
     """Two branch services on one PostgreSQL database (as two workers run): each plans the
