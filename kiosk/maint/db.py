@@ -10,6 +10,7 @@ host replays it at start. ``repair`` quarantines the events that do not replay (
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -64,11 +65,14 @@ def sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def libpq_url(url: str) -> str:
-    """A URL that pg_dump, pg_restore and psql accept (no SQLAlchemy driver suffix)."""
-    from sqlalchemy.engine import make_url
+_PG_SCHEME = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://")
 
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+def libpq_url(url: str) -> str:
+    """A URL that pg_dump, pg_restore and psql accept: the scheme without SQLAlchemy's driver
+    suffix, the rest as given (a region's multi-host URL, ``h1:p1,h2:p2`` with
+    ``target_session_attrs``, is libpq's own syntax, which SQLAlchemy's parser refuses)."""
+    return _PG_SCHEME.sub("postgresql://", url, count=1)
 
 
 def _stamp() -> str:

@@ -7,6 +7,7 @@ the database layer, and ``--help`` stays fast.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -114,7 +115,5 @@ def require_db_url(db_url: str | None) -> str:
 
 
 def display_db_url(url: str) -> str:
-    """The URL without a password, for output."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL without a password, for output (any URL libpq takes, multi-host ones too)."""
+    return re.sub(r"^([\w+]+://[^:/@]*):[^@]*@", r"\1:***@", url, count=1)

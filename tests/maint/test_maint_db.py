@@ -77,8 +77,13 @@ def test_day_close_writes_the_work_log(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgres_backup_check_restore(tmp_path: Path, pg_server: PgServer) -> None:
-    url = pg_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
-    env = {"BRANCHQ_DB_URL": url}
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = pg_server.create_database(name)
+    # The technician's tools take a region's multi-host URL (libpq's syntax, not SQLAlchemy's),
+    # here the one server listed twice.
+    where = f"127.0.0.1:{pg_server.port}"
+    env = {"BRANCHQ_DB_URL": f"postgresql://postgres:secret@{where},{where}/{name}"
+                             "?target_session_attrs=read-write"}
     host = _host_with_tickets(url, tmp_path)
     try:
         code, report = maint_json("db", "backup", "--out", str(tmp_path / "b.pgdump"), env=env)
@@ -87,6 +92,7 @@ def test_postgres_backup_check_restore(tmp_path: Path, pg_server: PgServer) -> N
         host.kill()
     code, report = maint_json("db", "check", env=env)
     assert code == 0 and report["events"] == 4, report
+    assert "secret" not in str(report)  # the password never reaches the output
     code, report = maint_json("db", "restore", str(tmp_path / "b.pgdump"), "--yes", env=env)
     assert code == 0, report
     code, report = maint_json("db", "check", env=env)
