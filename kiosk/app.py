@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -309,18 +310,23 @@ class Kiosk:
             self.issued_times.popleft()
         return len(self.issued_times) >= self.config.kiosk.tickets_per_minute
 
+    async def _told_to_slow_down(self) -> bool:
+        """More tickets this minute than a kiosk gives (kiosk.toml): the customer is told so."""
+        if not self._rate_limited():
+            return False
+        self.message = messages.message("K01")
+        await self.show("message")
+        return True
+
     async def take_ticket(self, service: str, priority: str) -> None:
-        if self._rate_limited():
-            self.message = messages.message("K01")
-            await self.show("message")
+        if await self._told_to_slow_down():
             return
         vip_card = self.vip_card if time.monotonic() < self.vip_until else None
         self.vip_card = None
         if vip_card is not None and priority == "normal":
             priority = "vip"
-        self.busy = True
-        try:
-            await self.show("printing")
+
+        async def issue() -> None:
             result = await self.flow.issue(service, priority, vip_card)
             self.issued_times.append(time.monotonic())
             if isinstance(result, Guidance):
@@ -329,6 +335,16 @@ class Kiosk:
             else:
                 self.last_ticket = _ticket_view(result)
                 await self.show("ticket")
+
+        await self._print_for_customer(issue)
+
+    async def _print_for_customer(self, work: Callable[[], Awaitable[None]]) -> None:
+        """The printing screen while ``work`` takes a ticket and shows what came of it; a
+        printer fault puts the kiosk out of service, a host's refusal shows its message."""
+        self.busy = True
+        try:
+            await self.show("printing")
+            await work()
         except KioskUnavailable as fault:
             self.fault = fault
             # Only a status read after this fault may bring the home screen back: the last
@@ -345,30 +361,22 @@ class Kiosk:
         """An appointment's or a remote ticket's code, typed or scanned: its ticket, or back to
         the keypad with a kind word for a wrong code, or a message (too many tries, checked in
         already)."""
-        if self._rate_limited():
-            self.message = messages.message("K01")
-            await self.show("message")
+        if await self._told_to_slow_down():
             return
         self.code, self.code_note = "", ("", "")
-        self.busy = True
-        try:
-            await self.show("printing")
-            issued = await self.flow.check_in(code)
+
+        async def check_in() -> None:
+            try:
+                issued = await self.flow.check_in(code)
+            except WrongCode as err:  # back to the keypad, with a kind word under it
+                self.code_note = (err.message.text_zh, err.message.text_en)
+                await self.show("code")
+                return
             self.issued_times.append(time.monotonic())
             self.last_ticket = _ticket_view(issued)
             await self.show("ticket")
-        except WrongCode as err:
-            self.code_note = (err.message.text_zh, err.message.text_en)
-            await self.show("code")
-        except KioskUnavailable as fault:
-            self.fault = fault
-            self.printer_status = None  # as for a ticket: only a fresh status brings home back
-            await self.show("out_of_service")
-        except HostDeclined as err:
-            self.message = err.message
-            await self.show("message")
-        finally:
-            self.busy = False
+
+        await self._print_for_customer(check_in)
 
     # -- call for help ----------------------------------------------------------------------
     async def call_for_help(self) -> None:
